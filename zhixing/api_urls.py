@@ -1,0 +1,16 @@
+"""The versioned REST API. ``/api/v1/`` is the current version; the OpenAPI document lists it."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularJSONAPIView
+from rest_framework.routers import DefaultRouter
+
+from zhixing.courts import api as courts_api
+
+router = DefaultRouter()
+router.register("courts", courts_api.CourtViewSet, basename="court")
+router.register("users", courts_api.UserViewSet, basename="user")
+
+urlpatterns = [
+    path("openapi.json", SpectacularJSONAPIView.as_view(api_version="v1"), name="openapi"),
+    path("v1/", include((router.urls, "v1"), namespace="v1")),
+]

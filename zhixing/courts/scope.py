@@ -1,0 +1,90 @@
+"""The data-scope rule: which courts' records a user may see and change.
+
+A user acts for one court. They see the records of that court and of every court below it,
+never those of a sibling or a superior court, except records that were sent to their court
+(a transferred case, a report, an order). Every query set, API handler and export filters
+through :func:`restrict`, so the rule lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db import models
+from django.db.models import Q
+
+from zhixing.courts.models import Court, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from zhixing.courts.models import User
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _acting_court(user: User | AnonymousUser | None) -> Court | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    return user.court  # type: ignore[union-attr]
+
+
+def visible_courts(user: User | AnonymousUser | None) -> models.QuerySet[Court]:
+    """Return the user's court and every court below it."""
+    court = _acting_court(user)
+    if court is None:
+        return Court.objects.none()
+    return Court.objects.filter(path__startswith=court.path)
+
+
+def court_in_scope(user: User | AnonymousUser | None, court: Court | None) -> bool:
+    """Return whether ``court`` is the user's court or lies below it."""
+    acting = _acting_court(user)
+    return acting is not None and court is not None and court.path.startswith(acting.path)
+
+
+def restrict(
+    queryset: models.QuerySet[M],
+    user: User | AnonymousUser | None,
+    *,
+    court_field: str = "court",
+    received_by_field: str | None = None,
+) -> models.QuerySet[M]:
+    """Filter ``queryset`` to the records the user may see.
+
+    ``court_field`` names the court that owns a record (a lookup path such as
+    ``"case__court"`` works). ``received_by_field`` names a relation to the courts a record was
+    sent to; records sent to the user's own court are visible too, but not those sent to
+    courts below it, which were not sent to this user.
+    """
+    court = _acting_court(user)
+    if court is None:
+        return queryset.none()
+    condition = Q(**{f"{court_field}__path__startswith": court.path})
+    if received_by_field is not None:
+        condition |= Q(**{received_by_field: court})
+        return queryset.filter(condition).distinct()
+    return queryset.filter(condition)
+
+
+def may_manage_users(user: User | AnonymousUser | None, court: Court | None) -> bool:
+    """Return whether the user may create and change staff accounts of ``court``."""
+    return court_in_scope(user, court) and user.has_role(Role.Code.ADMINISTRATOR)  # type: ignore[union-attr]
+
+
+def may_read_audit(user: User | AnonymousUser | None) -> bool:
+    """Return whether the user may search the audit trail of their scope."""
+    return _acting_court(user) is not None and user.has_role(  # type: ignore[union-attr]
+        Role.Code.BUREAU_HEAD, Role.Code.COMMANDER, Role.Code.ADMINISTRATOR
+    )
+
+
+def may_see_personal_data(user: User | AnonymousUser | None, court: Court | None) -> bool:
+    """Return whether the user may see unmasked staff contact data of ``court``."""
+    return may_manage_users(user, court)
+
+
+def scope_kwargs(user: Any) -> dict[str, Any]:
+    """Return filter arguments for the audit trail's copied court path."""
+    court = _acting_court(user)
+    return {"court_path__startswith": court.path} if court is not None else {"pk__in": []}

@@ -1,0 +1,32 @@
+"""Navigation shown on every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from zhixing.courts import scope
+
+# Domains that later releases add; shown so that officers see where the platform is going.
+UPCOMING_SECTIONS = (
+    _("Cases"),
+    _("Debtor queries"),
+    _("Control measures"),
+    _("Approvals"),
+    _("Key-information reports"),
+    _("Command and dispatch"),
+    _("Statistics"),
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav_upcoming": UPCOMING_SECTIONS,
+        "nav_may_manage_users": scope.may_manage_users(user, user.court),
+        "nav_may_read_audit": scope.may_read_audit(user),
+    }

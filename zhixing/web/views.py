@@ -1,0 +1,43 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from zhixing.courts import scope
+from zhixing.courts.models import Role, User
+
+# What each role's home page offers first, in order; a user with several roles sees the union.
+ROLE_TASKS = {
+    Role.Code.CASE_OFFICER: [
+        _("Cases assigned to you and their deadlines"),
+        _("Debtor queries and their answers"),
+    ],
+    Role.Code.CLERK: [_("Case filing and documents to prepare")],
+    Role.Code.BUREAU_HEAD: [_("Approvals waiting for you"), _("Supervision of your court")],
+    Role.Code.COMMANDER: [_("Command screen"), _("Key-information reports to acknowledge")],
+    Role.Code.DUTY_OFFICER: [_("Daily duty sign-in"), _("Incoming reports and orders")],
+    Role.Code.JUDICIAL_POLICE: [_("Field operations and incidents")],
+    Role.Code.ADMINISTRATOR: [_("Staff accounts of your courts")],
+}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    roles = [role for role in Role.Code if user.has_role(role)]  # type: ignore[union-attr]
+    tasks = []
+    for role in roles:
+        for task in ROLE_TASKS[role]:
+            if task not in tasks:
+                tasks.append(task)
+    courts = scope.visible_courts(user)
+    context = {
+        "roles": [role.label for role in roles],
+        "tasks": tasks,
+        "court_count": courts.count(),
+        "staff_count": scope.restrict(
+            User.objects.filter(is_active=True),
+            user,  # type: ignore[attr-defined]
+        ).count(),
+    }
+    return render(request, "web/home.html", context)
