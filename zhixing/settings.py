@@ -183,7 +183,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("ZHIXING_LOGIN_LOCKOUT_
 # an officer out from every desk.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "zhixing.web.views.locked_out"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 

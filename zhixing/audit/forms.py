@@ -12,7 +12,7 @@ class AuditSearchForm(forms.Form):
         choices=[("", _("Any action")), *AuditRecord.Action.choices],
     )
     object_type = forms.CharField(label=_("Object type"), required=False)
-    object_id = forms.CharField(label=_("Object id"), required=False)
+    object_id = forms.CharField(label=_("Object ID"), required=False)
     court_code = forms.CharField(label=_("Court code"), required=False)
     since = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})

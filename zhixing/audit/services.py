@@ -9,6 +9,7 @@ from django.db import models
 
 from zhixing.audit.context import current_actor
 from zhixing.audit.models import AuditRecord
+from zhixing.courts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,10 @@ def record(
     actor = current_actor()
     user = actor.user
     court = user.court if user is not None else None
+    if court is None and username:
+        # A failed login names an account; its court's heads should see the attempt.
+        named = User.objects.filter(username=username).select_related("court").first()
+        court = named.court if named is not None else None
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
@@ -15,7 +16,7 @@ class CourtChoiceField(forms.ModelChoiceField):
 
 
 class _StaffForm(forms.Form):
-    full_name = forms.CharField(label=_("Full name"), max_length=50)
+    full_name = forms.CharField(label=pgettext_lazy("person", "Full name"), max_length=50)
     court = CourtChoiceField(label=_("Court"), queryset=Court.objects.none())
     roles = forms.MultipleChoiceField(
         label=_("Roles"), choices=Role.Code.choices, widget=forms.CheckboxSelectMultiple

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhixing.audit.tracking import TrackedModel
 
@@ -125,7 +126,7 @@ class User(TrackedModel, AbstractUser):
     court = models.ForeignKey(
         Court, verbose_name=_("court"), related_name="staff", on_delete=models.PROTECT
     )
-    full_name = models.CharField(_("full name"), max_length=50)
+    full_name = models.CharField(pgettext_lazy("person", "full name"), max_length=50)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), related_name="users")
 

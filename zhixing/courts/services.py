@@ -207,7 +207,7 @@ def _check_roles(role_codes: Iterable[str]) -> list[str]:
     if unknown:
         raise ValidationError(
             {
-                "roles": _("Unknown role %(roles)s; use one of %(choices)s.")
+                "roles": _("Unknown roles: %(roles)s. Use one of %(choices)s.")
                 % {"roles": ", ".join(unknown), "choices": ", ".join(Role.Code.values)}
             }
         )

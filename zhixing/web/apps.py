@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class WebConfig(AppConfig):
     name = "zhixing.web"
-    verbose_name = _("Web shell")
+    verbose_name = _("Web interface")

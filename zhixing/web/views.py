@@ -1,3 +1,6 @@
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -41,3 +44,11 @@ def home(request: HttpRequest) -> HttpResponse:
         ).count(),
     }
     return render(request, "web/home.html", context)
+
+
+def locked_out(
+    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """Render the lockout page that django-axes shows after repeated failed logins."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "web/locked_out.html", {"lockout_minutes": minutes}, status=429)

@@ -123,7 +123,7 @@ def test_non_admin_cannot_create(make_user, courts):
 
 @pytest.mark.django_db
 def test_unknown_role_rejected(courts):
-    with pytest.raises(ValidationError, match="Unknown role"):
+    with pytest.raises(ValidationError, match="Unknown roles: janitor"):
         services.create_user(
             actor=None,
             court=courts["粤0104"],
