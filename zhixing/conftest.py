@@ -69,6 +69,24 @@ def make_user(courts: dict[str, Court]) -> Callable[..., User]:
     return make
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_may_empty_audit_trail() -> object:
+    """Let Django's flush between transactional tests empty the append-only audit table."""
+    from django.core.management.commands import flush
+
+    from zhixing.audit.purge import purge_allowed
+
+    original = flush.Command.handle
+
+    def handle(self: flush.Command, **options: object) -> None:
+        with purge_allowed(str(options.get("database", "default"))):
+            original(self, **options)
+
+    flush.Command.handle = handle  # type: ignore[method-assign]
+    yield
+    flush.Command.handle = original  # type: ignore[method-assign]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip PostgreSQL-only tests on SQLite, unless PostgreSQL is required (as in CI)."""
     from django.db import connection

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "csp",
     "zhixing.audit",
     "zhixing.courts",
+    "zhixing.cases",
     "zhixing.web",
 ]
 
@@ -248,8 +249,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# Serve straight from the finders in debug mode so that no collectstatic run is needed.
-WHITENOISE_USE_FINDERS = DEBUG
+# On one machine (embedded and demo modes) files are served straight from their source folders,
+# so no collectstatic run is needed; production runs `zhixing collectstatic` at deployment.
+WHITENOISE_USE_FINDERS = MODE != "production"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

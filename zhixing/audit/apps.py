@@ -7,6 +7,9 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit trail")
 
     def ready(self) -> None:
-        from zhixing.audit import signals
+        from django.db.backends.signals import connection_created
+
+        from zhixing.audit import purge, signals
 
         signals.connect()
+        connection_created.connect(purge.register_sqlite_function, dispatch_uid="zhixing_purge")

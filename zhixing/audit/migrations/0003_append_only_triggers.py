@@ -1,7 +1,8 @@
 """Database triggers that reject UPDATE and DELETE on the audit trail.
 
 The model refuses both already; the triggers also stop raw SQL and bulk queries, so the trail
-stays append-only whatever code runs against the database.
+stays append-only whatever code runs against the database. Only DELETE and TRUNCATE inside
+``zhixing.audit.purge.purge_allowed`` get through; UPDATE never does.
 """
 
 from django.db import migrations
@@ -9,6 +10,10 @@ from django.db import migrations
 POSTGRES_FORWARD = """
 CREATE OR REPLACE FUNCTION audit_record_is_append_only() RETURNS trigger AS $$
 BEGIN
+    IF TG_OP IN ('DELETE', 'TRUNCATE')
+            AND coalesce(current_setting('zhixing.audit_purge', true), '') = 'on' THEN
+        RETURN OLD;
+    END IF;
     RAISE EXCEPTION 'audit records cannot be changed or deleted';
 END;
 $$ LANGUAGE plpgsql;
@@ -26,6 +31,7 @@ SQLITE_FORWARD = [
     """CREATE TRIGGER audit_record_no_update BEFORE UPDATE ON audit_auditrecord
        BEGIN SELECT RAISE(ABORT, 'audit records cannot be changed or deleted'); END;""",
     """CREATE TRIGGER audit_record_no_delete BEFORE DELETE ON audit_auditrecord
+       WHEN NOT zhixing_audit_purge_allowed()
        BEGIN SELECT RAISE(ABORT, 'audit records cannot be changed or deleted'); END;""",
 ]
 SQLITE_REVERSE = [

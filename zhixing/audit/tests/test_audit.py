@@ -8,6 +8,7 @@ from django.test import Client
 
 from zhixing.audit.context import Actor, acting_as
 from zhixing.audit.models import AuditRecord, AuditRecordIsImmutable
+from zhixing.audit.purge import purge_allowed
 from zhixing.courts import services
 
 
@@ -123,3 +124,28 @@ def test_audit_page_rejects_reversed_dates(make_user):
     client.force_login(head)
     response = client.get("/audit/", {"since": "2026-12-05", "until": "2026-12-01"})
     assert "until" in response.context["form"].errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgres_rejects_truncate(make_user):
+    make_user("someone", "粤0104")
+    count = AuditRecord.objects.count()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {AuditRecord._meta.db_table}")
+    assert AuditRecord.objects.count() == count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_purge_block_allows_delete_only(make_user):
+    make_user("someone", "粤0104")
+    table = AuditRecord._meta.db_table
+    with purge_allowed():
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET action = 'x'")
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table}")
+    assert not AuditRecord.objects.exists()
+    make_user("another", "粤0104")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
