@@ -3,7 +3,7 @@
 Environment variables:
 
 - ``ZHIXING_MODE``: ``embedded`` (default: one machine, SQLite, generated secret key),
-  ``demo`` (embedded with debug pages and demo logins) or ``production``.
+  ``demo`` (embedded, with demo logins) or ``production``.
 - ``DATABASE_URL``: database address; defaults to the SQLite file ``db.sqlite3`` in the data
   directory. Production uses ``postgres://...``.
 - ``ZHIXING_DATA_DIR``: folder for the SQLite file, the generated secret key and uploads;
@@ -11,7 +11,7 @@ Environment variables:
 - ``ZHIXING_SECRET_KEY``: required in production; in embedded and demo mode a key is generated
   on first run and kept in the data directory.
 - ``ZHIXING_ALLOWED_HOSTS``: comma-separated host names (default: localhost names only).
-- ``ZHIXING_DEBUG``: ``1`` to show debug pages (default on only in demo mode).
+- ``ZHIXING_DEBUG``: ``1`` to show Django's debug pages (default off in every mode).
 - ``ZHIXING_HTTPS``: ``1`` when served over HTTPS; turns on secure cookies and HSTS.
 - ``ZHIXING_SESSION_IDLE_MINUTES``: minutes of inactivity after which a login expires (30).
 """
@@ -55,7 +55,7 @@ def _embedded_secret_key() -> str:
     key_file = DATA_DIR / "secret_key"
     if key_file.exists():
         return key_file.read_text(encoding="ascii").strip()
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
     # Create with owner-only permissions before the key is written.
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -74,7 +74,9 @@ if not SECRET_KEY:
         )
     SECRET_KEY = _embedded_secret_key()
 
-DEBUG = _env_flag("ZHIXING_DEBUG", default=MODE == "demo")
+# Debug pages list every URL and tell a missing record from one outside the user's scope, so
+# they stay off unless asked for, in the demo too.
+DEBUG = _env_flag("ZHIXING_DEBUG", default=False)
 
 ALLOWED_HOSTS = [
     host.strip()
@@ -147,7 +149,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # Owner-only, because the database file holds password hashes, tokens and personal data.
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web process and the worker read while one of them writes.
@@ -167,12 +170,13 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "zhixing.courts.passwords.TranslatedMinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "zhixing.courts.passwords.CharacterClassValidator"},
+    {"NAME": "zhixing.courts.passwords.NotContainingUsernameValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -290,5 +294,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("ZHIXING_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # 403 and 404 answers are normal in a scoped application; server errors still log.
+        "django.request": {"level": "ERROR"},
     },
 }

@@ -25,8 +25,9 @@ class AuditRecord(models.Model):
 
     Rows are only ever inserted. The model refuses updates and deletes, and database
     triggers reject them too, so neither the application nor a stray query can rewrite
-    history. The user's name and court code are copied, so an entry stays readable after
-    the user is renamed or moved.
+    history. The user's name and court path are copied, so an entry stays readable after
+    the user is renamed or moved. Entries of console commands have no user; they are filed
+    under the court whose record they touched.
     """
 
     class Action(models.TextChoices):
@@ -59,7 +60,10 @@ class AuditRecord(models.Model):
         blank=True,
         db_constraint=False,
     )
-    court_path = models.CharField(_("court path"), max_length=255, blank=True, db_index=True)
+    # Tree paths of the acting user's court and of the court whose record was touched; the
+    # audit page of a court shows entries where either lies in its scope.
+    actor_court_path = models.CharField(_("acting court path"), max_length=255, blank=True)
+    subject_court_path = models.CharField(_("subject court path"), max_length=255, blank=True)
     client_address = models.CharField(_("client address"), max_length=64, blank=True)
     channel = models.CharField(_("channel"), max_length=16, blank=True)
     action = models.CharField(_("action"), max_length=16, choices=Action.choices, db_index=True)
@@ -74,7 +78,10 @@ class AuditRecord(models.Model):
         verbose_name = _("audit record")
         verbose_name_plural = _("audit records")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["court_path", "at"], name="audit_court_time")]
+        indexes = [
+            models.Index(fields=["actor_court_path", "at"], name="audit_actor_court_time"),
+            models.Index(fields=["subject_court_path", "at"], name="audit_subject_court_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.object_repr}"

@@ -9,11 +9,21 @@ from django.db import models
 
 from zhixing.audit.context import current_actor
 from zhixing.audit.models import AuditRecord
-from zhixing.courts.models import User
+from zhixing.courts.models import Court, User
 
 logger = logging.getLogger(__name__)
 
 Action = AuditRecord.Action
+
+
+def subject_court(obj: models.Model | None) -> Court | None:
+    """Return the court that owns ``obj``: the court itself, or the court it belongs to."""
+    if obj is None:
+        return None
+    if isinstance(obj, Court):
+        return obj
+    court = getattr(obj, "court", None)
+    return court if isinstance(court, Court) else None
 
 
 def record(
@@ -32,11 +42,12 @@ def record(
     """
     actor = current_actor()
     user = actor.user
-    court = user.court if user is not None else None
-    if court is None and username:
+    actor_court = user.court if user is not None else None
+    subject = subject_court(obj)
+    if subject is None and username:
         # A failed login names an account; its court's heads should see the attempt.
         named = User.objects.filter(username=username).select_related("court").first()
-        court = named.court if named is not None else None
+        subject = named.court if named is not None else None
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
@@ -44,8 +55,9 @@ def record(
     return AuditRecord.objects.create(
         user=user,
         username=username or (user.username if user is not None else ""),
-        court=court,
-        court_path=court.path if court is not None else "",
+        court=actor_court,
+        actor_court_path=actor_court.path if actor_court is not None else "",
+        subject_court_path=subject.path if subject is not None else "",
         client_address=actor.client_address,
         channel=actor.channel,
         action=action,

@@ -7,6 +7,7 @@ import datetime
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -29,7 +30,7 @@ def audit_search(request: HttpRequest) -> HttpResponse:
             _("Only bureau heads, commanders and administrators read the audit trail.")
         )
     form = AuditSearchForm(request.GET or None)
-    records = AuditRecord.objects.filter(**scope.scope_kwargs(request.user))
+    records = AuditRecord.objects.filter(scope.audit_scope(request.user))
     if form.is_valid():
         data = form.cleaned_data
         if data["username"]:
@@ -42,7 +43,13 @@ def audit_search(request: HttpRequest) -> HttpResponse:
             records = records.filter(object_id=data["object_id"])
         if data["court_code"]:
             court = Court.objects.filter(code=data["court_code"]).first()
-            records = records.filter(court_path__startswith=court.path) if court else records.none()
+            if court is None:
+                records = records.none()
+            else:
+                records = records.filter(
+                    Q(actor_court_path__startswith=court.path)
+                    | Q(subject_court_path__startswith=court.path)
+                )
         if data["since"]:
             records = records.filter(at__gte=_day_start(data["since"]))
         if data["until"]:

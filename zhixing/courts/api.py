@@ -6,8 +6,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -52,7 +56,18 @@ class CourtViewSet(viewsets.ReadOnlyModelViewSet):
 
 class UserSerializer(serializers.ModelSerializer):
     court = serializers.SlugRelatedField(slug_field="code", queryset=Court.objects.all())
-    roles = serializers.MultipleChoiceField(choices=Role.Code.choices, source="role_codes")
+    roles = serializers.MultipleChoiceField(
+        choices=Role.Code.choices,
+        source="role_codes",
+        error_messages={
+            # DRF fills in {input}; the role list is filled in here.
+            "invalid_choice": format_lazy(
+                gettext_lazy("Unknown role {input}; use one of {choices}."),
+                input="{input}",
+                choices=", ".join(Role.Code.values),
+            )
+        },
+    )
     phone = serializers.SerializerMethodField()
 
     class Meta:
@@ -79,7 +94,8 @@ class UserSerializer(serializers.ModelSerializer):
 
 class UserCreateSerializer(UserSerializer):
     username = serializers.CharField(max_length=150)
-    password = serializers.CharField(write_only=True, required=False, allow_null=True)
+    # Required so that an account without a usable password is always a deliberate null.
+    password = serializers.CharField(write_only=True, allow_null=True)
     phone_number = serializers.CharField(write_only=True, required=False, allow_blank=True)
 
     class Meta(UserSerializer.Meta):
@@ -124,7 +140,8 @@ class UserViewSet(
             raise exceptions.ValidationError(
                 {
                     "court": [
-                        f"Court {court.code} is outside your scope; choose a court you oversee."
+                        _("Court %(code)s is outside your scope; choose a court you oversee.")
+                        % {"code": court.code}
                     ]
                 }
             )
@@ -133,7 +150,7 @@ class UserViewSet(
     @extend_schema(request=UserCreateSerializer, responses=UserSerializer)
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not scope.may_manage_users(request.user, request.user.court):  # type: ignore[union-attr]
-            raise exceptions.PermissionDenied("Only administrators create staff accounts.")
+            raise exceptions.PermissionDenied(_("Only administrators create staff accounts."))
         serializer = UserCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -177,4 +194,15 @@ class UserViewSet(
             raise exceptions.PermissionDenied(str(error)) from error
         except DjangoValidationError as error:
             raise _as_api_error(error) from error
+        return Response(UserSerializer(user, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses={200: UserSerializer})
+    @action(detail=True, methods=["post"])
+    def unlock(self, request: Request, pk: str | None = None) -> Response:
+        """Clear the user's failed-login lockout (administrators of the user's court)."""
+        user = self.get_object()
+        try:
+            services.unlock_login(actor=request.user, user=user)  # type: ignore[arg-type]
+        except DjangoPermissionDenied as error:
+            raise exceptions.PermissionDenied(str(error)) from error
         return Response(UserSerializer(user, context=self.get_serializer_context()).data)

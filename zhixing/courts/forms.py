@@ -17,7 +17,15 @@ class CourtChoiceField(forms.ModelChoiceField):
 
 class _StaffForm(forms.Form):
     full_name = forms.CharField(label=pgettext_lazy("person", "Full name"), max_length=50)
-    court = CourtChoiceField(label=_("Court"), queryset=Court.objects.none())
+    court = CourtChoiceField(
+        label=_("Court"),
+        queryset=Court.objects.none(),
+        error_messages={
+            "invalid_choice": _(
+                "This court is outside your scope; choose one of the courts in the list."
+            )
+        },
+    )
     roles = forms.MultipleChoiceField(
         label=_("Roles"), choices=Role.Code.choices, widget=forms.CheckboxSelectMultiple
     )

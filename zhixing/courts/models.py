@@ -15,8 +15,8 @@ class Court(TrackedModel, models.Model):
 
     Courts form a tree: the high court of the province, its intermediate courts (one per
     prefecture-level city, plus the specialised ones) and their basic courts. ``path`` stores
-    the ids from the root down to this court, e.g. ``/1/4/37/``, so that "this court and every
-    court below it" is one indexed prefix query.
+    the zero-padded ids from the root down to this court, e.g. ``/000001/000004/000037/``,
+    so that "this court and every court below it" is one indexed prefix query.
     """
 
     class Level(models.TextChoices):

@@ -8,7 +8,7 @@ through :func:`restrict`, so the rule lives here and nowhere else.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.db import models
 from django.db.models import Q
@@ -84,7 +84,13 @@ def may_see_personal_data(user: User | AnonymousUser | None, court: Court | None
     return may_manage_users(user, court)
 
 
-def scope_kwargs(user: Any) -> dict[str, Any]:
-    """Return filter arguments for the audit trail's copied court path."""
+def audit_scope(user: User | AnonymousUser | None) -> Q:
+    """Return the condition for audit records in the user's scope.
+
+    A record is in scope when the acting user's court or the court whose record was touched
+    lies in the user's scope.
+    """
     court = _acting_court(user)
-    return {"court_path__startswith": court.path} if court is not None else {"pk__in": []}
+    if court is None:
+        return Q(pk__in=[])
+    return Q(actor_court_path__startswith=court.path) | Q(subject_court_path__startswith=court.path)

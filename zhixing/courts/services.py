@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
+from zhixing.audit import services as audit
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
 
@@ -148,7 +150,7 @@ def load_courts(rows: list[dict[str, Any]]) -> LoadResult:
                 court = Court(**values)
                 court.path = ""
                 court.save()
-                court.path = f"{parent.path if parent else '/'}{court.pk}/"
+                court.path = tree_path(parent, court)
                 court.save(update_fields=["path"])
                 result.created.append(row["name"])
             else:
@@ -173,13 +175,19 @@ def load_courts(rows: list[dict[str, Any]]) -> LoadResult:
     return result
 
 
+def tree_path(parent: Court | None, court: Court) -> str:
+    """Return the tree path of ``court``; ids are zero-padded so that paths sort depth-first."""
+    return f"{parent.path if parent else '/'}{court.pk:06d}/"
+
+
 def _rebuild_paths() -> None:
     """Recompute every court's tree path after parents may have changed."""
     courts = {court.pk: court for court in Court.objects.all()}
 
     def path_of(court: Court) -> str:
         parent = courts.get(court.parent_id) if court.parent_id else None
-        return f"{path_of(parent) if parent else '/'}{court.pk}/"
+        prefix = path_of(parent) if parent is not None else "/"
+        return f"{prefix}{court.pk:06d}/"
 
     for court in courts.values():
         path = path_of(court)
@@ -212,6 +220,19 @@ def _check_roles(role_codes: Iterable[str]) -> list[str]:
             }
         )
     return codes
+
+
+def _roles(codes: list[str]) -> list[Role]:
+    roles = list(Role.objects.filter(code__in=codes))
+    if len(roles) != len(codes):
+        missing = sorted(set(codes) - {role.code for role in roles})
+        raise ValidationError(
+            {
+                "roles": _("Roles %(roles)s are missing from the database; run `zhixing migrate`.")
+                % {"roles": ", ".join(missing)}
+            }
+        )
+    return roles
 
 
 def _validate_password(password: str, user: User) -> None:
@@ -256,7 +277,7 @@ def create_user(
         user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
-    user.roles.set(Role.objects.filter(code__in=codes))
+    user.roles.set(_roles(codes))
     logger.info("Created user %s at court %s", user.pk, court.code)
     return user
 
@@ -290,7 +311,7 @@ def update_user(
     if role_codes is not None:
         codes = _check_roles(role_codes)
         if set(codes) != user.role_codes():
-            user.roles.set(Role.objects.filter(code__in=codes))
+            user.roles.set(_roles(codes))
             user.__dict__.pop("_role_codes", None)
     return user
 
@@ -303,9 +324,21 @@ def set_password(*, actor: User | None, user: User, password: str) -> None:
     _validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
+    # A new password set by an administrator is the usual way out of a lockout.
+    axes_reset(username=user.username)
 
 
 def issue_token(user: User) -> str:
-    """Return the user's API token, creating it on first use."""
-    token, _created = Token.objects.get_or_create(user=user)
+    """Return the user's API token, creating it on first use; each issue is audited."""
+    token, created = Token.objects.get_or_create(user=user)
+    audit.record(audit.Action.UPDATE, user, detail={"api_token": "created" if created else "shown"})
     return token.key
+
+
+def unlock_login(*, actor: User | None, user: User) -> int:
+    """Clear the failed-login lockout of ``user``; returns the number of records cleared."""
+    _require_manager(actor, user.court)
+    cleared = axes_reset(username=user.username)
+    audit.record(audit.Action.UPDATE, user, detail={"login_lockout": "cleared"})
+    logger.info("Cleared login lockout of user %s (%d records)", user.pk, cleared)
+    return cleared

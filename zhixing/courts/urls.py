@@ -9,4 +9,5 @@ urlpatterns = [
     path("users/new/", views.user_create, name="user-create"),
     path("users/<int:pk>/", views.user_edit, name="user-edit"),
     path("users/<int:pk>/password/", views.user_password, name="user-password"),
+    path("users/<int:pk>/unlock/", views.user_unlock, name="user-unlock"),
 ]

@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from zhixing.audit import services as audit
 from zhixing.courts import scope, services
@@ -29,6 +30,9 @@ def _copy_errors(form: object, error: ValidationError) -> None:
             form.add_error(None, message)  # type: ignore[attr-defined]
 
 
+SMALL_TREE = 40
+
+
 @login_required
 def court_tree(request: HttpRequest) -> HttpResponse:
     courts = list(
@@ -44,11 +48,14 @@ def court_tree(request: HttpRequest) -> HttpResponse:
             children.setdefault(court.parent_id, []).append(court)
         else:
             roots.append(court)
+    own = request.user.court  # type: ignore[union-attr]
+    # A small tree opens whole; a large one opens the user's own court and its children only.
+    open_all = len(courts) <= SMALL_TREE
     for court in courts:
         court.child_list = sorted(  # type: ignore[attr-defined]
             children.get(court.pk, []), key=lambda c: (c.code is None, c.code or "", c.name)
         )
-    own = request.user.court  # type: ignore[union-attr]
+        court.expanded = open_all or court.pk == own.pk  # type: ignore[attr-defined]
     return render(
         request,
         "courts/tree.html",
@@ -193,3 +200,12 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Password of %(name)s changed.") % {"name": user.username})
             return redirect("user-list")
     return render(request, "courts/user_password.html", {"form": form, "account": user})
+
+
+@login_required
+@require_POST
+def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _managed_user(request, pk)
+    services.unlock_login(actor=request.user, user=user)  # type: ignore[arg-type]
+    messages.success(request, _("Login lockout of %(name)s cleared.") % {"name": user.username})
+    return redirect("user-edit", pk=user.pk)

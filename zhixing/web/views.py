@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zhixing.courts import scope
@@ -16,23 +17,32 @@ ROLE_TASKS = {
         _("Debtor queries and their answers"),
     ],
     Role.Code.CLERK: [_("Case filing and documents to prepare")],
-    Role.Code.BUREAU_HEAD: [_("Approvals waiting for you"), _("Supervision of your court")],
+    Role.Code.BUREAU_HEAD: [
+        _("Approvals waiting for you"),
+        _("Supervision of your court"),
+        _("Audit trail of your courts"),
+    ],
     Role.Code.COMMANDER: [_("Command screen"), _("Key-information reports to acknowledge")],
     Role.Code.DUTY_OFFICER: [_("Daily duty sign-in"), _("Incoming reports and orders")],
     Role.Code.JUDICIAL_POLICE: [_("Field operations and incidents")],
-    Role.Code.ADMINISTRATOR: [_("Staff accounts of your courts")],
+    Role.Code.ADMINISTRATOR: [_("Staff accounts of your courts"), _("Audit trail of your courts")],
 }
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    links = {
+        str(_("Staff accounts of your courts")): reverse("user-list"),
+        str(_("Audit trail of your courts")): reverse("audit-search"),
+    }
     user = request.user
     roles = [role for role in Role.Code if user.has_role(role)]  # type: ignore[union-attr]
-    tasks = []
+    tasks: list[tuple[str, str | None]] = []
     for role in roles:
         for task in ROLE_TASKS[role]:
-            if task not in tasks:
-                tasks.append(task)
+            entry = (str(task), links.get(str(task)))
+            if entry not in tasks:
+                tasks.append(entry)
     courts = scope.visible_courts(user)
     context = {
         "roles": [role.label for role in roles],

@@ -31,6 +31,10 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
+        self.stdout.write(f"{'code':<8} {'parent':<8} {'level':<26} name")
         for row in rows:
-            self.stdout.write(f"{row['code'] or '-':<10} {row['level']:<26} {row['name']}")
+            self.stdout.write(
+                f"{row['code'] or '-':<8} {row['parent_code'] or '-':<8} {row['level']:<26} "
+                f"{row['name']}"
+            )
         self.stdout.write(f"{len(rows)} courts")
