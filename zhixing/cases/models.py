@@ -1,0 +1,293 @@
+"""Enforcement cases, their parties, flow nodes and the numbers courts allocate to them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zhixing.audit.tracking import TrackedModel
+from zhixing.cases.identity import DocumentType
+
+ZERO = Decimal("0.00")
+
+
+DOCUMENT_TYPE_CHOICES = [
+    (DocumentType.RESIDENT_ID.value, _("Resident ID card")),
+    (DocumentType.PASSPORT.value, _("Passport")),
+    (DocumentType.HK_MACAU_PERMIT.value, _("Mainland travel permit for Hong Kong and Macao")),
+    (DocumentType.TAIWAN_PERMIT.value, _("Mainland travel permit for Taiwan residents")),
+    (DocumentType.HK_MACAU_RESIDENCE_PERMIT.value, _("Residence permit for Hong Kong and Macao")),
+    (DocumentType.TAIWAN_RESIDENCE_PERMIT.value, _("Residence permit for Taiwan residents")),
+    (DocumentType.FOREIGN_PERMANENT_RESIDENCE.value, _("Foreign permanent resident ID card")),
+    (DocumentType.USCC.value, _("Unified social credit code")),
+    (DocumentType.ORGANIZATION_CODE.value, _("Organization code")),
+    (DocumentType.BUSINESS_REGISTRATION.value, _("Business registration number")),
+]
+
+
+class Party(TrackedModel, models.Model):
+    """A natural person or an organisation that takes part in enforcement cases.
+
+    One person is one row however many cases name them: parties are found by their identity
+    document, so the debtor of ten cases is queried once. Document numbers are stored in normal
+    form (18-character resident ID numbers with an uppercase X, uppercase credit codes).
+    """
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Natural person")
+        ORGANISATION = "organisation", _("Organisation")
+
+    audit_personal_fields = frozenset({"document_number", "address", "phone"})
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    document_type = models.CharField(
+        _("document type"), max_length=32, choices=DOCUMENT_TYPE_CHOICES, blank=True
+    )
+    document_number = models.CharField(_("document number"), max_length=32, blank=True)
+    needs_confirmation = models.BooleanField(
+        _("needs confirmation"),
+        default=False,
+        help_text=_("The credit code fails its check character and was accepted by a person."),
+    )
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=1, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "document_number"],
+                condition=~models.Q(document_number=""),
+                name="party_unique_document",
+                violation_error_message=_("A party with this identity document already exists."),
+            ),
+        ]
+        indexes = [models.Index(fields=["document_number"], name="party_document_number")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EnforcementCase(TrackedModel, models.Model):
+    """An enforcement case (执行案件) of one court, from filing to closing.
+
+    ``case_number`` is the canonical text of the number, and its parts are kept in their own
+    columns for allocation and filtering. ``next_due_on`` is the earliest open deadline, kept
+    up to date by the services so that overdue cases are one indexed query.
+    """
+
+    class BasisKind(models.TextChoices):
+        JUDGMENT = "judgment", _("Judgment")
+        RULING = "ruling", _("Ruling")
+        MEDIATION = "mediation", _("Mediation statement")
+        PAYMENT_ORDER = "payment_order", _("Payment order")
+        ARBITRAL_AWARD = "arbitral_award", _("Arbitral award")
+        NOTARISED_DEBT = "notarised_debt", _("Notarised debt instrument")
+        ADMINISTRATIVE_DECISION = "administrative_decision", _("Administrative decision")
+        CRIMINAL_JUDGMENT = "criminal_judgment", _("Property part of a criminal judgment")
+        OTHER = "other", _("Other")
+
+    # Bases enforced as non-litigation cases, which have a 3-month handling period.
+    NON_LITIGATION_BASES = frozenset(
+        {BasisKind.ARBITRAL_AWARD, BasisKind.NOTARISED_DEBT, BasisKind.ADMINISTRATIVE_DECISION}
+    )
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        SUSPENDED = "suspended", _("Suspended")
+        CLOSED = "closed", _("Closed")
+
+    class ClosingMode(models.TextChoices):
+        COMPLETED = "completed", _("Enforcement completed")
+        TERMINATED_WITHOUT_ASSETS = (
+            "terminated_without_assets",
+            _("Current procedure terminated (no enforceable assets)"),
+        )
+        TERMINATED = "terminated", _("Enforcement terminated")
+        WITHDRAWN = "withdrawn", _("Case withdrawn")
+        NOT_ENFORCED = "not_enforced", _("Enforcement refused")
+        APPLICATION_REJECTED = "application_rejected", _("Application rejected")
+
+    case_number = models.CharField(_("case number"), max_length=64, unique=True)
+    court = models.ForeignKey(
+        "courts.Court", verbose_name=_("court"), related_name="cases", on_delete=models.PROTECT
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    type_code = models.CharField(_("type code"), max_length=8)
+    sequence = models.PositiveIntegerField(_("sequence"))
+    suffix = models.CharField(_("suffix"), max_length=8, blank=True)
+    filed_on = models.DateField(_("filing date"))
+    basis_kind = models.CharField(
+        _("kind of enforcement basis"), max_length=32, choices=BasisKind.choices
+    )
+    basis_court = models.CharField(_("issuing court or body"), max_length=100, blank=True)
+    basis_document_number = models.CharField(_("basis document number"), max_length=100, blank=True)
+    claim_amount = models.DecimalField(
+        _("claim amount (yuan)"),
+        max_digits=16,
+        decimal_places=2,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO)],
+    )
+    recovered_amount = models.DecimalField(
+        _("recovered amount (yuan)"),
+        max_digits=16,
+        decimal_places=2,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO)],
+    )
+    case_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("case officer"),
+        related_name="cases",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    closing_mode = models.CharField(
+        _("closing mode"), max_length=32, choices=ClosingMode.choices, blank=True
+    )
+    closed_on = models.DateField(_("closing date"), null=True, blank=True)
+    next_due_on = models.DateField(_("next deadline"), null=True, blank=True)
+    next_due_rule = models.CharField(_("next deadline rule"), max_length=32, blank=True)
+    handling_due_on = models.DateField(_("handling deadline"), null=True, blank=True)
+    parties = models.ManyToManyField(  # type: ignore[var-annotated]
+        Party, through="CaseParty", related_name="cases"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("enforcement case")
+        verbose_name_plural = _("enforcement cases")
+        ordering = ["-filed_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["court", "year", "type_code", "sequence", "suffix"],
+                name="case_unique_number_parts",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="closed", closed_on__isnull=False)
+                & ~models.Q(closing_mode="")
+                | ~models.Q(status="closed") & models.Q(closed_on__isnull=True, closing_mode=""),
+                name="case_closed_has_mode_and_date",
+                violation_error_message=_(
+                    "A closed case needs a closing mode and date; an open case has neither."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(recovered_amount__gte=0) & models.Q(claim_amount__gte=0),
+                name="case_amounts_not_negative",
+                violation_error_message=_("Amounts cannot be negative."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["court", "-filed_on"], name="case_court_filed"),
+            models.Index(fields=["status", "next_due_on"], name="case_status_due"),
+            models.Index(fields=["case_officer", "status"], name="case_officer_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.case_number
+
+    @property
+    def non_litigation(self) -> bool:
+        return self.basis_kind in self.NON_LITIGATION_BASES
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+
+class CaseParty(models.Model):
+    """The role a party plays in one case: applicant (申请执行人) or debtor (被执行人)."""
+
+    class Role(models.TextChoices):
+        APPLICANT = "applicant", _("Applicant")
+        DEBTOR = "debtor", _("Debtor")
+
+    case = models.ForeignKey(EnforcementCase, on_delete=models.CASCADE, related_name="case_parties")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="case_roles")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("case party")
+        verbose_name_plural = _("case parties")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "party", "role"], name="case_party_unique"),
+        ]
+        indexes = [models.Index(fields=["party", "role"], name="case_party_party_role")]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.get_role_display()} {self.party}"
+
+
+class FlowNode(models.Model):
+    """A step of a case's flow, with the time it happened (立案, 分案, 发出执行通知, …)."""
+
+    class Kind(models.TextChoices):
+        FILED = "filed", _("Filed")
+        OFFICER_ASSIGNED = "officer_assigned", _("Case officer assigned")
+        FILE_RECEIVED = "file_received", _("File received by the officer")
+        NOTICE_SENT = "notice_sent", _("Enforcement notice sent")
+        ASSET_LEADS_RECEIVED = "asset_leads_received", _("Asset leads received")
+        ASSET_LEADS_VERIFIED = "asset_leads_verified", _("Asset leads verified")
+        ONLINE_QUERY = "online_query", _("Online query")
+        ASSET_INVESTIGATION = "asset_investigation", _("Asset investigation finished")
+        DISPOSAL = "disposal", _("Disposal of assets")
+        SUSPENDED = "suspended", _("Suspended")
+        RESUMED = "resumed", _("Resumed")
+        EXTENSION_APPROVED = "extension_approved", _("Extension approved")
+        CLOSED = "closed", _("Closed")
+
+    case = models.ForeignKey(EnforcementCase, on_delete=models.CASCADE, related_name="flow")
+    kind = models.CharField(_("step"), max_length=32, choices=Kind.choices)
+    on = models.DateField(_("date"))
+    at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    # Extensions only: the length approved.
+    extension_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    extension_days = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("flow node")
+        verbose_name_plural = _("flow nodes")
+        ordering = ["on", "id"]
+        indexes = [models.Index(fields=["case", "on"], name="flow_case_on")]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.get_kind_display()} {self.on}"
+
+
+class CaseSequence(models.Model):
+    """The last sequence number a court allocated for one case type in one year."""
+
+    court = models.ForeignKey("courts.Court", on_delete=models.PROTECT, related_name="+")
+    type_code = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last_sequence = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["court", "type_code", "year"], name="case_sequence_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.court_id} {self.year} {self.type_code} {self.last_sequence}"

@@ -1,0 +1,540 @@
+"""Every change to enforcement cases and parties; views, API, import and commands call these."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhixing.cases import deadlines
+from zhixing.cases.case_numbers import (
+    IMPLEMENTING_TYPE_CODES,
+    CaseNumber,
+    CaseNumberError,
+    parse_case_number,
+)
+from zhixing.cases.identity import (
+    DocumentType,
+    IdentityError,
+    check_document,
+    check_uscc,
+    normalise_resident_id,
+)
+from zhixing.cases.models import CaseParty, CaseSequence, EnforcementCase, FlowNode, Party
+from zhixing.courts import scope
+from zhixing.courts.models import Court, Role, User
+
+logger = logging.getLogger(__name__)
+
+Kind = FlowNode.Kind
+
+# Roles that file cases and change them: case officers of their own cases, and the clerks
+# and bureau heads of the case's court.
+_FILING_ROLES = (Role.Code.CASE_OFFICER, Role.Code.CLERK, Role.Code.BUREAU_HEAD)
+
+
+def today_in_china() -> datetime.date:
+    return timezone.localdate()
+
+
+@dataclass(frozen=True)
+class PartyInput:
+    """A party as entered on a form, an import row or an API call, before it is checked."""
+
+    name: str
+    kind: str = Party.Kind.PERSON
+    document_type: str = ""
+    document_number: str = ""
+    confirmed: bool = False
+    address: str = ""
+    phone: str = ""
+
+
+# Case numbers
+
+
+def allocate_sequence(court: Court, type_code: str, year: int) -> int:
+    """Allocate the next sequence number of ``court`` for ``type_code`` in ``year``.
+
+    One upsert statement increments the counter and returns it, so concurrent filings queue on
+    the counter's row lock and each gets its own number. The counter changes inside the
+    caller's transaction: a filing that rolls back gives its number back, so numbers have no
+    gaps. PostgreSQL and SQLite (3.35 and newer) both support this statement.
+    """
+    table = CaseSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (court_id, type_code, year, last_sequence) "  # noqa: S608
+            "VALUES (%s, %s, %s, 1) "
+            "ON CONFLICT (court_id, type_code, year) "
+            f"DO UPDATE SET last_sequence = {table}.last_sequence + 1 "
+            "RETURNING last_sequence",
+            [court.pk, type_code, year],
+        )
+        (sequence,) = cursor.fetchone()
+    return int(sequence)
+
+
+def reserve_sequence(court: Court, type_code: str, year: int, sequence: int) -> None:
+    """Make sure later filings get numbers after ``sequence``, which an import brought in."""
+    table = CaseSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (court_id, type_code, year, last_sequence) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (court_id, type_code, year) "
+            f"DO UPDATE SET last_sequence = MAX({table}.last_sequence, excluded.last_sequence)"
+            if connection.vendor == "sqlite"
+            else f"INSERT INTO {table} (court_id, type_code, year, last_sequence) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (court_id, type_code, year) "
+            f"DO UPDATE SET last_sequence = GREATEST({table}.last_sequence, "
+            "excluded.last_sequence)",
+            [court.pk, type_code, year, sequence],
+        )
+
+
+def parse_enforcement_number(text: str) -> CaseNumber:
+    """Parse a case number that must be a current-format enforcement number."""
+    try:
+        number = parse_case_number(text)
+    except CaseNumberError as error:
+        raise ValidationError({"case_number": str(error)}) from error
+    if number.legacy or not number.is_enforcement:
+        raise ValidationError(
+            {
+                "case_number": _(
+                    "%(number)s is not an enforcement case number of the 2016 format; "
+                    "enter a number such as (2024)粤0104执123号."
+                )
+                % {"number": text}
+            }
+        )
+    return number
+
+
+# Parties
+
+
+def _normalise_document(data: PartyInput) -> tuple[str, str, bool]:
+    if not data.document_number.strip():
+        return "", "", False
+    document_type = data.document_type or (
+        DocumentType.RESIDENT_ID if data.kind == Party.Kind.PERSON else DocumentType.USCC
+    )
+    try:
+        number = check_document(document_type, data.document_number, confirmed=data.confirmed)
+    except IdentityError as error:
+        raise ValidationError({"document_number": str(error)}) from error
+    except ValueError as error:
+        raise ValidationError(
+            {"document_type": _("Unknown document type %(type)s.") % {"type": document_type}}
+        ) from error
+    # A credit code that fails its check character got here only because a person confirmed it.
+    needs_confirmation = document_type == DocumentType.USCC and not check_uscc(number).check_ok
+    return str(document_type), number, needs_confirmation
+
+
+def find_or_create_party(data: PartyInput) -> Party:
+    """Return the party with the given identity document, creating it when it is new.
+
+    A party without a document number is always created anew, because nothing identifies it.
+    Contact details given for a known party fill its empty fields and never overwrite them.
+    """
+    name = data.name.strip()
+    if not name:
+        raise ValidationError({"name": _("The party's name is missing.")})
+    if data.kind not in Party.Kind.values:
+        raise ValidationError(
+            {
+                "kind": _("Unknown party kind %(kind)s; use person or organisation.")
+                % {"kind": data.kind}
+            }
+        )
+    document_type, number, needs_confirmation = _normalise_document(data)
+    party = None
+    if number:
+        party = Party.objects.filter(document_type=document_type, document_number=number).first()
+    if party is None:
+        party = Party(
+            kind=data.kind,
+            name=name,
+            document_type=document_type,
+            document_number=number,
+            needs_confirmation=needs_confirmation,
+            address=data.address.strip(),
+            phone=data.phone.strip(),
+        )
+        if document_type == DocumentType.RESIDENT_ID:
+            resident = normalise_resident_id(number)
+            party.birth_date = resident.birth_date
+            party.sex = resident.sex
+        party.save()
+        return party
+    changed = []
+    for field in ("address", "phone"):
+        value = getattr(data, field).strip()
+        if value and not getattr(party, field):
+            setattr(party, field, value)
+            changed.append(field)
+    if changed:
+        party.save(update_fields=changed)
+    return party
+
+
+# Permissions
+
+
+def may_file_at(user: User, court: Court) -> bool:
+    """Return whether ``user`` may file cases at ``court``: staff of that court who file."""
+    return user.is_active and user.court_id == court.pk and user.has_role(*_FILING_ROLES)
+
+
+def may_change_case(user: User, case: EnforcementCase) -> bool:
+    """Return whether ``user`` may change ``case``.
+
+    The case's officer may, and so may the clerks and bureau heads of the case's court.
+    Bureau heads of the courts above see the case but change it only through orders.
+    """
+    if not user.is_active or not scope.court_in_scope(user, case.court):
+        return False
+    if case.case_officer_id == user.pk:
+        return True
+    return user.court_id == case.court_id and user.has_role(Role.Code.CLERK, Role.Code.BUREAU_HEAD)
+
+
+def may_see_identity(user: User, case: EnforcementCase) -> bool:
+    """Return whether ``user`` may see the full identity numbers of the case's parties."""
+    if not scope.court_in_scope(user, case.court):
+        return False
+    if case.case_officer_id == user.pk:
+        return True
+    if user.has_role(Role.Code.BUREAU_HEAD):
+        return True
+    return user.court_id == case.court_id and user.has_role(Role.Code.CLERK)
+
+
+def _require_change(actor: User | None, case: EnforcementCase) -> None:
+    if actor is not None and not may_change_case(actor, case):
+        raise PermissionDenied(
+            _("You may not change case %(number)s.") % {"number": case.case_number}
+        )
+
+
+# Filing
+
+
+def _amount(value: Decimal | str | int, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value).replace(",", "").strip() or "0")
+    except InvalidOperation as error:
+        raise ValidationError(
+            {
+                field: _("%(value)s is not an amount in yuan; enter digits such as 12000.50.")
+                % {"value": value}
+            }
+        ) from error
+    if amount < 0:
+        raise ValidationError({field: _("The amount cannot be negative.")})
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({field: _("Amounts have at most two decimal places (fen).")})
+    if amount >= Decimal("1e14"):
+        raise ValidationError({field: _("The amount %(value)s is too large.") % {"value": value}})
+    return amount.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def file_case(
+    *,
+    actor: User | None,
+    court: Court,
+    filed_on: datetime.date,
+    basis_kind: str,
+    applicants: Sequence[PartyInput],
+    debtors: Sequence[PartyInput],
+    claim_amount: Decimal | str | int,
+    type_code: str = "执",
+    basis_court: str = "",
+    basis_document_number: str = "",
+    case_officer: User | None = None,
+) -> EnforcementCase:
+    """File a new enforcement case and allocate its number (next sequence of court, type, year).
+
+    ``actor=None`` is a console command or an import run by the system.
+    """
+    if actor is not None and not may_file_at(actor, court):
+        raise PermissionDenied(_("You may not file cases at %(court)s.") % {"court": court.name})
+    if court.code is None:
+        raise ValidationError(
+            {
+                "court": _("%(court)s has no confirmed court code, so it cannot number cases yet.")
+                % {"court": court.name}
+            }
+        )
+    if type_code not in IMPLEMENTING_TYPE_CODES:
+        raise ValidationError(
+            {
+                "type_code": _("%(code)s is not a case type filed here; use one of %(codes)s.")
+                % {"code": type_code, "codes": ", ".join(sorted(IMPLEMENTING_TYPE_CODES))}
+            }
+        )
+    if basis_kind not in EnforcementCase.BasisKind.values:
+        raise ValidationError(
+            {"basis_kind": _("Unknown kind of enforcement basis %(kind)s.") % {"kind": basis_kind}}
+        )
+    if filed_on > today_in_china():
+        raise ValidationError(
+            {"filed_on": _("The filing date %(date)s is in the future.") % {"date": filed_on}}
+        )
+    if not applicants:
+        raise ValidationError({"applicants": _("A case needs at least one applicant.")})
+    if not debtors:
+        raise ValidationError({"debtors": _("A case needs at least one debtor.")})
+    if case_officer is not None and case_officer.court_id != court.pk:
+        raise ValidationError(
+            {"case_officer": _("The case officer must belong to %(court)s.") % {"court": court}}
+        )
+    amount = _amount(claim_amount, "claim_amount")
+    sequence = allocate_sequence(court, type_code, filed_on.year)
+    number = CaseNumber(
+        year=filed_on.year,
+        court_code=court.code,
+        specialised_code="",
+        type_code=type_code,
+        sequence=sequence,
+        suffix="",
+        legacy=False,
+    )
+    case = EnforcementCase.objects.create(
+        case_number=number.format(),
+        court=court,
+        year=filed_on.year,
+        type_code=type_code,
+        sequence=sequence,
+        filed_on=filed_on,
+        basis_kind=basis_kind,
+        basis_court=basis_court.strip(),
+        basis_document_number=basis_document_number.strip(),
+        claim_amount=amount,
+        case_officer=case_officer,
+    )
+    _attach_parties(case, applicants, debtors)
+    FlowNode.objects.create(case=case, kind=Kind.FILED, on=filed_on, user=actor)
+    if case_officer is not None:
+        FlowNode.objects.create(case=case, kind=Kind.OFFICER_ASSIGNED, on=filed_on, user=actor)
+    refresh_deadlines(case)
+    logger.info("Filed case %s (id %s)", case.case_number, case.pk)
+    return case
+
+
+def _attach_parties(
+    case: EnforcementCase, applicants: Sequence[PartyInput], debtors: Sequence[PartyInput]
+) -> None:
+    for role, inputs in ((CaseParty.Role.APPLICANT, applicants), (CaseParty.Role.DEBTOR, debtors)):
+        for index, data in enumerate(inputs):
+            try:
+                party = find_or_create_party(data)
+            except ValidationError as error:
+                raise ValidationError(
+                    {
+                        f"{role}s[{index}].{name}": messages
+                        for name, messages in error.message_dict.items()
+                    }
+                ) from error
+            CaseParty.objects.get_or_create(case=case, party=party, role=role)
+
+
+# Flow and deadlines
+
+
+def _flow_dates(case: EnforcementCase) -> dict[str, list[FlowNode]]:
+    nodes: dict[str, list[FlowNode]] = {}
+    for node in case.flow.all():
+        nodes.setdefault(node.kind, []).append(node)
+    return nodes
+
+
+def case_dates(case: EnforcementCase) -> tuple[deadlines.CaseDates, dict[str, datetime.date]]:
+    """Return the deadline inputs of ``case`` and the dates its steps were done."""
+    nodes = _flow_dates(case)
+
+    def first(kind: str) -> datetime.date | None:
+        found = nodes.get(kind)
+        return found[0].on if found else None
+
+    suspensions = []
+    resumes = [node.on for node in nodes.get(Kind.RESUMED, [])]
+    for node in nodes.get(Kind.SUSPENDED, []):
+        end = next((day for day in resumes if day >= node.on), None)
+        suspensions.append(deadlines.Period(start=node.on, end=end))
+    extensions = tuple(
+        deadlines.Extension(
+            months=node.extension_months, days=node.extension_days, approved_on=node.on
+        )
+        for node in nodes.get(Kind.EXTENSION_APPROVED, [])
+    )
+    dates = deadlines.CaseDates(
+        filed_on=case.filed_on,
+        non_litigation=case.non_litigation,
+        officer_assigned_on=first(Kind.OFFICER_ASSIGNED),
+        file_received_on=first(Kind.FILE_RECEIVED),
+        asset_leads_received_on=first(Kind.ASSET_LEADS_RECEIVED),
+        suspensions=tuple(suspensions),
+        extensions=extensions,
+    )
+    done_kinds = {
+        "assign_officer": Kind.OFFICER_ASSIGNED,
+        "enforcement_notice": Kind.NOTICE_SENT,
+        "verify_asset_leads": Kind.ASSET_LEADS_VERIFIED,
+        "asset_investigation": Kind.ASSET_INVESTIGATION,
+        "handling_period": Kind.CLOSED,
+    }
+    done = {rule: day for rule, kind in done_kinds.items() if (day := first(kind)) is not None}
+    return dates, done
+
+
+def case_deadlines(
+    case: EnforcementCase, today: datetime.date | None = None
+) -> list[deadlines.Deadline]:
+    dates, done = case_dates(case)
+    today = max(today or today_in_china(), case.filed_on)
+    return deadlines.compute_deadlines(dates, today=today, done=done)
+
+
+def refresh_deadlines(case: EnforcementCase) -> None:
+    """Store the case's handling deadline and its earliest open deadline on the case row."""
+    computed = case_deadlines(case)
+    handling = next((item for item in computed if item.rule_id == "handling_period"), None)
+    open_items = sorted(
+        (item for item in computed if item.done_on is None), key=lambda item: item.due_on
+    )
+    case.handling_due_on = handling.due_on if handling else None
+    if case.is_closed or not open_items:
+        case.next_due_on, case.next_due_rule = None, ""
+    else:
+        case.next_due_on, case.next_due_rule = open_items[0].due_on, open_items[0].rule_id
+    case.save(update_fields=["handling_due_on", "next_due_on", "next_due_rule", "updated_at"])
+
+
+@transaction.atomic
+def record_step(
+    *,
+    actor: User | None,
+    case: EnforcementCase,
+    kind: str,
+    on: datetime.date,
+    note: str = "",
+    extension_months: int | None = None,
+    extension_days: int | None = None,
+) -> FlowNode:
+    """Record a flow step of ``case`` on the day ``on`` and update its deadlines."""
+    _require_change(actor, case)
+    if kind not in Kind.values or kind in {Kind.FILED, Kind.CLOSED}:
+        raise ValidationError(
+            {
+                "kind": _(
+                    "%(kind)s cannot be recorded as a step; filing and "
+                    "closing have their own actions."
+                )
+                % {"kind": kind}
+            }
+        )
+    if case.is_closed:
+        raise ValidationError(
+            {"kind": _("Case %(number)s is closed.") % {"number": case.case_number}}
+        )
+    if on < case.filed_on or on > today_in_china():
+        raise ValidationError(
+            {
+                "on": _("The date %(date)s must lie between the filing date %(filed)s and today.")
+                % {"date": on, "filed": case.filed_on}
+            }
+        )
+    if kind == Kind.EXTENSION_APPROVED and not (extension_months or extension_days):
+        raise ValidationError({"extension_months": _("Give the months or days approved.")})
+    if kind == Kind.SUSPENDED:
+        if case.status == EnforcementCase.Status.SUSPENDED:
+            raise ValidationError({"kind": _("The case is already suspended.")})
+        case.status = EnforcementCase.Status.SUSPENDED
+    elif kind == Kind.RESUMED:
+        if case.status != EnforcementCase.Status.SUSPENDED:
+            raise ValidationError({"kind": _("Only a suspended case can resume.")})
+        case.status = EnforcementCase.Status.OPEN
+    node = FlowNode.objects.create(
+        case=case,
+        kind=kind,
+        on=on,
+        user=actor,
+        note=note.strip(),
+        extension_months=extension_months if kind == Kind.EXTENSION_APPROVED else None,
+        extension_days=extension_days if kind == Kind.EXTENSION_APPROVED else None,
+    )
+    case.save(update_fields=["status", "updated_at"])
+    refresh_deadlines(case)
+    return node
+
+
+@transaction.atomic
+def assign_officer(
+    *, actor: User | None, case: EnforcementCase, officer: User, on: datetime.date
+) -> EnforcementCase:
+    """Make ``officer`` the case officer; the first assignment closes the 7-day deadline."""
+    if actor is not None and not (
+        actor.court_id == case.court_id and actor.has_role(Role.Code.BUREAU_HEAD, Role.Code.CLERK)
+    ):
+        raise PermissionDenied(_("Only the bureau head or a clerk of the court assigns cases."))
+    if officer.court_id != case.court_id or not officer.has_role(Role.Code.CASE_OFFICER):
+        raise ValidationError(
+            {
+                "case_officer": _("%(name)s is not a case officer of %(court)s.")
+                % {"name": officer, "court": case.court}
+            }
+        )
+    case.case_officer = officer
+    case.save(update_fields=["case_officer", "updated_at"])
+    FlowNode.objects.create(case=case, kind=Kind.OFFICER_ASSIGNED, on=on, user=actor)
+    refresh_deadlines(case)
+    return case
+
+
+@transaction.atomic
+def close_case(
+    *,
+    actor: User | None,
+    case: EnforcementCase,
+    mode: str,
+    on: datetime.date,
+    recovered_amount: Decimal | str | int | None = None,
+) -> EnforcementCase:
+    """Close ``case`` with a closing mode (执行完毕, 终本, …) on the day ``on``."""
+    _require_change(actor, case)
+    if case.is_closed:
+        raise ValidationError(
+            {"mode": _("Case %(number)s is already closed.") % {"number": case.case_number}}
+        )
+    if mode not in EnforcementCase.ClosingMode.values:
+        raise ValidationError({"mode": _("Unknown closing mode %(mode)s.") % {"mode": mode}})
+    if on < case.filed_on or on > today_in_china():
+        raise ValidationError(
+            {
+                "on": _("The closing date %(date)s must lie between the filing date and today.")
+                % {"date": on}
+            }
+        )
+    if recovered_amount is not None:
+        case.recovered_amount = _amount(recovered_amount, "recovered_amount")
+    case.status = EnforcementCase.Status.CLOSED
+    case.closing_mode = mode
+    case.closed_on = on
+    case.full_clean(exclude=["parties"])
+    case.save()
+    FlowNode.objects.create(case=case, kind=Kind.CLOSED, on=on, user=actor)
+    refresh_deadlines(case)
+    return case

@@ -1,0 +1,218 @@
+"""Filing cases, allocating numbers, parties and the flow of a case."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+
+from zhixing.cases import services
+from zhixing.cases.models import CaseParty, EnforcementCase, FlowNode, Party
+from zhixing.cases.services import PartyInput
+from zhixing.cases.tests.factories import make_resident_id
+
+TODAY = datetime.date(2026, 12, 4)
+
+
+def _file(court, actor=None, **overrides):
+    values = {
+        "actor": actor,
+        "court": court,
+        "filed_on": datetime.date(2026, 11, 2),
+        "basis_kind": "judgment",
+        "applicants": [PartyInput(name="广州某某贸易有限公司", kind="organisation")],
+        "debtors": [
+            PartyInput(name="张三", document_number=make_resident_id("440104", "19850101", 1))
+        ],
+        "claim_amount": "120000.50",
+        "basis_court": "广州市越秀区人民法院",
+        "basis_document_number": "(2026)粤0104民初100号",
+    }
+    values.update(overrides)
+    return services.file_case(**values)
+
+
+@pytest.mark.django_db
+def test_file_case_allocates_sequence(courts):
+    first = _file(courts["粤0104"])
+    second = _file(courts["粤0104"])
+    other_court = _file(courts["粤0105"])
+    assert first.case_number == "(2026)粤0104执1号"
+    assert second.case_number == "(2026)粤0104执2号"
+    assert other_court.case_number == "(2026)粤0105执1号"
+
+
+@pytest.mark.django_db
+def test_sequence_restarts_per_year_and_type(courts):
+    _file(courts["粤0104"])
+    last_year = _file(courts["粤0104"], filed_on=datetime.date(2025, 3, 1))
+    resumed = _file(courts["粤0104"], type_code="执恢")
+    assert last_year.case_number == "(2025)粤0104执1号"
+    assert resumed.case_number == "(2026)粤0104执恢1号"
+
+
+@pytest.mark.django_db
+def test_failed_filing_leaves_no_gap(courts):
+    _file(courts["粤0104"])
+    with pytest.raises(ValidationError):
+        _file(courts["粤0104"], debtors=[PartyInput(name="李四", document_number="123")])
+    assert _file(courts["粤0104"]).case_number == "(2026)粤0104执2号"
+
+
+@pytest.mark.django_db
+def test_reserved_sequence_moves_counter(courts):
+    services.reserve_sequence(courts["粤0104"], "执", 2026, 41)
+    services.reserve_sequence(courts["粤0104"], "执", 2026, 7)
+    assert _file(courts["粤0104"]).case_number == "(2026)粤0104执42号"
+
+
+@pytest.mark.django_db
+def test_same_person_is_one_party(courts):
+    number = make_resident_id("440104", "19850101", 1)
+    _file(courts["粤0104"], debtors=[PartyInput(name="张三", document_number=number)])
+    _file(courts["粤0105"], debtors=[PartyInput(name="张三", document_number=number.lower())])
+    assert Party.objects.filter(document_number=number).count() == 1
+    assert CaseParty.objects.filter(party__document_number=number).count() == 2
+
+
+@pytest.mark.django_db
+def test_fifteen_digit_id_converted(courts):
+    case = _file(
+        courts["粤0104"], debtors=[PartyInput(name="王五", document_number="440104850101001")]
+    )
+    party = case.parties.get(case_roles__role="debtor")
+    assert party.document_number == "440104198501010012"
+    assert party.birth_date == datetime.date(1985, 1, 1)
+
+
+@pytest.mark.django_db
+def test_bad_id_number_names_field(courts):
+    with pytest.raises(ValidationError) as info:
+        _file(
+            courts["粤0104"],
+            debtors=[PartyInput(name="李四", document_number="440104198501010013")],
+        )
+    assert "debtors[0].document_number" in info.value.message_dict
+    assert not EnforcementCase.objects.exists()
+
+
+@pytest.mark.django_db
+def test_credit_code_needing_confirmation(courts):
+    bad_check = "91350100M000100Y44"
+    organisation = PartyInput(name="某公司", kind="organisation", document_number=bad_check)
+    with pytest.raises(ValidationError):
+        _file(courts["粤0104"], debtors=[organisation])
+    confirmed = PartyInput(
+        name="某公司", kind="organisation", document_number=bad_check, confirmed=True
+    )
+    case = _file(courts["粤0104"], debtors=[confirmed])
+    assert case.parties.get(case_roles__role="debtor").needs_confirmation is True
+
+
+@pytest.mark.django_db
+def test_filing_needs_role_and_own_court(make_user, courts):
+    officer = make_user("officer", "粤0104", "case_officer")
+    police = make_user("police", "粤0104", "judicial_police")
+    upper = make_user("upper", "粤01", "bureau_head")
+    assert _file(courts["粤0104"], actor=officer).court == courts["粤0104"]
+    with pytest.raises(PermissionDenied):
+        _file(courts["粤0104"], actor=police)
+    with pytest.raises(PermissionDenied):
+        _file(courts["粤0104"], actor=upper)
+
+
+@pytest.mark.django_db
+def test_amount_rules(courts):
+    case = _file(courts["粤0104"], claim_amount="1,234.5")
+    assert case.claim_amount == Decimal("1234.50")
+    for bad in ("-1", "12.345", "abc"):
+        with pytest.raises(ValidationError) as info:
+            _file(courts["粤0104"], claim_amount=bad)
+        assert "claim_amount" in info.value.message_dict, bad
+
+
+@pytest.mark.django_db
+def test_deadlines_follow_flow(make_user, courts):
+    head = make_user("head", "粤0104", "bureau_head")
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], filed_on=datetime.date(2026, 11, 2))
+    assert case.handling_due_on == datetime.date(2027, 5, 2)
+    assert case.next_due_rule == "assign_officer"
+    assert case.next_due_on == datetime.date(2026, 11, 9)
+    services.assign_officer(actor=head, case=case, officer=officer, on=datetime.date(2026, 11, 3))
+    assert case.next_due_rule == "enforcement_notice"
+    assert case.next_due_on == datetime.date(2026, 11, 6)
+
+
+@pytest.mark.django_db
+def test_suspension_moves_handling_deadline(make_user, courts):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], filed_on=datetime.date(2026, 6, 1), case_officer=officer)
+    before = case.handling_due_on
+    services.record_step(actor=officer, case=case, kind="suspended", on=datetime.date(2026, 7, 1))
+    services.record_step(actor=officer, case=case, kind="resumed", on=datetime.date(2026, 7, 10))
+    assert case.status == "open"
+    assert case.handling_due_on == before + datetime.timedelta(days=10)
+
+
+@pytest.mark.django_db
+def test_close_case_sets_mode(make_user, courts):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], case_officer=officer)
+    services.close_case(
+        actor=officer,
+        case=case,
+        mode="completed",
+        on=datetime.date(2026, 11, 20),
+        recovered_amount="120000.50",
+    )
+    case.refresh_from_db()
+    assert case.status == "closed"
+    assert case.next_due_on is None
+    assert FlowNode.objects.filter(case=case, kind="closed").exists()
+    with pytest.raises(ValidationError):
+        services.close_case(
+            actor=officer, case=case, mode="completed", on=datetime.date(2026, 11, 21)
+        )
+
+
+@pytest.mark.django_db
+def test_other_officer_cannot_change(make_user, courts):
+    officer = make_user("officer", "粤0104", "case_officer")
+    other = make_user("other", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], case_officer=officer)
+    with pytest.raises(PermissionDenied):
+        services.record_step(
+            actor=other, case=case, kind="notice_sent", on=datetime.date(2026, 11, 3)
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_filing_unique_numbers(courts):
+    """Parallel transactions on PostgreSQL each get their own number, with no gap."""
+    court = courts["粤0104"]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def file_one() -> None:
+        try:
+            barrier.wait()
+            _file(court)
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=file_one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    sequences = sorted(EnforcementCase.objects.values_list("sequence", flat=True))
+    assert sequences == list(range(1, 9))
