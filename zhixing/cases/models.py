@@ -291,3 +291,6 @@ class CaseSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.court_id} {self.year} {self.type_code} {self.last_sequence}"
+
+
+from zhixing.cases.job_models import ImportJob  # noqa: E402, F401
