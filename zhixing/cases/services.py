@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -538,3 +539,49 @@ def close_case(
     FlowNode.objects.create(case=case, kind=Kind.CLOSED, on=on, user=actor)
     refresh_deadlines(case)
     return case
+
+
+# Permissions and watch lists of the case pages and API
+
+
+def may_assign_officer(user: User, case: EnforcementCase) -> bool:
+    """Return whether ``user`` may assign the officer of ``case``, as :func:`assign_officer` checks.
+
+    Bureau heads and clerks of the case's court assign. No one assigns on a closed case.
+    """
+    return (
+        user.is_active
+        and not case.is_closed
+        and user.court_id == case.court_id
+        and user.has_role(Role.Code.BUREAU_HEAD, Role.Code.CLERK)
+    )
+
+
+def watches_whole_scope(user: User) -> bool:
+    """Return whether ``user`` watches the deadlines of every case in scope, not only their own.
+
+    Bureau heads, commanders and duty officers supervise their court and the courts below.
+    Everyone else watches the cases whose officer they are.
+    """
+    return user.has_role(Role.Code.BUREAU_HEAD, Role.Code.COMMANDER, Role.Code.DUTY_OFFICER)
+
+
+def watched_deadline_cases(
+    user: User, *, today: datetime.date | None = None, soon_days: int = 7
+) -> QuerySet[EnforcementCase]:
+    """Return the open cases whose next deadline passed or falls within ``soon_days`` days.
+
+    The cases are those of the user's scope for supervisors (:func:`watches_whole_scope`) and
+    the user's own cases otherwise, ordered by court and then by due date. Suspended cases are
+    left out because their handling period is paused while they are suspended.
+    """
+    today = today or today_in_china()
+    cases = scope.restrict(EnforcementCase.objects.all(), user).filter(
+        status=EnforcementCase.Status.OPEN,
+        next_due_on__lte=today + datetime.timedelta(days=soon_days),
+    )
+    if not watches_whole_scope(user):
+        cases = cases.filter(case_officer=user)
+    return cases.select_related("court", "case_officer").order_by(
+        "court__path", "next_due_on", "id"
+    )

@@ -7,11 +7,14 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from zhixing.cases.views import overdue_count
 from zhixing.courts import scope
+
+# The overdue badge counts up to this many cases and then shows "99+".
+OVERDUE_BADGE_CAP = 100
 
 # Domains that later releases add; shown so that officers see where the platform is going.
 UPCOMING_SECTIONS = (
-    _("Cases"),
     _("Debtor queries"),
     _("Control measures"),
     _("Approvals"),
@@ -25,8 +28,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
+    context: dict[str, Any] = {
         "nav_upcoming": UPCOMING_SECTIONS,
         "nav_may_manage_users": scope.may_manage_users(user, user.court),
         "nav_may_read_audit": scope.may_read_audit(user),
     }
+    # Partial htmx responses carry no navigation, so they skip the count.
+    if not request.headers.get("HX-Request"):
+        count = overdue_count(user, OVERDUE_BADGE_CAP)
+        context["nav_overdue_count"] = count
+        context["nav_overdue_capped"] = count >= OVERDUE_BADGE_CAP
+    return context
