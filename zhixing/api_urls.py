@@ -4,11 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.routers import DefaultRouter
 
+from zhixing.cases import api as cases_api
 from zhixing.courts import api as courts_api
 
 router = DefaultRouter()
 router.register("courts", courts_api.CourtViewSet, basename="court")
 router.register("users", courts_api.UserViewSet, basename="user")
+router.register("cases", cases_api.CaseViewSet, basename="case")
+router.register("parties", cases_api.PartyViewSet, basename="party")
 
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(api_version="v1"), name="openapi"),

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhixing.audit import services as audit
 from zhixing.cases import deadlines
 from zhixing.cases.case_numbers import (
     IMPLEMENTING_TYPE_CODES,
@@ -585,3 +586,33 @@ def watched_deadline_cases(
     return cases.select_related("court", "case_officer").order_by(
         "court__path", "next_due_on", "id"
     )
+
+
+def record_identity_read(case: EnforcementCase, parties: Sequence[Party], *, purpose: str) -> int:
+    """Record one audit entry per party of ``case`` whose full personal data a user was shown.
+
+    Each entry names the party and is filed under the case's court, so the bureau heads of that
+    court also find reads by staff of the courts above. ``audit.record_personal_read`` is not
+    used because it would file the entry under no court, since a party has no court. Returns
+    the number of entries; parties without a document number, address or phone get none.
+    """
+    recorded = 0
+    for party in parties:
+        fields = [name for name in ("document_number", "address", "phone") if getattr(party, name)]
+        if not fields:
+            continue
+        audit.record(
+            audit.Action.READ_PERSONAL,
+            case,
+            object_type=party._meta.label_lower,
+            object_id=str(party.pk),
+            object_repr=str(party)[:200],
+            detail={
+                "fields": sorted(fields),
+                "purpose": purpose,
+                "case_id": case.pk,
+                "case_number": case.case_number,
+            },
+        )
+        recorded += 1
+    return recorded

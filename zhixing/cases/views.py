@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from zhixing.audit import services as audit
 from zhixing.cases import deadlines, services
 from zhixing.cases.forms import (
     TYPE_CHOICES,
@@ -41,7 +40,7 @@ from zhixing.cases.forms import (
     case_officers,
 )
 from zhixing.cases.identity import mask_id_number
-from zhixing.cases.models import CaseParty, EnforcementCase, Party
+from zhixing.cases.models import CaseParty, EnforcementCase
 from zhixing.cases.search import SOON_DAYS, CaseFilter, filter_cases
 from zhixing.courts import scope
 from zhixing.courts.models import Court, User
@@ -248,35 +247,6 @@ def _party_rows(case: EnforcementCase, *, reveal: bool) -> dict[str, list[CasePa
     return rows
 
 
-def _audit_reveal(case: EnforcementCase, parties: Iterable[Party]) -> int:
-    """Record one audit entry per party whose full personal data the page shows.
-
-    The entry names the party and is filed under the case's court. The bureau heads of that
-    court therefore also find reads by staff of the courts above. ``record_personal_read`` is
-    not used because it would file the entry under no court, since a party has no court.
-    """
-    recorded = 0
-    for party in parties:
-        fields = [name for name in ("document_number", "address", "phone") if getattr(party, name)]
-        if not fields:
-            continue
-        audit.record(
-            audit.Action.READ_PERSONAL,
-            case,
-            object_type=party._meta.label_lower,
-            object_id=str(party.pk),
-            object_repr=str(party)[:200],
-            detail={
-                "fields": sorted(fields),
-                "purpose": "case detail",
-                "case_id": case.pk,
-                "case_number": case.case_number,
-            },
-        )
-        recorded += 1
-    return recorded
-
-
 def _deadline_rows(case: EnforcementCase) -> list[dict[str, Any]]:
     return [
         {
@@ -342,10 +312,10 @@ def case_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_in_scope(request, pk)
     if not services.may_see_identity(request.user, case):  # type: ignore[arg-type]
         raise PermissionDenied(
-            _("Only the case officer, bureau heads and clerks of the court see full numbers.")
+            _("Only the case officer, clerks of the court and bureau heads see full numbers.")
         )
     parties = [role.party for role in case.case_parties.select_related("party")]
-    recorded = _audit_reveal(case, parties)
+    recorded = services.record_identity_read(case, parties, purpose="case detail")
     logger.info("Full party data of case %s shown, %s audit records", case.pk, recorded)
     return _render_detail(request, case, reveal=True)
 
