@@ -1,0 +1,178 @@
+"""Synthetic demo cases: valid identities, consistent flow, deadlines as the services compute."""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count, Max
+
+from zhixing.cases import demo_data, services
+from zhixing.cases.case_numbers import parse_case_number
+from zhixing.cases.identity import (
+    DocumentType,
+    check_document,
+    check_uscc,
+    gb11643_check_character,
+)
+from zhixing.cases.models import CaseParty, CaseSequence, EnforcementCase, FlowNode, Party
+from zhixing.courts.models import Court, User
+from zhixing.web import demo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unit_check_characters_match_the_identity_module() -> None:
+    rng = random.Random(3)
+    for _ in range(500):
+        body = "".join(rng.choice("0123456789") for _ in range(17))
+        assert demo_data.resident_id_check_character(body) == gb11643_check_character(body)
+    for _ in range(200):
+        code = demo_data.make_credit_code("440104", f"{rng.randint(0, 99999999):08d}")
+        assert check_uscc(code).check_ok
+        assert check_document(DocumentType.USCC, code) == code
+
+
+def test_unit_same_seed_gives_same_cases(courts: dict[str, Court]) -> None:
+    def draw(seed: int) -> list[tuple[str, str, list[tuple[int, str]]]]:
+        profiles = demo_data.court_profiles()
+        generator = demo_data.CaseGenerator(profiles, seed=seed, today=datetime.date(2026, 6, 30))
+        return [
+            (case.case_number, str(case.claim_amount), case.parties)
+            for batch in generator.batches(200, size=50)
+            for case in batch.cases
+        ]
+
+    assert draw(11) == draw(11)
+    assert draw(11) != draw(12)
+
+
+@pytest.fixture
+def demo_cases(courts: dict[str, Court]) -> demo_data.LoadResult:
+    demo.create_demo_accounts()
+    return demo_data.generate_demo_cases(600, seed=5)
+
+
+def test_case_demo_data_is_valid_and_spread(demo_cases: demo_data.LoadResult) -> None:
+    today = services.today_in_china()
+    assert EnforcementCase.objects.count() == 600 == demo_cases.cases
+    assert CaseParty.objects.count() == demo_cases.case_parties
+    assert 2.2 <= demo_cases.case_parties / 600 <= 2.9
+    for case in EnforcementCase.objects.all():
+        assert parse_case_number(case.case_number).format() == case.case_number
+        assert case.filed_on.year >= demo_data.FIRST_YEAR and case.filed_on <= today
+        case.full_clean(exclude=["parties"])
+    statuses = Counter(EnforcementCase.objects.values_list("status", flat=True))
+    assert set(statuses) == {"open", "suspended", "closed"}
+    modes = Counter(EnforcementCase.objects.values_list("closing_mode", flat=True))
+    assert modes["terminated_without_assets"] > modes["terminated"] > 0
+    types = Counter(EnforcementCase.objects.values_list("type_code", flat=True))
+    assert types["执"] > types["执恢"] > 0 and types["执保"] > 0
+    amounts = sorted(EnforcementCase.objects.values_list("claim_amount", flat=True))
+    assert amounts[0] < 10_000 and amounts[-1] > 1_000_000
+    overdue = EnforcementCase.objects.exclude(status="closed").filter(next_due_on__lt=today)
+    assert overdue.exists()
+    # 终本 needs more than 3 months since filing.
+    for case in EnforcementCase.objects.filter(closing_mode="terminated_without_assets"):
+        assert case.closed_on is not None
+        assert (case.closed_on - case.filed_on).days > 90
+
+
+def test_case_parties_have_valid_documents_and_repeat(demo_cases: demo_data.LoadResult) -> None:
+    for party in Party.objects.all():
+        assert check_document(party.document_type, party.document_number) == party.document_number
+        if party.kind == Party.Kind.PERSON:
+            birth = datetime.date.fromisoformat(
+                f"{party.document_number[6:10]}-{party.document_number[10:12]}-"
+                f"{party.document_number[12:14]}"
+            )
+            assert party.birth_date == birth
+            assert party.document_number[:2] == "44"
+        else:
+            assert party.name.endswith("有限公司")
+    documents = Party.objects.values("document_type", "document_number")
+    assert documents.annotate(n=Count("id")).filter(n__gt=1).count() == 0
+    repeated = CaseParty.objects.filter(role="debtor").values("party").annotate(n=Count("case"))
+    assert repeated.filter(n__gt=1).exists()
+    for case in EnforcementCase.objects.prefetch_related("case_parties"):
+        roles = {role.role for role in case.case_parties.all()}
+        assert roles == {"applicant", "debtor"}
+
+
+def test_case_officers_and_flow_are_consistent(demo_cases: demo_data.LoadResult) -> None:
+    today = services.today_in_china()
+    yx_officer = User.objects.get(username="yx_officer")
+    assert EnforcementCase.objects.filter(case_officer=yx_officer).exists()
+    generated = User.objects.filter(username__startswith="officer_")
+    assert generated.exists()
+    assert not any(user.has_usable_password() for user in generated)
+    for case in EnforcementCase.objects.select_related("case_officer").prefetch_related("flow"):
+        if case.case_officer is not None:
+            assert case.case_officer.court_id == case.court_id
+        nodes = list(case.flow.all())
+        assert nodes[0].kind == FlowNode.Kind.FILED and nodes[0].on == case.filed_on
+        end = case.closed_on or today
+        assert all(case.filed_on <= node.on <= end for node in nodes)
+        closing = [node for node in nodes if node.kind == FlowNode.Kind.CLOSED]
+        assert [node.on for node in closing] == ([case.closed_on] if case.closed_on else [])
+        suspended = [node for node in nodes if node.kind == FlowNode.Kind.SUSPENDED]
+        resumed = [node for node in nodes if node.kind == FlowNode.Kind.RESUMED]
+        assert (case.status == "suspended") == (len(suspended) > len(resumed))
+
+
+def test_case_bulk_deadlines_equal_refresh_deadlines(demo_cases: demo_data.LoadResult) -> None:
+    sample = list(EnforcementCase.objects.order_by("?")[:120])
+    sample += list(EnforcementCase.objects.exclude(status="closed")[:60])
+    for case in sample:
+        stored = (case.handling_due_on, case.next_due_on, case.next_due_rule)
+        services.refresh_deadlines(case)
+        case.refresh_from_db()
+        assert (case.handling_due_on, case.next_due_on, case.next_due_rule) == stored, case
+
+
+def test_case_sequences_continue_after_the_load(
+    demo_cases: demo_data.LoadResult, courts: dict[str, Court]
+) -> None:
+    tops = EnforcementCase.objects.values("court", "type_code", "year").annotate(
+        top=Max("sequence")
+    )
+    for row in tops:
+        counter = CaseSequence.objects.get(
+            court=row["court"], type_code=row["type_code"], year=row["year"]
+        )
+        assert counter.last_sequence == row["top"]
+    court = courts["粤0104"]
+    today = services.today_in_china()
+    top = max(
+        (
+            row["top"]
+            for row in tops
+            if row["court"] == court.pk and row["type_code"] == "执" and row["year"] == today.year
+        ),
+        default=0,
+    )
+    case = services.file_case(
+        actor=None,
+        court=court,
+        filed_on=today,
+        basis_kind="judgment",
+        applicants=[services.PartyInput(name="甲", kind="organisation")],
+        debtors=[services.PartyInput(name="乙")],
+        claim_amount="1000",
+    )
+    assert case.sequence == top + 1
+
+
+def test_case_demo_command_generates_cases_once(courts: dict[str, Court]) -> None:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("demo", "--no-serve", stdout=out)
+    assert f"{demo_data.DEMO_CASES} demo cases generated" in out.getvalue()
+    again = StringIO()
+    call_command("demo", "--no-serve", stdout=again)
+    assert "none generated" in again.getvalue()
+    assert EnforcementCase.objects.count() == demo_data.DEMO_CASES
