@@ -209,7 +209,10 @@ COLUMNS: tuple[Column, ...] = (
         "status",
         "案件状态",
         False,
-        gettext_lazy("Status of the case; empty means open, or closed when a closing is given."),
+        gettext_lazy(
+            "Status of the case. Empty keeps the stored status; a new case is then open, "
+            "or closed when a closing mode is given."
+        ),
         "执行中",
         ("状态", "结案状态"),
     ),
@@ -1213,6 +1216,8 @@ def _update_case(actor: User, case: EnforcementCase, data: CaseRow) -> bool:
         for node in case.flow.filter(kind=FlowNode.Kind.CLOSED).exclude(on=case.closed_on):
             node.on = case.closed_on
             node.save(update_fields=["on"])
+    if "filed_on" in changed:
+        case.flow.filter(kind=FlowNode.Kind.FILED).update(on=case.filed_on)
     for kind, on in flow:
         FlowNode.objects.create(case=case, kind=kind, on=on, user=actor, note=_("imported"))
     parties_added = _attach_parties(case, data, existing=True)

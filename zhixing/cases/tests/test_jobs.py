@@ -17,6 +17,7 @@ from zhixing.cases.exporting import export_cases
 from zhixing.cases.job_models import ImportJob
 from zhixing.cases.models import EnforcementCase
 from zhixing.cases.tests.test_import import messy_rows, write_messy
+from zhixing.courts.models import Role
 
 # The project's URLs with the import and export wired in, as the lead will wire them.
 urlpatterns = [
@@ -140,8 +141,15 @@ def test_all_or_nothing_job_stores_nothing(tmp_path, clerk, officer, settings):
     assert EnforcementCase.objects.count() == 0
 
 
+@pytest.fixture
+def roles_present(transactional_db):
+    """Restore the roles of the data migration, which another transactional test may flush."""
+    for code in Role.Code:
+        Role.objects.get_or_create(code=code)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_background_worker_thread_runs_jobs(tmp_path, clerk, officer, settings):
+def test_background_worker_thread_runs_jobs(roles_present, tmp_path, clerk, officer, settings):
     settings.DATA_DIR = tmp_path / "data"
     job = _queue(clerk, tmp_path)
     thread = jobs.start_background_worker()
