@@ -6,10 +6,12 @@
 from __future__ import annotations
 
 import datetime
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 from openpyxl import Workbook, load_workbook
 
 from zhixing.audit.models import AuditRecord
@@ -464,3 +466,13 @@ def test_read_rows_numbers_sheet_rows(tmp_path):
     rows = list(importing.read_rows(path))
     assert rows[2][0] == 3
     assert rows[2][1][0] == " 案 号 "
+
+
+@pytest.mark.django_db
+def test_import_cases_command_prints_report(tmp_path, clerk, officer, capsys):
+    path = write_messy(tmp_path / "messy.xlsx")
+    call_command("import-cases", str(path), "--as", "clerk01", "--valid-rows", "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert (report["created"], report["rejected"]) == (4, 3)
+    with pytest.raises(CommandError, match="nothing stored"):
+        call_command("import-cases", str(path), "--as", "clerk01")
