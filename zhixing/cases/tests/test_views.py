@@ -170,8 +170,8 @@ def test_list_sort_and_pages(courts, make_user):
         file_case(courts["粤0104"], days_ago=days, claim_amount=str(1000 * (days + 1)))
     client = client_for(make_user("officer", "粤0104"))
     page = client.get("/cases/", {"sort": "amount"}).content.decode()
-    amounts = re.findall(r'<td class="number">(\d+\.\d\d)</td>\s*<td class="number">0.00', page)
-    assert amounts == ["1000.00", "2000.00", "3000.00"]
+    amounts = re.findall(r'<td class="number">([\d,]+\.\d\d)</td>\s*<td class="number">0.00', page)
+    assert amounts == ["1,000.00", "2,000.00", "3,000.00"]
     assert 'aria-sort="ascending"' in page
     assert "3 cases match." in page
 
