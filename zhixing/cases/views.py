@@ -48,8 +48,9 @@ from zhixing.courts.models import Court, User
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
-# Counting every match of a province-wide filter scans millions of index entries. The list
-# therefore counts at most this many matches and offers pages up to them only.
+# NOTE: counting every match of a province-wide filter scans millions of index entries, so the
+# list counts at most this many matches and offers pages up to them only. A narrower filter
+# reaches the rest; keyset pagination would lift the limit.
 COUNT_CAP = 10_000
 # Maximum rows on the deadlines page. The totals above the table count every watched case.
 DEADLINE_ROWS = 500

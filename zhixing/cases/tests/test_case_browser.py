@@ -24,7 +24,7 @@ from zhixing.web.tests.test_browser import _roles, browser, new_tab  # noqa: F40
 try:
     from playwright.sync_api import expect
 except ImportError:  # The browser fixture then skips, or fails when a browser is required.
-    expect = None
+    expect = None  # type: ignore[assignment]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
