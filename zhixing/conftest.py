@@ -14,7 +14,7 @@ from django.utils import translation
 
 from zhixing.audit.context import Actor, acting_as
 from zhixing.courts import services
-from zhixing.courts.models import Court, User
+from zhixing.courts.models import Court, Role, User
 
 TEST_PASSWORD = "Test-Passw0rd-2026"
 
@@ -49,6 +49,9 @@ def _system_actor() -> object:
 
 @pytest.fixture
 def courts(db: None) -> dict[str, Court]:
+    # A flush after a transactional test also empties the roles that a migration added.
+    for code in Role.Code.values:
+        Role.objects.get_or_create(code=code)
     services.load_courts(TREE_ROWS)
     return {court.code: court for court in Court.objects.all() if court.code}
 

@@ -1,9 +1,13 @@
 from django.urls import include, path
 
+from zhixing.cases import exporting
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("zhixing.api_urls")),
     path("audit/", include("zhixing.audit.urls")),
+    path("cases/import/", include("zhixing.cases.import_urls")),
+    path("cases/export.xlsx", exporting.export_cases, name="case-export"),
     path("cases/", include("zhixing.cases.urls")),
     path("", include("zhixing.courts.urls")),
     path("", include("zhixing.web.urls")),

@@ -14,12 +14,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
         parser.add_argument("--port", type=int, default=8000, help="TCP port to listen on.")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not run background jobs in this process (production runs `zhixing worker`).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], options["port"]
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(f"Zhixing is running at http://{shown_host}:{port}/ (Ctrl+C stops it)")
         logger.info("Starting web server on %s:%s (mode %s)", host, port, settings.MODE)
+        if not options["no_worker"] and settings.MODE != "production":
+            # One machine, no broker: this process also runs the queued background jobs.
+            from zhixing.cases.jobs import start_background_worker
+
+            start_background_worker()
         uvicorn.run(
             "zhixing.asgi:application",
             host=host,
