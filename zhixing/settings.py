@@ -277,6 +277,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of the enforcement command center platform.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name per choice set that several fields share.
+    "ENUM_NAME_OVERRIDES": {
+        "ClosingModeEnum": "zhixing.cases.models.EnforcementCase.ClosingMode",
+        "PartyKindEnum": "zhixing.cases.models.Party.Kind",
+        "FlowStepEnum": "zhixing.cases.models.FlowNode.Kind",
+    },
 }
 
 LOGGING = {

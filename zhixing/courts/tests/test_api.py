@@ -124,3 +124,12 @@ def test_admin_deactivates_user(make_user):
     assert response.status_code == 200
     target.refresh_from_db()
     assert target.is_active is False
+
+
+def test_openapi_generation_has_no_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command(
+        "spectacular", "--api-version", "v1", "--fail-on-warn", "--file", str(tmp_path / "a.yaml")
+    )
+    assert (tmp_path / "a.yaml").stat().st_size > 0
