@@ -76,7 +76,8 @@ def _identity_number(text: str) -> str | None:
 
 
 def _party_name_condition(text: str) -> Q:
-    # On PostgreSQL the trigram index on the name serves this ILIKE; SQLite scans.
+    # Django runs icontains as UPPER(name) LIKE UPPER(...); on PostgreSQL the trigram index on
+    # UPPER(name) serves it for fragments of three or more characters. SQLite scans.
     return Q(name__icontains=text)
 
 
@@ -107,7 +108,8 @@ def filter_cases(
         if court is None or not scope.court_in_scope(user, court):
             return cases.none()
         if case_filter.include_lower:
-            cases = cases.filter(court__path__startswith=court.path)
+            below = Court.objects.filter(path__startswith=court.path).values_list("pk", flat=True)
+            cases = cases.filter(court_id__in=list(below))
         else:
             cases = cases.filter(court=court)
     if case_filter.type_code:

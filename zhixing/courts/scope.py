@@ -60,7 +60,10 @@ def restrict(
     court = _acting_court(user)
     if court is None:
         return queryset.none()
-    condition = Q(**{f"{court_field}__path__startswith": court.path})
+    # A literal list of court ids (at most a few hundred) lets the planner use each table's
+    # court index; a join on the court path made it scan whole tables for small courts.
+    court_ids = list(Court.objects.filter(path__startswith=court.path).values_list("pk", flat=True))
+    condition = Q(**{f"{court_field}__in": court_ids})
     if received_by_field is not None:
         condition |= Q(**{received_by_field: court})
         return queryset.filter(condition).distinct()

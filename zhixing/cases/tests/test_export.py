@@ -69,7 +69,8 @@ def test_export_masks_hidden_numbers(client, imported):
     assert ID_A not in text
     assert "440104********" in text
     notes = "\n".join(str(row[0]) for row in workbook["说明"].iter_rows(values_only=True))
-    assert "masked" in notes
+    # The export follows the page language, Chinese by default.
+    assert "遮蔽" in notes
 
 
 def test_export_is_audited(client, imported, make_user):

@@ -7,25 +7,23 @@ import time
 
 import pytest
 from django.core.management import call_command
-from django.urls import include, path
+from django.test import Client
 from django.utils import timezone
 
-from zhixing import urls as project_urls
 from zhixing.audit.models import AuditRecord
 from zhixing.cases import importing, jobs
-from zhixing.cases.exporting import export_cases
 from zhixing.cases.job_models import ImportJob
 from zhixing.cases.models import EnforcementCase
 from zhixing.cases.tests.test_import import messy_rows, write_messy
 from zhixing.courts.models import Role
 
-# The project's URLs with the import and export wired in, as the lead will wire them.
-urlpatterns = [
-    path("cases/import/", include("zhixing.cases.import_urls")),
-    path("cases/export.xlsx", export_cases, name="case-export"),
-    *project_urls.urlpatterns,
-]
-URLS = "zhixing.cases.tests.test_jobs"
+URLS = "zhixing.urls"
+
+
+@pytest.fixture
+def client():
+    # These tests match English messages; the pages' default language is Chinese.
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.fixture
