@@ -27,6 +27,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -155,7 +156,7 @@ def write_cases(
     notes.append(
         [_("Exported at %(time)s") % {"time": timezone.localtime().strftime("%Y-%m-%d %H:%M")}]
     )
-    notes.append([_("%(count)s cases.") % {"count": rows}])
+    notes.append([ngettext("%(count)s case.", "%(count)s cases.", rows) % {"count": rows}])
     if truncated:
         notes.append(
             [

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhixing.audit.tracking import TrackedModel
 from zhixing.cases.identity import DocumentType
@@ -238,7 +239,7 @@ class FlowNode(models.Model):
     """A step of a case's flow, with the time it happened (立案, 分案, 发出执行通知, …)."""
 
     class Kind(models.TextChoices):
-        FILED = "filed", _("Filed")
+        FILED = "filed", pgettext_lazy("flow step", "Filed")
         OFFICER_ASSIGNED = "officer_assigned", _("Case officer assigned")
         FILE_RECEIVED = "file_received", _("File received by the officer")
         NOTICE_SENT = "notice_sent", _("Enforcement notice sent")
@@ -247,10 +248,10 @@ class FlowNode(models.Model):
         ONLINE_QUERY = "online_query", _("Online query")
         ASSET_INVESTIGATION = "asset_investigation", _("Asset investigation finished")
         DISPOSAL = "disposal", _("Disposal of assets")
-        SUSPENDED = "suspended", _("Suspended")
+        SUSPENDED = "suspended", pgettext_lazy("flow step", "Suspended")
         RESUMED = "resumed", _("Resumed")
         EXTENSION_APPROVED = "extension_approved", _("Extension approved")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("flow step", "Closed")
 
     case = models.ForeignKey(EnforcementCase, on_delete=models.CASCADE, related_name="flow")
     kind = models.CharField(_("step"), max_length=32, choices=Kind.choices)

@@ -445,7 +445,7 @@ def record_step(
                     "%(kind)s cannot be recorded as a step; filing and "
                     "closing have their own actions."
                 )
-                % {"kind": kind}
+                % {"kind": Kind(kind).label if kind in Kind.values else kind}
             }
         )
     if case.is_closed:

@@ -26,7 +26,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from zhixing.cases import deadlines, services
@@ -67,7 +67,7 @@ DEADLINE_LABELS = {
 DEADLINE_STATUS_LABELS: Mapping[deadlines.DeadlineStatus, Any] = {
     "done": gettext_lazy("Done"),
     "done_late": gettext_lazy("Done late"),
-    "open": gettext_lazy("Open"),
+    "open": pgettext_lazy("deadline status", "Open"),
     "due_soon": gettext_lazy("Due soon"),
     "overdue": gettext_lazy("Overdue"),
 }
