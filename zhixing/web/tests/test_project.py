@@ -15,5 +15,6 @@ def test_models_match_migrations():
         call_command("makemigrations", "--check", "--dry-run", stdout=out)
     except SystemExit as error:
         pytest.fail(
-            f"A model change lacks its migration; run `zhixing makemigrations`:\n{out.getvalue()}\n{error}"
+            "A model change lacks its migration; run `zhixing makemigrations`:\n"
+            f"{out.getvalue()}\n{error}"
         )
