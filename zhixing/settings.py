@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "zhixing.audit",
     "zhixing.courts",
     "zhixing.cases",
+    "zhixing.linkage",
     "zhixing.web",
 ]
 

@@ -1,0 +1,115 @@
+"""Deadlines, lapsed leases and the worker pass that runs every step."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import httpx
+from django.core.management import call_command
+
+from zhixing.audit.models import AuditRecord
+from zhixing.linkage import gateway, worker
+from zhixing.linkage.models import GatewayBatch, GatewayItem
+from zhixing.linkage.tests.helpers import NOW, FakeAgency
+
+State = GatewayItem.State
+
+
+def test_expire_overdue_tells_officer(bank, enqueue, fake_agency, courts):
+    items = enqueue(bank.agency, 3)
+    for batch in gateway.form_batches(NOW, owner="w1"):
+        gateway.dispatch_batch(batch, fake_agency.adapter(), owner="w1", now=NOW)
+
+    before = gateway.expire_overdue(NOW + datetime.timedelta(hours=71))
+    expired = gateway.expire_overdue(NOW + datetime.timedelta(hours=72))
+    again = gateway.expire_overdue(NOW + datetime.timedelta(hours=73))
+
+    assert before == 0
+    assert expired == 3
+    assert again == 0
+    assert set(GatewayItem.objects.values_list("state", flat=True)) == {State.EXPIRED}
+    records = AuditRecord.objects.filter(object_id__in=[str(item.pk) for item in items])
+    assert records.count() == 3
+    assert records.first().detail["event"] == "gateway_item_expired"
+
+
+def test_expire_pending_item(bank, enqueue):
+    enqueue(bank.agency, 1)
+
+    assert gateway.expire_overdue(NOW + datetime.timedelta(days=3)) == 1
+
+
+def test_answered_item_never_expires(bank, enqueue):
+    (item,) = enqueue(bank.agency, 1)
+    GatewayItem.objects.filter(pk=item.pk).update(state=State.ANSWERED)
+
+    assert gateway.expire_overdue(NOW + datetime.timedelta(days=30)) == 0
+
+
+def test_sweep_returns_lapsed_items(bank, enqueue, fake_agency, courts):
+    enqueue(bank.agency, 3)
+    assert len(gateway.form_batches(NOW, owner="crashed")) == 1
+    lease_end = NOW + gateway.lease_length(bank.agency)
+
+    early = gateway.sweep(lease_end - datetime.timedelta(seconds=1))
+    swept = gateway.sweep(lease_end + datetime.timedelta(seconds=1))
+
+    assert early == 0
+    assert swept == 3
+    assert set(GatewayItem.objects.values_list("state", flat=True)) == {State.PENDING}
+    assert GatewayBatch.objects.get().state == GatewayBatch.State.RETRY
+
+
+def test_crashed_worker_loses_nothing(bank, enqueue, fake_agency, courts):
+    enqueue(bank.agency, 3)
+    (batch,) = gateway.form_batches(NOW, owner="crashed")
+    later = NOW + gateway.lease_length(bank.agency) + datetime.timedelta(seconds=1)
+
+    gateway.sweep(later)
+    (again,) = gateway.form_batches(later, owner="w2")
+    gateway.dispatch_batch(again, fake_agency.adapter(), owner="w2", now=later)
+    # The crashed worker wakes up and tries to send its old claim.
+    late = gateway.dispatch_batch(batch, fake_agency.adapter(), owner="crashed", now=later)
+
+    assert again.pk == batch.pk
+    assert late.acknowledged == 0
+    assert len(fake_agency.requests) == 1
+    assert GatewayItem.objects.filter(state=State.ACKNOWLEDGED).count() == 3
+
+
+def test_run_gateway_once_sends_and_polls(bank, enqueue, courts):
+    items = enqueue(bank.agency, 3)
+
+    def reply(request):
+        if request.method == "POST":
+            message = json.loads(request.content)
+            accepted = [item["item_id"] for item in message["items"]]
+            return httpx.Response(202, json={"accepted": accepted, "rejected": []})
+        answers = [{"item_id": str(item.pk), "status": "not_found"} for item in items]
+        body = json.dumps({"agency": bank.agency.code, "answers": answers}).encode()
+        return httpx.Response(200, content=body, headers=bank.sign(body))
+
+    adapter = FakeAgency(reply=reply).adapter()
+    result = worker.run_gateway_once(NOW, owner="w1", adapters={bank.agency.code: adapter})
+
+    assert result.batches == 1
+    assert result.acknowledged == 3
+    assert result.answered == 3
+    assert set(GatewayItem.objects.values_list("state", flat=True)) == {State.ANSWERED}
+
+
+def test_gateway_worker_once_command(bank, capsys):
+    call_command("gateway-worker", "--once")
+
+    assert "Swept 0, expired 0, sent 0 batch(es)" in capsys.readouterr().out
+
+
+def test_manual_agency_items_wait(make_agency, enqueue):
+    agency = make_agency("manual-gd", adapter="manual").agency
+    enqueue(agency, 3)
+
+    result = worker.run_gateway_once(NOW, owner="w1")
+
+    assert result.batches == 0
+    assert set(GatewayItem.objects.values_list("state", flat=True)) == {State.PENDING}
