@@ -1,0 +1,588 @@
+"""The simulator's SQLite database: received batches and items, answers, callbacks and assets.
+
+One connection is used from the event loop's thread only. Each method that writes runs one
+transaction, so a process killed at any point leaves either all of a batch or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS agency_keys (
+    agency TEXT PRIMARY KEY,
+    private_key_pem BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+    agency TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    court TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    callback_url TEXT,
+    body_sha256 TEXT NOT NULL,
+    acknowledgement TEXT NOT NULL,
+    PRIMARY KEY (agency, batch_id)
+);
+-- One row per item id; a re-sent item keeps its row and counts a new attempt.
+CREATE TABLE IF NOT EXISTS items (
+    item_id TEXT PRIMARY KEY,
+    agency TEXT NOT NULL,
+    court TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    category TEXT NOT NULL,
+    case_number TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    subject_key TEXT NOT NULL,
+    deadline TEXT NOT NULL,
+    document TEXT,
+    callback_url TEXT,
+    received_at TEXT NOT NULL,
+    due_at REAL NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'answered')),
+    attempts INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS items_pending ON items (due_at) WHERE state = 'pending';
+-- The sequence number is the polling cursor; it only grows.
+CREATE TABLE IF NOT EXISTS answers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id TEXT NOT NULL REFERENCES items (item_id),
+    agency TEXT NOT NULL,
+    court TEXT NOT NULL,
+    status TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answers_by_court ON answers (agency, court, seq);
+CREATE INDEX IF NOT EXISTS answers_by_item ON answers (item_id, seq);
+CREATE TABLE IF NOT EXISTS deliveries (
+    answer_seq INTEGER PRIMARY KEY REFERENCES answers (seq),
+    agency TEXT NOT NULL,
+    court TEXT NOT NULL,
+    callback_url TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (next_attempt_at)
+    WHERE state = 'pending';
+-- The highest cursor each court has polled with: the answers it has fetched.
+CREATE TABLE IF NOT EXISTS poll_positions (
+    agency TEXT NOT NULL,
+    court TEXT NOT NULL,
+    cursor INTEGER NOT NULL,
+    PRIMARY KEY (agency, court)
+);
+-- Marks a subject whose records an agency has generated, including subjects with none.
+CREATE TABLE IF NOT EXISTS subjects (
+    agency TEXT NOT NULL,
+    category TEXT NOT NULL,
+    subject_key TEXT NOT NULL,
+    generated_at TEXT NOT NULL,
+    PRIMARY KEY (agency, category, subject_key)
+);
+-- Every record an agency returns. Accounts keep their balance in `amount` so that freezes and
+-- deductions can change it; `state` is the record's state (normal, frozen, seized, ...).
+CREATE TABLE IF NOT EXISTS assets (
+    id INTEGER PRIMARY KEY,
+    agency TEXT NOT NULL,
+    category TEXT NOT NULL,
+    subject_key TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    amount TEXT,
+    state TEXT,
+    UNIQUE (agency, category, subject_key, position)
+);
+-- Control measures on an asset (freeze, seizure, deduction, renewal, release), by item.
+CREATE TABLE IF NOT EXISTS measures (
+    id INTEGER PRIMARY KEY,
+    asset_id INTEGER NOT NULL REFERENCES assets (id),
+    item_id TEXT NOT NULL REFERENCES items (item_id),
+    court TEXT NOT NULL,
+    case_number TEXT NOT NULL,
+    action TEXT NOT NULL,
+    amount TEXT,
+    starts_at TEXT NOT NULL,
+    ends_at TEXT,
+    state TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS measures_by_asset ON measures (asset_id);
+"""
+
+
+@dataclass(frozen=True)
+class Item:
+    item_id: str
+    agency: str
+    court: str
+    batch_id: str
+    action: str
+    category: str
+    case_number: str
+    subject: dict[str, Any]
+    subject_key: str
+    deadline: str
+    document: Any
+    callback_url: str | None
+    state: str
+    attempts: int
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Item:
+        return cls(
+            item_id=row["item_id"],
+            agency=row["agency"],
+            court=row["court"],
+            batch_id=row["batch_id"],
+            action=row["action"],
+            category=row["category"],
+            case_number=row["case_number"],
+            subject=json.loads(row["subject"]),
+            subject_key=row["subject_key"],
+            deadline=row["deadline"],
+            document=json.loads(row["document"]) if row["document"] else None,
+            callback_url=row["callback_url"],
+            state=row["state"],
+            attempts=row["attempts"],
+        )
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    seq: int
+    item_id: str
+    agency: str
+    court: str
+    status: str
+    answer: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    answer_seq: int
+    agency: str
+    court: str
+    callback_url: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An accepted item of a batch, ready to store."""
+
+    item_id: str
+    action: str
+    category: str
+    case_number: str
+    subject: dict[str, Any]
+    subject_key: str
+    deadline: str
+    document: Any
+    due_at: float
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.connection.row_factory = sqlite3.Row
+        self.connection.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode survives a killed process; only a power loss can lose the last
+        # transactions, which a simulator may accept.
+        self.connection.execute("PRAGMA synchronous = NORMAL")
+        self.connection.execute("PRAGMA foreign_keys = ON")
+        self.connection.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.connection
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+
+    # Keys
+
+    def agency_private_key(self, agency: str) -> bytes | None:
+        row = self.connection.execute(
+            "SELECT private_key_pem FROM agency_keys WHERE agency = ?", (agency,)
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def save_agency_private_key(self, agency: str, pem: bytes, now: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO agency_keys (agency, private_key_pem, created_at)"
+                " VALUES (?, ?, ?)",
+                (agency, pem, now),
+            )
+
+    # Batches and items
+
+    def batch(self, agency: str, batch_id: str) -> tuple[str, dict[str, Any]] | None:
+        """Return (court, acknowledgement) of a stored batch."""
+        row = self.connection.execute(
+            "SELECT court, acknowledgement FROM batches WHERE agency = ? AND batch_id = ?",
+            (agency, batch_id),
+        ).fetchone()
+        return (row["court"], json.loads(row["acknowledgement"])) if row else None
+
+    def items(self, item_ids: Iterable[str]) -> dict[str, Item]:
+        ids = list(item_ids)
+        found: dict[str, Item] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.connection.execute(
+                f"SELECT * FROM items WHERE item_id IN ({marks})",  # noqa: S608 (only ? marks)
+                chunk,
+            )
+            found.update((row["item_id"], Item.from_row(row)) for row in rows)
+        return found
+
+    def save_batch(
+        self,
+        *,
+        agency: str,
+        batch_id: str,
+        court: str,
+        now: str,
+        callback_url: str | None,
+        body_sha256: str,
+        acknowledgement: dict[str, Any],
+        new_items: list[NewItem],
+        retried: list[tuple[str, float]],
+        resent_answers: list[str],
+    ) -> None:
+        """Store a batch, its new items, retries of items that ended in an error, and copies
+        of final answers to items that were sent again."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO batches (agency, batch_id, court, received_at, callback_url,"
+                " body_sha256, acknowledgement) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    agency,
+                    batch_id,
+                    court,
+                    now,
+                    callback_url,
+                    body_sha256,
+                    json.dumps(acknowledgement, ensure_ascii=False),
+                ),
+            )
+            db.executemany(
+                "INSERT INTO items (item_id, agency, court, batch_id, action, category,"
+                " case_number, subject, subject_key, deadline, document, callback_url,"
+                " received_at, due_at, state) VALUES"
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+                [
+                    (
+                        item.item_id,
+                        agency,
+                        court,
+                        batch_id,
+                        item.action,
+                        item.category,
+                        item.case_number,
+                        json.dumps(item.subject, ensure_ascii=False),
+                        item.subject_key,
+                        item.deadline,
+                        json.dumps(item.document, ensure_ascii=False)
+                        if item.document is not None
+                        else None,
+                        callback_url,
+                        now,
+                        item.due_at,
+                    )
+                    for item in new_items
+                ],
+            )
+            db.executemany(
+                "UPDATE items SET state = 'pending', due_at = ?, attempts = attempts + 1,"
+                " batch_id = ?, callback_url = ? WHERE item_id = ?",
+                [(due_at, batch_id, callback_url, item_id) for item_id, due_at in retried],
+            )
+            for item_id in resent_answers:
+                db.execute(
+                    "UPDATE items SET batch_id = ?, callback_url = ? WHERE item_id = ?",
+                    (batch_id, callback_url, item_id),
+                )
+                self._copy_last_answer(db, item_id, now, callback_url)
+
+    def _copy_last_answer(
+        self, db: sqlite3.Connection, item_id: str, now: str, callback_url: str | None
+    ) -> None:
+        row = db.execute(
+            "SELECT agency, court, status, answer FROM answers WHERE item_id = ?"
+            " ORDER BY seq DESC LIMIT 1",
+            (item_id,),
+        ).fetchone()
+        if row is None:
+            return
+        cursor = db.execute(
+            "INSERT INTO answers (item_id, agency, court, status, answer, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (item_id, row["agency"], row["court"], row["status"], row["answer"], now),
+        )
+        if callback_url:
+            self._add_delivery(db, cursor.lastrowid, row["agency"], row["court"], callback_url)
+
+    def last_status(self, item_ids: Iterable[str]) -> dict[str, str]:
+        statuses: dict[str, str] = {}
+        for item_id in item_ids:
+            row = self.connection.execute(
+                "SELECT status FROM answers WHERE item_id = ? ORDER BY seq DESC LIMIT 1",
+                (item_id,),
+            ).fetchone()
+            if row:
+                statuses[item_id] = row[0]
+        return statuses
+
+    def due_items(self, now: float, paused: Iterable[str], limit: int) -> list[Item]:
+        paused = list(paused)
+        marks = ",".join("?" * len(paused))
+        rows = self.connection.execute(
+            "SELECT * FROM items WHERE state = 'pending' AND due_at <= ?"  # noqa: S608
+            f" AND agency NOT IN ({marks}) ORDER BY due_at LIMIT ?",
+            [now, *paused, limit],
+        )
+        return [Item.from_row(row) for row in rows]
+
+    def next_due_at(self, paused: Iterable[str]) -> float | None:
+        paused = list(paused)
+        marks = ",".join("?" * len(paused))
+        row = self.connection.execute(
+            "SELECT MIN(due_at) FROM items WHERE state = 'pending'"  # noqa: S608
+            f" AND agency NOT IN ({marks})",
+            paused,
+        ).fetchone()
+        return row[0]
+
+    def save_answers(
+        self,
+        answers: list[tuple[Item, str, dict[str, Any]]],
+        new_assets: list[tuple[str, str, str, list[dict[str, Any]]]],
+        now: str,
+    ) -> None:
+        """Store (item, status, answer) triples, mark the items answered and queue callbacks.
+
+        `new_assets` contains (agency, category, subject key, records) of subjects generated
+        for these answers, which are stored in the same transaction.
+        """
+        with self.transaction() as db:
+            for agency, category, key, records in new_assets:
+                self._insert_assets(db, agency, category, key, records, now)
+            for item, status, answer in answers:
+                updated = db.execute(
+                    "UPDATE items SET state = 'answered' WHERE item_id = ? AND state = 'pending'",
+                    (item.item_id,),
+                ).rowcount
+                if not updated:
+                    continue
+                cursor = db.execute(
+                    "INSERT INTO answers (item_id, agency, court, status, answer, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        item.item_id,
+                        item.agency,
+                        item.court,
+                        status,
+                        json.dumps(answer, ensure_ascii=False),
+                        now,
+                    ),
+                )
+                if item.callback_url:
+                    self._add_delivery(
+                        db, cursor.lastrowid, item.agency, item.court, item.callback_url
+                    )
+
+    @staticmethod
+    def _add_delivery(
+        db: sqlite3.Connection, seq: int | None, agency: str, court: str, url: str
+    ) -> None:
+        db.execute(
+            "INSERT INTO deliveries (answer_seq, agency, court, callback_url, state,"
+            " next_attempt_at) VALUES (?, ?, ?, ?, 'pending', 0)",
+            (seq, agency, court, url),
+        )
+
+    # Polling
+
+    def answers_after(self, agency: str, court: str, after: int, limit: int) -> list[StoredAnswer]:
+        rows = self.connection.execute(
+            "SELECT seq, item_id, agency, court, status, answer FROM answers"
+            " WHERE agency = ? AND court = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (agency, court, after, limit),
+        )
+        return [_stored_answer(row) for row in rows]
+
+    def poll_position(self, agency: str, court: str) -> int:
+        row = self.connection.execute(
+            "SELECT cursor FROM poll_positions WHERE agency = ? AND court = ?", (agency, court)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def advance_poll_position(self, agency: str, court: str, cursor: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO poll_positions (agency, court, cursor) VALUES (?, ?, ?)"
+                " ON CONFLICT (agency, court) DO UPDATE SET cursor = MAX(cursor, excluded.cursor)",
+                (agency, court, cursor),
+            )
+
+    # Callbacks
+
+    def due_deliveries(self, now: float, paused: Iterable[str], limit: int) -> list[Delivery]:
+        paused = list(paused)
+        marks = ",".join("?" * len(paused))
+        rows = self.connection.execute(
+            "SELECT answer_seq, agency, court, callback_url, attempts FROM deliveries"  # noqa: S608
+            f" WHERE state = 'pending' AND next_attempt_at <= ? AND agency NOT IN ({marks})"
+            " ORDER BY next_attempt_at, answer_seq LIMIT ?",
+            [now, *paused, limit],
+        )
+        return [Delivery(*row) for row in rows]
+
+    def next_delivery_at(self, paused: Iterable[str]) -> float | None:
+        paused = list(paused)
+        marks = ",".join("?" * len(paused))
+        row = self.connection.execute(
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'"  # noqa: S608
+            f" AND agency NOT IN ({marks})",
+            paused,
+        ).fetchone()
+        return row[0]
+
+    def answers_by_seq(self, seqs: list[int]) -> list[StoredAnswer]:
+        marks = ",".join("?" * len(seqs))
+        rows = self.connection.execute(
+            "SELECT seq, item_id, agency, court, status, answer FROM answers"  # noqa: S608
+            f" WHERE seq IN ({marks}) ORDER BY seq",
+            seqs,
+        )
+        return [_stored_answer(row) for row in rows]
+
+    def postpone_deliveries(self, seqs: list[int], next_attempt_at: float) -> None:
+        """Hold deliveries back while a worker sends them, so that no other worker takes them."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE deliveries SET next_attempt_at = ? WHERE answer_seq = ?",
+                [(next_attempt_at, seq) for seq in seqs],
+            )
+
+    def finish_deliveries(self, seqs: list[int]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,"
+                " last_error = NULL WHERE answer_seq = ?",
+                [(seq,) for seq in seqs],
+            )
+
+    def fail_deliveries(self, seqs: list[int], error: str, next_attempt_at: float) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?,"
+                " next_attempt_at = ? WHERE answer_seq = ?",
+                [(error, next_attempt_at, seq) for seq in seqs],
+            )
+
+    # Assets
+
+    def assets(self, agency: str, category: str, subject_key: str) -> list[dict[str, Any]] | None:
+        """Return the records of a subject, or None when they were never generated."""
+        known = self.connection.execute(
+            "SELECT 1 FROM subjects WHERE agency = ? AND category = ? AND subject_key = ?",
+            (agency, category, subject_key),
+        ).fetchone()
+        if not known:
+            return None
+        rows = self.connection.execute(
+            "SELECT record, amount, state FROM assets WHERE agency = ? AND category = ?"
+            " AND subject_key = ? ORDER BY position",
+            (agency, category, subject_key),
+        )
+        records = []
+        for row in rows:
+            record = json.loads(row["record"])
+            if row["amount"] is not None:
+                record["balance"] = row["amount"]
+            if row["state"] is not None:
+                record["state"] = row["state"]
+            records.append(record)
+        return records
+
+    @staticmethod
+    def _insert_assets(
+        db: sqlite3.Connection,
+        agency: str,
+        category: str,
+        subject_key: str,
+        records: list[dict[str, Any]],
+        now: str,
+    ) -> None:
+        inserted = db.execute(
+            "INSERT OR IGNORE INTO subjects (agency, category, subject_key, generated_at)"
+            " VALUES (?, ?, ?, ?)",
+            (agency, category, subject_key, now),
+        ).rowcount
+        if not inserted:
+            return
+        db.executemany(
+            "INSERT INTO assets (agency, category, subject_key, position, record, amount,"
+            " state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    agency,
+                    category,
+                    subject_key,
+                    position,
+                    json.dumps(record, ensure_ascii=False),
+                    record.get("balance"),
+                    record.get("state"),
+                )
+                for position, record in enumerate(records)
+            ],
+        )
+
+    # Statistics for the admin endpoint
+
+    def counts(self, agency: str) -> dict[str, int]:
+        def count(sql: str) -> int:
+            return int(self.connection.execute(sql, (agency,)).fetchone()[0])
+
+        return {
+            "batches": count("SELECT COUNT(*) FROM batches WHERE agency = ?"),
+            "items": count("SELECT COUNT(*) FROM items WHERE agency = ?"),
+            "pending_items": count(
+                "SELECT COUNT(*) FROM items WHERE agency = ? AND state = 'pending'"
+            ),
+            "answers": count("SELECT COUNT(*) FROM answers WHERE agency = ?"),
+            "pending_callbacks": count(
+                "SELECT COUNT(*) FROM deliveries WHERE agency = ? AND state = 'pending'"
+            ),
+        }
+
+
+def _stored_answer(row: sqlite3.Row) -> StoredAnswer:
+    return StoredAnswer(
+        seq=row["seq"],
+        item_id=row["item_id"],
+        agency=row["agency"],
+        court=row["court"],
+        status=row["status"],
+        answer=json.loads(row["answer"]),
+    )

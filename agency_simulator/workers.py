@@ -1,0 +1,214 @@
+"""Background tasks of the simulator: answering items when they are due, and sending callbacks.
+
+Both read their work from the database, so after a restart they go on where they stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from agency_simulator import protocol
+from agency_simulator.population import generate_records
+from agency_simulator.store import Delivery, Item
+
+if TYPE_CHECKING:
+    from agency_simulator.app import Simulator
+
+logger = logging.getLogger("agency_simulator.workers")
+
+ANSWER_BATCH = 1000
+CALLBACK_BATCH = 500
+CALLBACK_TIMEOUT_S = 10.0
+# A delivery being sent is hidden from other workers for this long; after a crash it is sent
+# again once this lease has run out.
+CALLBACK_LEASE_S = CALLBACK_TIMEOUT_S + 5
+FIRST_BACKOFF_S = 0.5
+MAX_BACKOFF_S = 60.0
+IDLE_WAKE_S = 0.5
+
+
+class Background:
+    def __init__(self, simulator: Simulator) -> None:
+        self.simulator = simulator
+        self.answers_due = asyncio.Event()
+        self.callbacks_due = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+        self.queue: asyncio.Queue[list[Delivery]] = asyncio.Queue()
+        self.client: httpx.AsyncClient | None = None
+
+    def start(self) -> None:
+        # trust_env=False: proxy variables must never route a callback off this machine.
+        self.client = httpx.AsyncClient(
+            timeout=CALLBACK_TIMEOUT_S, trust_env=False, follow_redirects=False
+        )
+        self.tasks = [
+            asyncio.create_task(self.answer_loop(), name="answers"),
+            asyncio.create_task(self.callback_loop(), name="callbacks"),
+            *(
+                asyncio.create_task(self.callback_worker(), name=f"callback-worker-{number}")
+                for number in range(self.simulator.settings.callback_workers)
+            ),
+        ]
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.client is not None:
+            await self.client.aclose()
+
+    def wake_answers(self) -> None:
+        self.answers_due.set()
+
+    def wake_callbacks(self) -> None:
+        self.callbacks_due.set()
+
+    async def sleep(self, event: asyncio.Event, next_at: float | None) -> None:
+        timeout = IDLE_WAKE_S if next_at is None else min(IDLE_WAKE_S, next_at - time.time())
+        # Always give the event loop a turn, so that a loop with work due cannot starve requests.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), max(timeout, 0.001))
+        event.clear()
+
+    # Answers
+
+    async def answer_loop(self) -> None:
+        store = self.simulator.db()
+        while True:
+            try:
+                paused = self.simulator.paused_agencies()
+                items = store.due_items(time.time(), paused, ANSWER_BATCH)
+                if items:
+                    self.answer(items)
+                    self.wake_callbacks()
+                    await asyncio.sleep(0)
+                    continue
+                next_at = store.next_due_at(paused)
+            except Exception:
+                logger.exception("answering due items failed; trying again")
+                next_at = None
+            await self.sleep(self.answers_due, next_at)
+
+    def answer(self, items: list[Item]) -> None:
+        store = self.simulator.db()
+        now = protocol.now_text()
+        answers: list[tuple[Item, str, dict[str, Any]]] = []
+        new_assets: list[tuple[str, str, str, list[dict[str, Any]]]] = []
+        for item in items:
+            agency = self.simulator.agencies.get(item.agency)
+            faults = self.simulator.faults.get(item.agency)
+            if agency is None or faults is None:
+                message = "agency no longer configured in the simulator"
+                answers.append((item, "error", protocol.answer(item.item_id, "error", [], message)))
+                continue
+            if self.simulator.chance(faults.item_error_rate):
+                message = "simulated processing error; send the item again"
+                answers.append((item, "error", protocol.answer(item.item_id, "error", [], message)))
+                continue
+            records = store.assets(item.agency, item.category, item.subject_key)
+            if records is None:
+                records = generate_records(agency, item.category, item.subject)
+                new_assets.append((item.agency, item.category, item.subject_key, records))
+            status = "found" if records else "not_found"
+            answers.append((item, status, protocol.answer(item.item_id, status, records, None)))
+        store.save_answers(answers, new_assets, now)
+
+    # Callbacks
+
+    async def callback_loop(self) -> None:
+        store = self.simulator.db()
+        workers = self.simulator.settings.callback_workers
+        while True:
+            try:
+                paused = self.simulator.paused_agencies()
+                due = store.due_deliveries(time.time(), paused, CALLBACK_BATCH * workers)
+                if due:
+                    store.postpone_deliveries(
+                        [delivery.answer_seq for delivery in due], time.time() + CALLBACK_LEASE_S
+                    )
+                    for group in group_deliveries(due):
+                        self.queue.put_nowait(group)
+                    await asyncio.sleep(0)
+                    continue
+                next_at = store.next_delivery_at(paused)
+            except Exception:
+                logger.exception("collecting due callbacks failed; trying again")
+                next_at = None
+            await self.sleep(self.callbacks_due, next_at)
+
+    async def callback_worker(self) -> None:
+        while True:
+            group = await self.queue.get()
+            try:
+                await self.deliver(group)
+            except Exception:
+                logger.exception("sending a callback failed unexpectedly")
+            finally:
+                self.queue.task_done()
+
+    async def deliver(self, group: list[Delivery]) -> None:
+        store = self.simulator.db()
+        first = group[0]
+        seqs = [delivery.answer_seq for delivery in group]
+        agency = self.simulator.agencies.get(first.agency)
+        if agency is None:
+            return
+        try:
+            protocol.check_callback_url(first.callback_url)
+        except protocol.InvalidRequest as invalid:
+            logger.error("not sending %d answers: %s", len(seqs), invalid)
+            store.fail_deliveries(seqs, str(invalid), time.time() + MAX_BACKOFF_S)
+            return
+        answers = [entry.answer for entry in store.answers_by_seq(seqs)]
+        payload, headers = self.simulator.answer_body(
+            agency, protocol.envelope(agency.code, answers)
+        )
+        assert self.client is not None
+        failure: str | None
+        try:
+            response = await self.client.post(
+                first.callback_url,
+                content=payload,
+                headers=[("Content-Type", "application/json"), *headers],
+            )
+            failure = None if response.is_success else f"HTTP {response.status_code}"
+        except httpx.HTTPError as exception:
+            failure = f"{type(exception).__name__}: {exception}"
+        if failure is None:
+            store.finish_deliveries(seqs)
+            return
+        attempts = max(delivery.attempts for delivery in group) + 1
+        backoff = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** (attempts - 1))
+        backoff *= 0.5 + self.simulator.rng.random() / 2
+        logger.warning(
+            "callback of %d answers from %s to %s failed (%s, attempt %d); retrying in %.1f s",
+            len(seqs),
+            agency.code,
+            first.callback_url,
+            failure,
+            attempts,
+            backoff,
+        )
+        store.fail_deliveries(seqs, failure, time.time() + backoff)
+        self.wake_callbacks()
+
+
+def group_deliveries(due: list[Delivery]) -> list[list[Delivery]]:
+    """Split deliveries into callback bodies: one agency, court and URL, CALLBACK_BATCH at most."""
+    groups: dict[tuple[str, str, str], list[Delivery]] = defaultdict(list)
+    for delivery in due:
+        groups[(delivery.agency, delivery.court, delivery.callback_url)].append(delivery)
+    bodies = []
+    for deliveries in groups.values():
+        for start in range(0, len(deliveries), CALLBACK_BATCH):
+            bodies.append(deliveries[start : start + CALLBACK_BATCH])
+    return bodies
