@@ -1,0 +1,76 @@
+"""Restarts on the same database, and the sources of court keys."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from agency_simulator.agencies import CHINA_TZ
+from agency_simulator.signing import KEYS_ENV, CourtKeyring, SignatureError, public_key_pem, sign
+from agency_simulator.tests.conftest import (
+    COURT,
+    Court,
+    build_agencies,
+    item,
+    person,
+    start_simulator,
+    stop_simulator,
+)
+
+
+def test_killed_simulator_answers_after_restart(
+    tmp_path: Path, court_keys: dict[str, Ed25519PrivateKey]
+) -> None:
+    (tmp_path / "court-keys").mkdir()
+    key = court_keys[COURT]
+    (tmp_path / "court-keys" / f"{COURT}.pem").write_bytes(public_key_pem(key.public_key()))
+    agencies = tmp_path / "agencies.json"
+    agencies.write_text(json.dumps(build_agencies(datetime.now(CHINA_TZ)), ensure_ascii=False))
+    arguments = ("--agencies", str(agencies), "--delay-ms", "400", "400")
+    first = start_simulator(tmp_path, *arguments)
+    exported = (tmp_path / "agency-keys" / "bank-icbc.pem").read_bytes()
+    request = item("bank_account", person(201))
+    court = Court(COURT, key, first.url)
+    assert court.send("bank-icbc", court.batch("bank-icbc", [request])).status_code == 202
+    first.process.kill()
+    first.process.wait()
+    (tmp_path / "ready.json").unlink()
+
+    second = start_simulator(tmp_path, *arguments)
+    try:
+        court = Court(COURT, key, second.url)
+        answers = court.poll_until("bank-icbc", {request["item_id"]})
+        assert [answer["item_id"] for answer in answers] == [request["item_id"]]
+        assert (tmp_path / "agency-keys" / "bank-icbc.pem").read_bytes() == exported
+    finally:
+        stop_simulator(second)
+
+
+def test_keyring_reads_listing_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = Ed25519PrivateKey.generate()
+    from_environment = Ed25519PrivateKey.generate()
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "listed.pem").write_bytes(public_key_pem(listed.public_key()))
+    listing = tmp_path / "courts.txt"
+    listing.write_text("# court keys\n粤0104 keys/listed.pem\n", encoding="utf-8")
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "%E7%B2%A40105.pem").write_bytes(public_key_pem(from_environment.public_key()))
+    monkeypatch.setenv(KEYS_ENV, str(folder))
+
+    keyring = CourtKeyring.from_arguments([listing])
+
+    headers = dict(sign(listed, "粤0104", b"body"))
+    signer = keyring.verify(headers["X-Zhixing-Signer"], headers["X-Zhixing-Signature"], b"body")
+    assert signer == "粤0104"
+    headers = dict(sign(from_environment, "粤0105", b"body"))
+    signer = keyring.verify(headers["X-Zhixing-Signer"], headers["X-Zhixing-Signature"], b"body")
+    assert signer == "粤0105"
+    with pytest.raises(SignatureError):
+        keyring.verify(headers["X-Zhixing-Signer"], headers["X-Zhixing-Signature"], b"other")
