@@ -166,9 +166,11 @@ def run(
     cleanup = Cleanup()
     say(f"Loading {cases} cases ({created} officer accounts created) ...")
     step = max(cases // 10, 1)
+    reported = [0]
 
     def loaded(done: int) -> None:
-        if done % step < demo_data.BATCH_SIZE or done == cases:
+        if done // step > reported[0] or done == cases:
+            reported[0] = done // step
             say(f"  {done} cases loaded")
 
     load = demo_data.load_cases(cases, seed=seed, courts=profiles, progress=loaded)
@@ -186,6 +188,9 @@ def run(
         "flow_nodes": load.flow_nodes,
         "load_seconds": round(load.seconds, 2),
         "load_cases_per_s": round(load.cases / load.seconds) if load.seconds else None,
+        "load_workers": load.workers,
+        "load_write_seconds": round(load.write_seconds, 2),
+        "load_index_seconds": round(load.index_seconds, 2),
         "vacuum_seconds": vacuum_seconds,
         **result,
         "samples": samples,
@@ -231,8 +236,8 @@ def _measure(
         EnforcementCase.objects.filter(pk__in=picked).values_list("pk", "case_number")
     )
     numbers = [numbers_by_id[pk] for pk in picked]
-    documents = [rng.choice(load.generator.person_documents) for _ in range(samples)]
-    fragments = [rng.choice(load.generator.name_fragments) for _ in range(samples)]
+    documents = [rng.choice(load.person_documents) for _ in range(samples)]
+    fragments = [rng.choice(load.name_fragments) for _ in range(samples)]
     weighted = [(profile.code, profile.weight) for profile in profiles]
     court_codes = rng.choices(
         [code for code, _w in weighted], weights=[w for _c, w in weighted], k=samples

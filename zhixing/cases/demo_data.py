@@ -18,12 +18,17 @@ applicants come back in several cases.
 :class:`BulkWriter` writes the generated rows with PostgreSQL's ``COPY`` or, on SQLite, with
 ``executemany`` inside the caller's transaction. It bypasses the model layer, so the rows make
 no audit records; the generator is what keeps them within the rules a filed case obeys.
+On PostgreSQL the rows go as COPY text that :class:`CopyFormatter` builds, one write per table
+and batch. A large load splits the courts into two streams (:func:`plan_streams`) that two
+worker processes draw and format while the loading process sends their text to the database.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import multiprocessing
+import os
 import random
 import time
 from bisect import bisect
@@ -31,6 +36,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import accumulate
+from queue import Empty
 from types import SimpleNamespace
 from typing import Any
 
@@ -41,7 +47,11 @@ from django.utils import timezone
 from stdnum.cn import uscc
 
 from zhixing.cases import deadlines, services
-from zhixing.cases.identity import DocumentType, organization_code_check_character
+from zhixing.cases.identity import (
+    ORGANIZATION_CODE_WEIGHTS,
+    DocumentType,
+    organization_code_check_character,
+)
 from zhixing.cases.models import CaseParty, CaseSequence, EnforcementCase, FlowNode, Party
 from zhixing.courts import services as court_services
 from zhixing.courts.models import Court, User
@@ -66,7 +76,6 @@ DEMO_CASES = 3000
 DEMO_SEED = 2026
 FIRST_YEAR = 2023
 BATCH_SIZE = 5000
-CENT = Decimal("0.01")
 
 # Relative caseload of a court, by level, and extra weight for the four biggest cities.
 LEVEL_WEIGHTS = {
@@ -207,14 +216,17 @@ CITY_ABBREVIATIONS = {
 
 _RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RESIDENT_ID_CHECK = "10X98765432"
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _weighted_sum(digits: str, weights: Sequence[int]) -> int:
+    return sum(int(digit) * weight for digit, weight in zip(digits, weights, strict=True))
 
 
 def resident_id_check_character(body: str) -> str:
     """Return the GB 11643 check character of 17 digits (same as ``identity``'s function)."""
-    total = sum(
-        int(digit) * weight for digit, weight in zip(body, _RESIDENT_ID_WEIGHTS, strict=True)
-    )
-    return _RESIDENT_ID_CHECK[total % 11]
+    return _RESIDENT_ID_CHECK[_weighted_sum(body, _RESIDENT_ID_WEIGHTS) % 11]
 
 
 def make_resident_id(region: str, birth: datetime.date, sequence: int) -> str:
@@ -228,6 +240,80 @@ def make_credit_code(region: str, organisation_body: str, *, authority: str = "9
     organisation = organisation_body + organization_code_check_character(organisation_body)
     code = f"{authority}{region}{organisation}"
     return code + uscc.calc_check_digit(code)
+
+
+class NumberMaker:
+    """Builds the same numbers as :func:`make_resident_id` and :func:`make_credit_code`, faster.
+
+    A check character comes from a weighted sum of the digits modulo 11 (ID numbers,
+    organization codes) or 31 (credit codes). So the sum splits into parts. An ID number has
+    three: region, birth date and sequence. A credit code has the region and the two halves of
+    the organization code's eight digits. Each part's sum is computed once and looked up
+    afterwards. The tests check
+    every number against the plain functions above and against python-stdnum.
+    """
+
+    def __init__(self) -> None:
+        id_weights, org_weights, uscc_weights = (
+            _RESIDENT_ID_WEIGHTS,
+            ORGANIZATION_CODE_WEIGHTS,
+            _USCC_WEIGHTS,
+        )
+        self.regions: dict[str, tuple[int, int]] = {}
+        self.births: dict[int, tuple[datetime.date, str, int]] = {}
+        self.sequences = [
+            (f"{n:03d}", _weighted_sum(f"{n:03d}", id_weights[14:17])) for n in range(1000)
+        ]
+        quarters = [f"{n:04d}" for n in range(10000)]
+        self.quarters = quarters
+        self.org_high = [_weighted_sum(text, org_weights[:4]) for text in quarters]
+        self.org_low = [_weighted_sum(text, org_weights[4:]) for text in quarters]
+        self.uscc_high = [_weighted_sum(text, uscc_weights[8:12]) for text in quarters]
+        self.uscc_low = [_weighted_sum(text, uscc_weights[12:16]) for text in quarters]
+        # GB 11714: the check value is 11 minus the sum modulo 11, written X for 10, 0 for 11.
+        self.org_checks = ["0", "X", *(str(value) for value in range(9, 0, -1))]
+        self.org_check_weight = {
+            character: _USCC_ALPHABET.index(character) * uscc_weights[16]
+            for character in "0123456789X"
+        }
+
+    def _region(self, region: str) -> tuple[int, int]:
+        sums = self.regions.get(region)
+        if sums is None:
+            sums = (
+                _weighted_sum(region, _RESIDENT_ID_WEIGHTS[:6]),
+                _weighted_sum("91" + region, _USCC_WEIGHTS[:8]),
+            )
+            self.regions[region] = sums
+        return sums
+
+    def birth(self, ordinal: int) -> tuple[datetime.date, str, int]:
+        """Return the date of ``ordinal``, its eight digits and their part of the ID sum."""
+        found = self.births.get(ordinal)
+        if found is None:
+            day = datetime.date.fromordinal(ordinal)
+            text = f"{day:%Y%m%d}"
+            found = (day, text, _weighted_sum(text, _RESIDENT_ID_WEIGHTS[6:14]))
+            self.births[ordinal] = found
+        return found
+
+    def resident_id(self, region: str, birth: tuple[datetime.date, str, int], sequence: int) -> str:
+        sequence_text, sequence_sum = self.sequences[sequence]
+        total = self._region(region)[0] + birth[2] + sequence_sum
+        return f"{region}{birth[1]}{sequence_text}{_RESIDENT_ID_CHECK[total % 11]}"
+
+    def credit_code(self, region: str, body: int) -> str:
+        """Return the credit code (authority 91) of ``region`` and an 8-digit organization body."""
+        high, low = divmod(body, 10000)
+        check = self.org_checks[(self.org_high[high] + self.org_low[low]) % 11]
+        total = (
+            self._region(region)[1]
+            + self.uscc_high[high]
+            + self.uscc_low[low]
+            + self.org_check_weight[check]
+        )
+        quarters = self.quarters
+        return f"91{region}{quarters[high]}{quarters[low]}{check}{_USCC_ALPHABET[-total % 31]}"
 
 
 # Courts and officers
@@ -357,8 +443,9 @@ class GeneratedCase:
     basis_kind: str
     basis_court: str
     basis_document_number: str
-    claim_amount: Decimal
-    recovered_amount: Decimal
+    # Amounts in fen (0.01 yuan): integers are cheaper to draw and print than Decimals.
+    claim_cents: int
+    recovered_cents: int
     case_officer_id: int | None
     status: str
     closing_mode: str
@@ -370,6 +457,14 @@ class GeneratedCase:
     next_due_on: datetime.date | None = None
     next_due_rule: str = ""
     handling_due_on: datetime.date | None = None
+
+    @property
+    def claim_amount(self) -> Decimal:
+        return Decimal(self.claim_cents).scaleb(-2)
+
+    @property
+    def recovered_amount(self) -> Decimal:
+        return Decimal(self.recovered_cents).scaleb(-2)
 
 
 @dataclass
@@ -423,6 +518,43 @@ def deadline_fields(
     return handling, open_items[0].due_on, open_items[0].rule_id
 
 
+def deadline_key(case: GeneratedCase) -> tuple[Any, ...]:
+    """Return everything :func:`deadline_fields` reads from ``case`` except the done dates.
+
+    ``compute_deadlines`` derives every due date from the case dates; the dates in ``done``
+    only mark a deadline as done and set its status. Which deadlines are done decides the next
+    one, so the key contains whether each is done, not when. A closed case stores only its
+    handling deadline, so its key leaves out the start dates that no version of the handling
+    period counts from (read from the rule table). Cases with equal keys get equal deadline
+    fields, and many cases share a key: a closed case with neither suspension nor extension has
+    the key of every other such case of its kind filed on the same day.
+    """
+    first: dict[str, datetime.date] = {}
+    changes = []
+    for kind, day, _user, months in case.flow:
+        if kind not in first:
+            first[kind] = day
+        if kind in _SHIFTING_KINDS:
+            changes.append((kind, day, months))
+    non_litigation = case.basis_kind in _NON_LITIGATION
+    if case.status == Status.CLOSED:
+        return (
+            case.filed_on,
+            non_litigation,
+            True,
+            tuple(first.get(kind) for kind in _HANDLING_START_KINDS),
+            tuple(changes),
+        )
+    return (
+        case.filed_on,
+        non_litigation,
+        False,
+        tuple(first.get(kind) for kind in _START_KINDS),
+        tuple(changes),
+        tuple(kind in first for kind in _DONE_KINDS.values()),
+    )
+
+
 def _due_on(item: deadlines.Deadline) -> datetime.date:
     return item.due_on
 
@@ -435,6 +567,25 @@ _DONE_KINDS = {
     "asset_investigation": Kind.ASSET_INVESTIGATION,
     "handling_period": Kind.CLOSED,
 }
+_SHIFTING_KINDS = frozenset((Kind.SUSPENDED, Kind.RESUMED, Kind.EXTENSION_APPROVED))
+# The flow nodes whose first day each start event of the deadline rules reads. The filing day
+# is a field of the case. An officer's assignment replaces a file receipt that is not recorded.
+_EVENT_KINDS = {
+    deadlines.StartEvent.FILED: (),
+    deadlines.StartEvent.FILE_RECEIVED: (Kind.FILE_RECEIVED, Kind.OFFICER_ASSIGNED),
+    deadlines.StartEvent.ASSET_LEADS_RECEIVED: (Kind.ASSET_LEADS_RECEIVED,),
+}
+_START_KINDS = tuple(dict.fromkeys(kind for kinds in _EVENT_KINDS.values() for kind in kinds))
+_HANDLING_START_KINDS = tuple(
+    dict.fromkeys(
+        kind
+        for rule in deadlines.RULES
+        if rule.suspendable
+        for kind in _EVENT_KINDS[rule.start_event]
+    )
+)
+# Deadline results kept per generator; past this many keys the cache starts afresh.
+DEADLINE_CACHE_SIZE = 400_000
 
 
 class _Weighted:
@@ -456,6 +607,13 @@ class CaseGenerator:
     ``sequences`` contains the last sequence number already used per (court id, type, year), and
     ``used_documents`` the document numbers of parties already in the database, which new
     parties avoid.
+
+    A load may split the courts over several generators (``streams``), each drawing the cases of
+    its own courts; :func:`plan_streams` does that. Generator ``stream`` then gives its parties
+    every ``streams``-th id from ``first_party_id + stream`` on, and draws only ID sequence
+    numbers and organization codes that leave the remainder ``stream`` when divided by
+    ``streams``, so the generators can run in separate processes without a shared party id or
+    document number.
     """
 
     def __init__(
@@ -468,33 +626,52 @@ class CaseGenerator:
         first_party_id: int = 1,
         sequences: dict[tuple[int, str, int], int] | None = None,
         used_documents: set[str] | None = None,
+        stream: int = 0,
+        streams: int = 1,
+        regions: dict[str, list[str]] | None = None,
     ) -> None:
         if not courts:
             raise ValueError("no court with a court code to file cases at; run loadcourts first")
-        self.rng = random.Random(seed)  # noqa: S311 (synthetic data, not secrets)
+        if not 0 <= stream < streams:
+            raise ValueError(f"stream is {stream}; give a number from 0 to {streams - 1}")
+        # One stream alone keeps the plain seed; split streams each get their own.
+        stream_seed: int | str = seed if streams == 1 else f"{seed}:{stream}/{streams}"
+        self.rng = random.Random(stream_seed)  # noqa: S311 (synthetic data, not secrets)
         self.today = today
         self.first_day = datetime.date(FIRST_YEAR, 1, 1)
         self.courts = _Weighted([(court, court.weight) for court in courts])
         self.types = _Weighted(TYPE_CODES)
         self.bases = _Weighted(BASIS_KINDS)
         self.modes = _Weighted(CLOSING_MODES)
+        self.stream = stream
+        self.streams = streams
         self.next_case_id = first_case_id
-        self.next_party_id = first_party_id
+        self.next_party_id = first_party_id + stream
         self.sequences = dict(sequences or {})
         self.used_documents = used_documents if used_documents is not None else set()
-        self.regions = _region_pools(courts)
+        self.regions = regions if regions is not None else _region_pools(courts)
+        self.numbers = NumberMaker()
         self.recent_debtors: dict[str, list[int]] = {}
         self.lenders: dict[str, list[int]] = {}
         self.new_parties: list[GeneratedParty] = []
+        self.deadline_cache: dict[tuple[Any, ...], tuple[Any, Any, str]] = {}
+        # Highest sequence drawn per (court id, type, year) by this generator.
+        self.touched: dict[tuple[int, str, int], int] = {}
         # Samples the benchmark searches for; filled as cases are made.
         self.name_fragments: list[str] = []
         self.person_documents: list[str] = []
 
     def filing_days(self, count: int) -> list[datetime.date]:
         """Draw ``count`` filing days from 1 January 2023 to today, in order."""
-        span = (self.today - self.first_day).days
-        offsets = sorted(self.rng.randint(0, span) for _ in range(count))
-        return [self.first_day + datetime.timedelta(days=offset) for offset in offsets]
+        span = (self.today - self.first_day).days + 1
+        first = self.first_day.toordinal()
+        rnd = self.rng.random
+        offsets = sorted(int(rnd() * span) for _ in range(count))
+        days: dict[int, datetime.date] = {}
+        return [
+            days.get(offset) or days.setdefault(offset, datetime.date.fromordinal(first + offset))
+            for offset in offsets
+        ]
 
     def batches(self, count: int, size: int = 5000) -> Iterator[Batch]:
         """Yield the cases in filing order, ``size`` at a time, with the parties they add."""
@@ -508,21 +685,23 @@ class CaseGenerator:
 
     def case(self, filed_on: datetime.date) -> GeneratedCase:
         rng = self.rng
+        rnd = rng.random
         court: CourtProfile = self.courts.draw(rng)
         type_code: str = self.types.draw(rng)
         year = filed_on.year
         key = (court.id, type_code, year)
         sequence = self.sequences.get(key, 0) + 1
         self.sequences[key] = sequence
+        self.touched[key] = sequence
         age = (self.today - filed_on).days
         basis_kind = Basis.RULING if type_code == "执保" else self.bases.draw(rng)
         basis_court, basis_number = self._basis(court, basis_kind, filed_on)
-        claim = _amount(min(max(rng.lognormvariate(11.0, 1.6), 1500.0), 8e7), rng)
+        claim = _amount(min(max(rng.lognormvariate(11.0, 1.6), 1500.0), 8e7), rnd)
         status, mode, closed_on = self._outcome(filed_on, age)
         end = closed_on or self.today
         officer_id = None
-        if court.officer_ids and not (age <= 3 and rng.random() < 0.5):
-            officer_id = rng.choice(court.officer_ids)
+        if court.officer_ids and not (age <= 3 and rnd() < 0.5):
+            officer_id = court.officer_ids[int(rnd() * len(court.officer_ids))]
         flow = self._flow(filed_on, end, officer_id, status, claim, closed_on)
         if closed_on is not None:
             flow.append((Kind.CLOSED, closed_on, officer_id, None))
@@ -537,8 +716,8 @@ class CaseGenerator:
             basis_kind=basis_kind,
             basis_court=basis_court,
             basis_document_number=basis_number,
-            claim_amount=claim,
-            recovered_amount=self._recovered(claim, status, mode),
+            claim_cents=claim,
+            recovered_cents=self._recovered(claim, status, mode),
             case_officer_id=officer_id,
             status=status,
             closing_mode=mode,
@@ -547,15 +726,20 @@ class CaseGenerator:
             flow=flow,
         )
         self.next_case_id += 1
-        case.handling_due_on, case.next_due_on, case.next_due_rule = deadline_fields(
-            case, self.today
-        )
+        cache = self.deadline_cache
+        deadline_input = deadline_key(case)
+        found = cache.get(deadline_input)
+        if found is None:
+            if len(cache) >= DEADLINE_CACHE_SIZE:
+                cache.clear()
+            found = cache[deadline_input] = deadline_fields(case, self.today)
+        case.handling_due_on, case.next_due_on, case.next_due_rule = found
         return case
 
     def _basis(self, court: CourtProfile, kind: str, filed_on: datetime.date) -> tuple[str, str]:
-        rng = self.rng
-        year = filed_on.year - (1 if rng.random() < 0.6 else 0)
-        number = rng.randint(1, 30000)
+        rnd = self.rng.random
+        year = filed_on.year - (1 if rnd() < 0.6 else 0)
+        number = int(rnd() * 30000) + 1
         abbreviation = CITY_ABBREVIATIONS.get(court.city, court.city_name[:1])
         if kind == Basis.ARBITRAL_AWARD:
             return f"{court.city_name}仲裁委员会", f"({year}){abbreviation}仲案字第{number}号"
@@ -568,7 +752,7 @@ class CaseGenerator:
             )
         if kind == Basis.OTHER:
             return "", ""
-        appeal = court.level == Court.Level.BASIC and rng.random() < 0.25
+        appeal = court.level == Court.Level.BASIC and rnd() < 0.25
         issuer = court.parent_name if appeal else court.name
         issuer_code = court.code[:3] if appeal and len(court.code) > 3 else court.code
         if kind == Basis.CRIMINAL_JUDGMENT:
@@ -580,7 +764,7 @@ class CaseGenerator:
         return issuer, f"({year}){issuer_code}{type_code}{number}号"
 
     def _outcome(self, filed_on: datetime.date, age: int) -> tuple[str, str, datetime.date | None]:
-        rng = self.rng
+        rnd = self.rng.random
         if age < 60:
             closed_share = 0.12
         elif age < 120:
@@ -591,33 +775,34 @@ class CaseGenerator:
             closed_share = 0.82
         else:
             closed_share = 0.93
-        if rng.random() >= closed_share:
-            if age > 30 and rng.random() < 0.08:
+        if rnd() >= closed_share:
+            if age > 30 and rnd() < 0.08:
                 return Status.SUSPENDED, "", None
             return Status.OPEN, "", None
-        mode: str = self.modes.draw(rng)
+        mode: str = self.modes.draw(self.rng)
         if mode == Mode.TERMINATED_WITHOUT_ASSETS and age < 95:
             mode = Mode.COMPLETED
         low, high = CLOSING_DAYS[mode]
-        days = rng.randint(low, high)
-        if mode == Mode.COMPLETED and rng.random() < 0.1:
-            days = rng.randint(180, 400)  # closed after the handling period ran out
+        days = _between(rnd, low, high)
+        if mode == Mode.COMPLETED and rnd() < 0.1:
+            days = _between(rnd, 180, 400)  # closed after the handling period ran out
         return Status.CLOSED, mode, filed_on + datetime.timedelta(days=min(days, age))
 
-    def _recovered(self, claim: Decimal, status: str, mode: str) -> Decimal:
-        rng = self.rng
+    def _recovered(self, claim: int, status: str, mode: str) -> int:
+        rnd = self.rng.random
         share = 0.0
         if mode == Mode.COMPLETED:
-            share = 1.0 if rng.random() < 0.85 else rng.uniform(0.9, 1.0)
+            share = 1.0 if rnd() < 0.85 else 0.9 + 0.1 * rnd()
         elif mode == Mode.TERMINATED_WITHOUT_ASSETS:
-            share = rng.uniform(0.01, 0.4) if rng.random() < 0.35 else 0.0
+            share = 0.01 + 0.39 * rnd() if rnd() < 0.35 else 0.0
         elif mode in (Mode.TERMINATED, Mode.WITHDRAWN):
-            share = rng.uniform(0.1, 0.9) if rng.random() < 0.5 else 0.0
-        elif status != Status.CLOSED and rng.random() < 0.25:
-            share = rng.uniform(0.01, 0.6)
+            share = 0.1 + 0.8 * rnd() if rnd() < 0.5 else 0.0
+        elif status != Status.CLOSED and rnd() < 0.25:
+            share = 0.01 + 0.59 * rnd()
         if share >= 1.0:
             return claim
-        return (claim * Decimal(str(round(share, 4)))).quantize(CENT)
+        # The share in ten-thousandths, rounded half up to the fen.
+        return (claim * round(share * 10000) + 5000) // 10000
 
     def _flow(
         self,
@@ -625,11 +810,11 @@ class CaseGenerator:
         end: datetime.date,
         officer_id: int | None,
         status: str,
-        claim: Decimal,
+        claim: int,
         closed_on: datetime.date | None,
     ) -> list[tuple[str, datetime.date, int | None, int | None]]:
         """Draw the steps from filing to ``end`` (closing day or today), in time order."""
-        rng = self.rng
+        rnd = self.rng.random
         day = datetime.timedelta
         steps: list[tuple[str, datetime.date, int | None, int | None]] = [
             (Kind.FILED, filed_on, None, None)
@@ -642,63 +827,61 @@ class CaseGenerator:
             return True
 
         if officer_id is not None:
-            assigned = filed_on + day(
-                rng.randint(0, 5) if rng.random() < 0.95 else rng.randint(8, 14)
-            )
+            assigned = filed_on + day(_between(rnd, 0, 5) if rnd() < 0.95 else _between(rnd, 8, 14))
             if add(Kind.OFFICER_ASSIGNED, assigned):
-                late = rng.random() < 0.06
-                notice = assigned + day(rng.randint(4, 8) if late else rng.randint(0, 3))
-                if rng.random() < 0.97 and add(Kind.NOTICE_SENT, notice):
-                    add(Kind.ONLINE_QUERY, notice + day(rng.randint(1, 7)))
-            if rng.random() < 0.2:
-                leads = filed_on + day(rng.randint(5, 40))
-                if add(Kind.ASSET_LEADS_RECEIVED, leads) and rng.random() < 0.9:
-                    late = rng.random() < 0.1
+                late = rnd() < 0.06
+                notice = assigned + day(_between(rnd, 4, 8) if late else _between(rnd, 0, 3))
+                if rnd() < 0.97 and add(Kind.NOTICE_SENT, notice):
+                    add(Kind.ONLINE_QUERY, notice + day(_between(rnd, 1, 7)))
+            if rnd() < 0.2:
+                leads = filed_on + day(_between(rnd, 5, 40))
+                if add(Kind.ASSET_LEADS_RECEIVED, leads) and rnd() < 0.9:
+                    late = rnd() < 0.1
                     add(
                         Kind.ASSET_LEADS_VERIFIED,
-                        leads + day(rng.randint(6, 12) if late else rng.randint(1, 5)),
+                        leads + day(_between(rnd, 6, 12) if late else _between(rnd, 1, 5)),
                     )
             investigated = filed_on + day(
-                rng.randint(20, 30) if rng.random() < 0.88 else rng.randint(32, 60)
+                _between(rnd, 20, 30) if rnd() < 0.88 else _between(rnd, 32, 60)
             )
-            if rng.random() < 0.95:
+            if rnd() < 0.95:
                 add(Kind.ASSET_INVESTIGATION, investigated)
-            if closed_on is not None and claim > 300000 and rng.random() < 0.3:
-                disposal = closed_on - day(rng.randint(5, 30))
+            if closed_on is not None and claim > 30_000_000 and rnd() < 0.3:
+                disposal = closed_on - day(_between(rnd, 5, 30))
                 if disposal > investigated:
                     add(Kind.DISPOSAL, disposal)
         if status == Status.SUSPENDED:
-            start = filed_on + day(rng.randint(30, max(30, (end - filed_on).days)))
+            start = filed_on + day(_between(rnd, 30, max(30, (end - filed_on).days)))
             add(Kind.SUSPENDED, min(start, end))
-        elif rng.random() < 0.05 and (end - filed_on).days > 60:
-            start = filed_on + day(rng.randint(20, (end - filed_on).days - 30))
+        elif rnd() < 0.05 and (end - filed_on).days > 60:
+            start = filed_on + day(_between(rnd, 20, (end - filed_on).days - 30))
             if add(Kind.SUSPENDED, start):
-                add(Kind.RESUMED, start + day(rng.randint(10, 29)))
-        if status == Status.OPEN and (end - filed_on).days > 185 and rng.random() < 0.3:
-            add(Kind.EXTENSION_APPROVED, filed_on + day(rng.randint(170, 180)), 3)
+                add(Kind.RESUMED, start + day(_between(rnd, 10, 29)))
+        if status == Status.OPEN and (end - filed_on).days > 185 and rnd() < 0.3:
+            add(Kind.EXTENSION_APPROVED, filed_on + day(_between(rnd, 170, 180)), 3)
         steps.sort(key=_step_day)
         return steps
 
     # Parties
 
     def _parties(self, court: CourtProfile, filed_on: datetime.date) -> list[tuple[int, str]]:
-        rng = self.rng
+        rnd = self.rng.random
         roles: list[tuple[int, str]] = []
-        for _ in range(2 if rng.random() < 0.08 else 1):
-            if rng.random() < 0.2:
+        for _ in range(2 if rnd() < 0.08 else 1):
+            if rnd() < 0.2:
                 party_id = self._lender(court, filed_on)
-            elif rng.random() < 0.5:
+            elif rnd() < 0.5:
                 party_id = self._person(court, filed_on)
             else:
                 party_id = self._organisation(court, filed_on)
             if (party_id, Role.APPLICANT) not in roles:
                 roles.append((party_id, Role.APPLICANT))
-        debtor_count = 1 if rng.random() < 0.64 else (2 if rng.random() < 0.78 else 3)
+        debtor_count = 1 if rnd() < 0.64 else (2 if rnd() < 0.78 else 3)
         recent = self.recent_debtors.setdefault(court.city, [])
         for _ in range(debtor_count):
-            if recent and rng.random() < 0.15:
-                party_id = rng.choice(recent)
-            elif rng.random() < 0.6:
+            if recent and rnd() < 0.15:
+                party_id = recent[int(rnd() * len(recent))]
+            elif rnd() < 0.6:
                 party_id = self._person(court, filed_on)
             else:
                 party_id = self._organisation(court, filed_on)
@@ -712,60 +895,69 @@ class CaseGenerator:
         return roles
 
     def _region(self, court: CourtProfile) -> str:
-        pool = self.regions.get(court.city) if self.rng.random() < 0.75 else None
-        return self.rng.choice(pool or self.regions[""])
+        rnd = self.rng.random
+        pool = self.regions.get(court.city) if rnd() < 0.75 else None
+        pool = pool or self.regions[""]
+        return pool[int(rnd() * len(pool))]
 
     def _add_party(self, party: GeneratedParty) -> int:
         self.new_parties.append(party)
-        self.next_party_id += 1
+        self.next_party_id += self.streams
         return party.id
 
     def _person(self, court: CourtProfile, filed_on: datetime.date) -> int:
-        rng = self.rng
+        rnd = self.rng.random
         region = self._region(court)
+        numbers = self.numbers
+        filed = filed_on.toordinal()
+        # ID sequence numbers of this stream: those leaving the remainder ``stream``.
+        choices = 1000 // self.streams
         while True:
-            birth = filed_on - datetime.timedelta(days=rng.randint(22 * 365, 68 * 365))
-            number = make_resident_id(region, birth, rng.randint(0, 999))
+            birth = numbers.birth(filed - _between(rnd, 22 * 365, 68 * 365))
+            sequence = int(rnd() * choices) * self.streams + self.stream
+            number = numbers.resident_id(region, birth, sequence)
             if number not in self.used_documents:
                 break
         self.used_documents.add(number)
-        name = person_name(rng)
-        if len(name) >= 3 and len(self.name_fragments) < 20000 and rng.random() < 0.05:
+        name = _person_name(rnd)
+        if len(name) >= 3 and len(self.name_fragments) < 20000 and rnd() < 0.05:
             self.name_fragments.append(name)
-        if len(self.person_documents) < 20000 and rng.random() < 0.05:
+        if len(self.person_documents) < 20000 and rnd() < 0.05:
             self.person_documents.append(number)
         return self._add_party(
             GeneratedParty(
                 id=self.next_party_id,
                 kind=PartyKind.PERSON,
                 name=name,
-                document_type=DocumentType.RESIDENT_ID.value,
+                document_type=_RESIDENT_ID,
                 document_number=number,
-                birth_date=birth,
-                sex="M" if int(number[16]) % 2 else "F",
+                birth_date=birth[0],
+                sex="M" if sequence % 2 else "F",
             )
         )
 
     def _organisation(
         self, court: CourtProfile, filed_on: datetime.date, industries: Sequence[str] = INDUSTRIES
     ) -> int:
-        rng = self.rng
+        rnd = self.rng.random
         region = self._region(court)
+        choices = 100_000_000 // self.streams
         while True:
-            code = make_credit_code(region, f"{rng.randint(0, 99999999):08d}")
+            body = int(rnd() * choices) * self.streams + self.stream
+            code = self.numbers.credit_code(region, body)
             if code not in self.used_documents:
                 break
         self.used_documents.add(code)
-        brand = rng.choice(BRAND_CHARACTERS) + rng.choice(BRAND_CHARACTERS)
-        industry = rng.choice(industries)
-        if len(self.name_fragments) < 20000 and rng.random() < 0.05:
+        brand = BRAND_CHARACTERS[int(rnd() * _BRANDS)] + BRAND_CHARACTERS[int(rnd() * _BRANDS)]
+        industry = industries[int(rnd() * len(industries))]
+        if len(self.name_fragments) < 20000 and rnd() < 0.05:
             self.name_fragments.append(brand + industry)
         return self._add_party(
             GeneratedParty(
                 id=self.next_party_id,
                 kind=PartyKind.ORGANISATION,
                 name=f"{court.city_name}{brand}{industry}有限公司",
-                document_type=DocumentType.USCC.value,
+                document_type=_USCC,
                 document_number=code,
                 birth_date=None,
                 sex="",
@@ -778,17 +970,37 @@ class CaseGenerator:
         if len(lenders) < 12:
             lenders.append(self._organisation(court, filed_on, LENDER_INDUSTRIES))
             return lenders[-1]
-        return self.rng.choice(lenders)
+        return lenders[int(self.rng.random() * len(lenders))]
+
+
+_RESIDENT_ID = DocumentType.RESIDENT_ID.value
+_USCC = DocumentType.USCC.value
+_BRANDS = len(BRAND_CHARACTERS)
+_SURNAMES = len(SURNAMES)
+_GIVEN = len(GIVEN_CHARACTERS)
+
+
+def _between(rnd: Callable[[], float], low: int, high: int) -> int:
+    """Return a whole number from ``low`` to ``high``, both included (like ``randint``)."""
+    return low + int(rnd() * (high - low + 1))
+
+
+def _person_name(rnd: Callable[[], float]) -> str:
+    surname = SURNAMES[int(rnd() * _SURNAMES)]
+    if rnd() < 0.2:
+        return surname + GIVEN_CHARACTERS[int(rnd() * _GIVEN)]
+    return surname + GIVEN_CHARACTERS[int(rnd() * _GIVEN)] + GIVEN_CHARACTERS[int(rnd() * _GIVEN)]
 
 
 def _step_day(step: tuple[str, datetime.date, int | None, int | None]) -> datetime.date:
     return step[1]
 
 
-def _amount(value: float, rng: random.Random) -> Decimal:
-    if rng.random() < 0.7:
-        return Decimal(round(value))
-    return Decimal(str(round(value, 2))).quantize(CENT)
+def _amount(value: float, rnd: Callable[[], float]) -> int:
+    """Return ``value`` yuan in fen: whole yuan seven times in ten, else to the fen."""
+    if rnd() < 0.7:
+        return round(value) * 100
+    return round(value * 100)
 
 
 def _region_pools(courts: Sequence[CourtProfile]) -> dict[str, list[str]]:
@@ -816,6 +1028,65 @@ def _region_pools(courts: Sequence[CourtProfile]) -> dict[str, list[str]]:
     if not pools.get(""):
         pools[""] = ["440104"]
     return pools
+
+
+def plan_streams(
+    courts: Sequence[CourtProfile],
+    count: int,
+    *,
+    seed: int,
+    today: datetime.date,
+    first_case_id: int,
+    first_party_id: int,
+    sequences: dict[tuple[int, str, int], int],
+    used_documents: set[str],
+    streams: int,
+) -> list[tuple[CaseGenerator, int]]:
+    """Split the courts by city into ``streams`` groups of about equal caseload.
+
+    Returns one generator per group that has courts, with the number of cases it draws: the
+    group's share of ``count`` by court weight. Each city's courts stay in one group, so the
+    repeat debtors and finance companies of a city (kept per city) are drawn as in one stream,
+    and each court's case numbers run in filing order. Group ``i`` numbers its cases from
+    ``first_case_id`` plus the cases of the groups before it. The data depend on ``streams``
+    and ``seed``, not on how many processes run the streams.
+    """
+    by_city: dict[str, list[CourtProfile]] = {}
+    for court in courts:
+        by_city.setdefault(court.city, []).append(court)
+    groups: list[list[CourtProfile]] = [[] for _ in range(max(streams, 1))]
+    weights = [0.0] * len(groups)
+    cities = sorted(by_city.items(), key=lambda item: (-sum(c.weight for c in item[1]), item[0]))
+    for _city, members in cities:
+        lightest = weights.index(min(weights))
+        groups[lightest].extend(members)
+        weights[lightest] += sum(court.weight for court in members)
+    pairs = [(group, weight) for group, weight in zip(groups, weights, strict=True) if group]
+    total = sum(weight for _group, weight in pairs)
+    shares = [count * weight / total for _group, weight in pairs]
+    counts = [int(share) for share in shares]
+    by_remainder = sorted(range(len(shares)), key=lambda i: (counts[i] - shares[i], i))
+    for index in by_remainder[: count - sum(counts)]:
+        counts[index] += 1
+    regions = _region_pools(courts)
+    planned = []
+    next_case_id = first_case_id
+    for index, ((group, _weight), group_count) in enumerate(zip(pairs, counts, strict=True)):
+        generator = CaseGenerator(
+            group,
+            seed=seed,
+            today=today,
+            first_case_id=next_case_id,
+            first_party_id=first_party_id,
+            sequences=sequences,
+            used_documents=used_documents,
+            stream=index,
+            streams=len(pairs),
+            regions=regions,
+        )
+        planned.append((generator, group_count))
+        next_case_id += group_count
+    return planned
 
 
 # Writing
@@ -860,6 +1131,115 @@ PARTY_FIELDS = (
 )
 CASE_PARTY_FIELDS = ("case_id", "party_id", "role")
 FLOW_FIELDS = ("case_id", "kind", "on", "at", "user_id", "note", "extension_months")
+LOAD_TABLES = (Party, EnforcementCase, CaseParty, FlowNode)
+TABLE_FIELDS = (PARTY_FIELDS, CASE_FIELDS, CASE_PARTY_FIELDS, FLOW_FIELDS)
+
+_NULL = "\\N"  # NULL in COPY's text format
+_COPY_SPECIAL = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_escape(text: str) -> str:
+    """Escape ``text`` for a field of PostgreSQL's COPY text format."""
+    return text.translate(_COPY_SPECIAL)
+
+
+def _needs_escaping(courts: Sequence[CourtProfile]) -> bool:
+    """Return whether any court text that ends up in a row contains a character COPY escapes.
+
+    The generator's own pieces (names, numbers, fixed labels) contain none. Court names and
+    codes come from the database, so the unescaped formatting is used only when they are clean.
+    """
+    texts = (text for court in courts for text in (court.code, court.name, court.city_name))
+    return any(text != copy_escape(text) for text in (*texts, *(c.parent_name for c in courts)))
+
+
+def _cents(value: int) -> str:
+    return f"{value // 100}.{value % 100:02d}"
+
+
+class CopyFormatter:
+    """Turns a batch into the COPY text of each table, one string per table.
+
+    Formatting the text here, one line per row, and sending it with one write per table and
+    batch, costs a fraction of psycopg's per-row ``write_row`` and its type adaptation.
+    """
+
+    def __init__(self, now: datetime.datetime, *, escape: bool) -> None:
+        self.now = now.isoformat()
+        self.escape = escape
+        self.days: dict[datetime.date, str] = {}
+
+    def day(self, value: datetime.date | None) -> str:
+        if value is None:
+            return _NULL
+        text = self.days.get(value)
+        if text is None:
+            text = self.days[value] = value.isoformat()
+        return text
+
+    def chunk(self, batch: Batch) -> tuple[bytes, bytes, bytes, bytes]:
+        """Return the COPY text of the batch's parties, cases, case parties and flow nodes."""
+        day = self.day
+        now = self.now
+        text = copy_escape if self.escape else str
+        parties = [
+            f"{p.id}\t{p.kind}\t{text(p.name)}\t{p.document_type}\t{text(p.document_number)}\t"
+            f"f\t{day(p.birth_date)}\t{p.sex}\t\t\t{now}\n"
+            for p in batch.parties
+        ]
+        cases = []
+        case_parties = []
+        flow = []
+        for c in batch.cases:
+            officer = _NULL if c.case_officer_id is None else c.case_officer_id
+            cases.append(
+                f"{c.id}\t{text(c.case_number)}\t{c.court_id}\t{c.year}\t{c.type_code}\t"
+                f"{c.sequence}\t\t{day(c.filed_on)}\t{c.basis_kind}\t{text(c.basis_court)}\t"
+                f"{text(c.basis_document_number)}\t{_cents(c.claim_cents)}\t"
+                f"{_cents(c.recovered_cents)}\t{officer}\t{c.status}\t{c.closing_mode}\t"
+                f"{day(c.closed_on)}\t{day(c.next_due_on)}\t{c.next_due_rule}\t"
+                f"{day(c.handling_due_on)}\t{now}\t{now}\n"
+            )
+            case_id = c.id
+            for party_id, role in c.parties:
+                case_parties.append(f"{case_id}\t{party_id}\t{role}\n")
+            for kind, on, user_id, months in c.flow:
+                on_text = day(on)
+                # Recorded at 10:00 in China (02:00 UTC) on the day of the step.
+                flow.append(
+                    f"{case_id}\t{kind}\t{on_text}\t{on_text} 02:00:00+00\t"
+                    f"{_NULL if user_id is None else user_id}\t\t"
+                    f"{_NULL if months is None else months}\n"
+                )
+        return (
+            "".join(parties).encode(),
+            "".join(cases).encode(),
+            "".join(case_parties).encode(),
+            "".join(flow).encode(),
+        )
+
+
+@dataclass
+class Chunk:
+    """Rows of one batch: their counts, and either their COPY text or the rows themselves."""
+
+    cases: int
+    parties: int
+    case_parties: int
+    flow_nodes: int
+    copy: tuple[bytes, bytes, bytes, bytes] | None = None
+    batch: Batch | None = None
+
+    @classmethod
+    def of(cls, batch: Batch, formatter: CopyFormatter | None) -> Chunk:
+        return cls(
+            cases=len(batch.cases),
+            parties=len(batch.parties),
+            case_parties=sum(len(case.parties) for case in batch.cases),
+            flow_nodes=sum(len(case.flow) for case in batch.cases),
+            copy=formatter.chunk(batch) if formatter is not None else None,
+            batch=None if formatter is not None else batch,
+        )
 
 
 def _concrete(model: type[models.Model], name: str) -> models.Field:
@@ -869,42 +1249,42 @@ def _concrete(model: type[models.Model], name: str) -> models.Field:
 
 
 class BulkWriter:
-    """Writes generated batches with COPY on PostgreSQL and executemany elsewhere."""
+    """Writes generated chunks with COPY on PostgreSQL and executemany elsewhere."""
 
     def __init__(self) -> None:
         self.now = timezone.now()
         self.postgres = connection.vendor == "postgresql"
         self.tables = [
-            (Party, PARTY_FIELDS, self._party_rows),
-            (EnforcementCase, CASE_FIELDS, self._case_rows),
-            (CaseParty, CASE_PARTY_FIELDS, self._case_party_rows),
-            (FlowNode, FLOW_FIELDS, self._flow_rows),
+            (model, [_concrete(model, name) for name in names])
+            for model, names in zip(LOAD_TABLES, TABLE_FIELDS, strict=True)
         ]
 
-    def write(self, batch: Batch) -> None:
+    def write(self, chunk: Chunk) -> None:
         with connection.cursor() as cursor:
-            for model, names, rows in self.tables:
-                fields = [_concrete(model, name) for name in names]
-                columns = [str(field.column) for field in fields]
-                if self.postgres:
-                    self._copy(cursor, model._meta.db_table, columns, rows(batch))
-                else:
-                    self._insert(cursor, model._meta.db_table, fields, columns, rows(batch))
+            if chunk.copy is not None:
+                for (model, fields), data in zip(self.tables, chunk.copy, strict=True):
+                    if data:
+                        self._copy(cursor, model._meta.db_table, fields, data)
+            elif chunk.batch is not None:
+                batch = chunk.batch
+                rows = (
+                    self._party_rows(batch),
+                    self._case_rows(batch),
+                    self._case_party_rows(batch),
+                    self._flow_rows(batch),
+                )
+                for (model, fields), table_rows in zip(self.tables, rows, strict=True):
+                    self._insert(cursor, model._meta.db_table, fields, table_rows)
 
-    def _copy(self, cursor: Any, table: str, columns: list[str], rows: Iterator[tuple]) -> None:
-        quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    def _copy(self, cursor: Any, table: str, fields: Sequence[models.Field], data: bytes) -> None:
+        quoted = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
         with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            copy.write(data)
 
     def _insert(
-        self,
-        cursor: Any,
-        table: str,
-        fields: Sequence[models.Field],
-        columns: list[str],
-        rows: Iterator[tuple],
+        self, cursor: Any, table: str, fields: Sequence[models.Field], rows: Iterator[tuple]
     ) -> None:
+        columns = [str(field.column) for field in fields]
         quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
         marks = ", ".join(["%s"] * len(columns))
         sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"  # noqa: S608
@@ -984,7 +1364,13 @@ class LoadResult:
     case_parties: int
     flow_nodes: int
     seconds: float
-    generator: CaseGenerator
+    # Samples the benchmark searches for, drawn while the cases were made.
+    name_fragments: list[str] = field(default_factory=list)
+    person_documents: list[str] = field(default_factory=list)
+    workers: int = 0
+    # Generating and writing the rows; then recreating indexes and keys, raising the counters.
+    write_seconds: float = 0.0
+    index_seconds: float = 0.0
 
 
 def next_ids() -> tuple[int, int]:
@@ -1014,9 +1400,6 @@ def current_sequences() -> dict[tuple[int, str, int], int]:
 
 def used_document_numbers() -> set[str]:
     return set(Party.objects.exclude(document_number="").values_list("document_number", flat=True))
-
-
-LOAD_TABLES = (Party, EnforcementCase, CaseParty, FlowNode)
 
 
 def _postgres_set_aside_indexes(existing_rows: int, loading_rows: int) -> list[str]:
@@ -1076,6 +1459,117 @@ def _table_rows() -> int:
         return int(cursor.fetchone()[0])
 
 
+# Streams split a load in two (see plan_streams). From this many cases on, worker processes
+# run the streams while this process sends their COPY text to PostgreSQL.
+STREAMS = 2
+PARALLEL_MIN_CASES = 20_000
+# Batches a worker may have made and not yet handed over; bounds the memory they hold.
+QUEUED_BATCHES = 4
+WORKER_WAIT_SECONDS = 5.0
+
+
+class _Samples:
+    def __init__(self) -> None:
+        self.name_fragments: list[str] = []
+        self.person_documents: list[str] = []
+        self.touched: dict[tuple[int, str, int], int] = {}
+
+    def add(
+        self,
+        fragments: list[str],
+        documents: list[str],
+        touched: dict[tuple[int, str, int], int],
+    ) -> None:
+        self.name_fragments += fragments
+        self.person_documents += documents
+        for key, sequence in touched.items():
+            self.touched[key] = max(sequence, self.touched.get(key, 0))
+
+
+def _serial_chunks(
+    plan: Sequence[tuple[CaseGenerator, int]],
+    batch_size: int,
+    formatter: CopyFormatter | None,
+    samples: _Samples,
+) -> Iterator[Chunk]:
+    for generator, count in plan:
+        for batch in generator.batches(count, batch_size):
+            yield Chunk.of(batch, formatter)
+        samples.add(generator.name_fragments, generator.person_documents, generator.touched)
+
+
+def _produce(
+    generator: CaseGenerator,
+    count: int,
+    batch_size: int,
+    formatter: CopyFormatter,
+    queue: Any,
+) -> None:
+    """Run in a worker process: draw one stream's batches and queue their COPY text."""
+    try:
+        for batch in generator.batches(count, batch_size):
+            queue.put(("chunk", Chunk.of(batch, formatter)))
+        queue.put(
+            ("done", (generator.name_fragments, generator.person_documents, generator.touched))
+        )
+    except BaseException as error:  # reported to the loading process, which raises it
+        queue.put(("error", f"{type(error).__name__}: {error}"))
+        raise
+
+
+def _parallel_chunks(
+    plan: Sequence[tuple[CaseGenerator, int]],
+    batch_size: int,
+    formatter: CopyFormatter,
+    samples: _Samples,
+) -> Iterator[Chunk]:
+    """Yield the chunks that one worker process per stream makes, as they arrive.
+
+    The workers are forked, so they start with the generators as planned here; they touch no
+    database connection and only queue bytes. They are ended when the load stops early.
+    """
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=QUEUED_BATCHES * len(plan))
+    workers = [
+        context.Process(
+            target=_produce,
+            args=(generator, count, batch_size, formatter, queue),
+            name=f"zhixing-load-{index}",
+            daemon=True,
+        )
+        for index, (generator, count) in enumerate(plan)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        finished = 0
+        while finished < len(workers):
+            try:
+                kind, payload = queue.get(timeout=WORKER_WAIT_SECONDS)
+            except Empty:
+                failed = [w.name for w in workers if w.exitcode not in (None, 0)]
+                if failed:
+                    raise RuntimeError(
+                        f"worker {failed[0]} exited before it finished its cases; "
+                        "see its traceback above"
+                    ) from None
+                continue
+            if kind == "chunk":
+                yield payload
+            elif kind == "done":
+                samples.add(*payload)
+                finished += 1
+            else:
+                raise RuntimeError(f"a worker generating cases failed: {payload}")
+        for worker in workers:
+            worker.join()
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
+
+
 def load_cases(
     count: int,
     *,
@@ -1084,44 +1578,67 @@ def load_cases(
     today: datetime.date | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
+    parallel: bool | None = None,
 ) -> LoadResult:
     """Generate ``count`` cases and write them in one transaction; return counts and timing.
 
+    The cases come from :data:`STREAMS` generators (see :func:`plan_streams`). On PostgreSQL,
+    with more than one core, a load of :data:`PARALLEL_MIN_CASES` or more runs each generator
+    in a worker process. ``parallel`` overrides that choice, and the data are the same either
+    way.
     The case number counters (CaseSequence) are raised to the highest number loaded per court,
     type and year, so cases filed afterwards continue the numbering without a gap or clash.
     """
     started = time.perf_counter()
     profiles = list(courts) if courts is not None else court_profiles()
+    if not profiles:
+        raise ValueError("no court with a court code to file cases at; run loadcourts first")
     first_case_id, first_party_id = next_ids()
-    generator = CaseGenerator(
+    plan = plan_streams(
         profiles,
+        count,
         seed=seed,
         today=today or services.today_in_china(),
         first_case_id=first_case_id,
         first_party_id=first_party_id,
         sequences=current_sequences(),
         used_documents=used_document_numbers(),
+        streams=STREAMS,
     )
     writer = BulkWriter()
+    formatter = (
+        CopyFormatter(writer.now, escape=_needs_escaping(profiles)) if writer.postgres else None
+    )
+    if parallel is None:
+        parallel = count >= PARALLEL_MIN_CASES and (os.cpu_count() or 1) > 1
+    parallel = bool(
+        parallel
+        and formatter is not None
+        and len(plan) > 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    samples = _Samples()
     totals = {"cases": 0, "parties": 0, "case_parties": 0, "flow_nodes": 0}
-    touched: dict[tuple[int, str, int], int] = {}
     with transaction.atomic():
         restore: list[str] = []
         if writer.postgres:
             restore = _postgres_set_aside_indexes(_table_rows(), count)
-        for batch in generator.batches(count, batch_size):
-            writer.write(batch)
-            totals["cases"] += len(batch.cases)
-            totals["parties"] += len(batch.parties)
-            totals["case_parties"] += sum(len(case.parties) for case in batch.cases)
-            totals["flow_nodes"] += sum(len(case.flow) for case in batch.cases)
-            for case in batch.cases:
-                touched[(case.court_id, case.type_code, case.year)] = case.sequence
+        if parallel and formatter is not None:
+            chunks = _parallel_chunks(plan, batch_size, formatter, samples)
+        else:
+            chunks = _serial_chunks(plan, batch_size, formatter, samples)
+        for chunk in chunks:
+            writer.write(chunk)
+            totals["cases"] += chunk.cases
+            totals["parties"] += chunk.parties
+            totals["case_parties"] += chunk.case_parties
+            totals["flow_nodes"] += chunk.flow_nodes
             if progress is not None:
                 progress(totals["cases"])
+        written = time.perf_counter()
         with connection.cursor() as cursor:
             if restore:
-                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
             for statement in restore:
                 cursor.execute(statement)
             for statement in connection.ops.sequence_reset_sql(
@@ -1129,11 +1646,20 @@ def load_cases(
             ):
                 cursor.execute(statement)
         courts_by_id = {court.pk: court for court in Court.objects.all()}
-        for (court_id, type_code, year), sequence in touched.items():
+        for (court_id, type_code, year), sequence in samples.touched.items():
             services.reserve_sequence(courts_by_id[court_id], type_code, year, sequence)
+        indexed = time.perf_counter()
     seconds = time.perf_counter() - started
     logger.info("Loaded %s synthetic cases in %.1f s", totals["cases"], seconds)
-    return LoadResult(seconds=seconds, generator=generator, **totals)
+    return LoadResult(
+        seconds=seconds,
+        name_fragments=samples.name_fragments,
+        person_documents=samples.person_documents,
+        workers=len(plan) if parallel else 0,
+        write_seconds=written - started,
+        index_seconds=indexed - written,
+        **totals,
+    )
 
 
 def generate_demo_cases(count: int = DEMO_CASES, *, seed: int = DEMO_SEED) -> LoadResult:

@@ -95,3 +95,35 @@ def test_unit_bench_rejects_unbounded_input(courts: dict[str, Court]) -> None:
         run_bench("--cases", "0")
     with pytest.raises(CommandError, match="samples"):
         run_bench("--cases", "10", "--samples", "100000")
+
+
+def test_case_parallel_load_is_consistent(courts: dict[str, Court]) -> None:
+    from django.db import connection
+
+    from zhixing.cases import demo_data, services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes write COPY text, which only PostgreSQL reads")
+    load = demo_data.load_cases(800, seed=7, parallel=True)
+    assert load.workers == 2
+    assert load.cases == 800
+    assert EnforcementCase.objects.count() == 800
+    assert FlowNode.objects.count() == load.flow_nodes
+    assert Party.objects.count() == load.parties
+    assert len(set(EnforcementCase.objects.values_list("case_number", flat=True))) == 800
+    tops = EnforcementCase.objects.values("court", "type_code", "year").annotate(
+        top=Max("sequence")
+    )
+    assert {(row["court"], row["type_code"], row["year"], row["top"]) for row in tops} == set(
+        CaseSequence.objects.values_list("court", "type_code", "year", "last_sequence")
+    )
+    for case in EnforcementCase.objects.order_by("?")[:80]:
+        stored = (case.handling_due_on, case.next_due_on, case.next_due_rule, case.claim_amount)
+        services.refresh_deadlines(case)
+        case.refresh_from_db()
+        assert (
+            case.handling_due_on,
+            case.next_due_on,
+            case.next_due_rule,
+            case.claim_amount,
+        ) == stored

@@ -176,3 +176,106 @@ def test_case_demo_command_generates_cases_once(courts: dict[str, Court]) -> Non
     call_command("demo", "--no-serve", stdout=again)
     assert "none generated" in again.getvalue()
     assert EnforcementCase.objects.count() == demo_data.DEMO_CASES
+
+
+def test_unit_number_maker_matches_plain_functions() -> None:
+    numbers = demo_data.NumberMaker()
+    rng = random.Random(8)
+    for _ in range(2000):
+        region = rng.choice(["440104", "441900", "445302", "440304"])
+        ordinal = rng.randint(
+            datetime.date(1950, 1, 1).toordinal(), datetime.date(2004, 1, 1).toordinal()
+        )
+        birth = numbers.birth(ordinal)
+        sequence = rng.randint(0, 999)
+        number = numbers.resident_id(region, birth, sequence)
+        assert number == demo_data.make_resident_id(region, birth[0], sequence)
+        assert check_document(DocumentType.RESIDENT_ID, number) == number
+        body = rng.randint(0, 99_999_999)
+        code = numbers.credit_code(region, body)
+        assert code == demo_data.make_credit_code(region, f"{body:08d}")
+        assert check_uscc(code).check_ok
+
+
+def test_unit_copy_escape_and_null() -> None:
+    assert demo_data.copy_escape("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
+    assert demo_data.copy_escape("广州市顺达贸易有限公司") == "广州市顺达贸易有限公司"
+    formatter = demo_data.CopyFormatter(
+        datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC), escape=True
+    )
+    assert formatter.day(None) == "\\N"
+    assert formatter.day(datetime.date(2026, 1, 2)) == "2026-01-02"
+
+
+def test_unit_cached_deadlines_equal_computed(courts: dict[str, Court]) -> None:
+    today = datetime.date(2026, 6, 30)
+    generator = demo_data.CaseGenerator(demo_data.court_profiles(), seed=6, today=today)
+    cases = [case for batch in generator.batches(4000, size=1000) for case in batch.cases]
+    assert len(generator.deadline_cache) < len(cases)  # the cache was used
+    for case in cases:
+        stored = (case.handling_due_on, case.next_due_on, case.next_due_rule)
+        assert demo_data.deadline_fields(case, today) == stored, case.case_number
+
+
+def _plan(count: int, seed: int = 9) -> list[tuple[demo_data.CaseGenerator, int]]:
+    return demo_data.plan_streams(
+        demo_data.court_profiles(),
+        count,
+        seed=seed,
+        today=datetime.date(2026, 6, 30),
+        first_case_id=101,
+        first_party_id=501,
+        sequences={},
+        used_documents=set(),
+        streams=2,
+    )
+
+
+def test_unit_streams_split_courts_and_ids(courts: dict[str, Court]) -> None:
+    plan = _plan(900)
+    assert len(plan) == 2
+    assert sum(count for _generator, count in plan) == 900
+    cities = [{court.city for court in generator.courts.items} for generator, _count in plan]
+    assert not cities[0] & cities[1]
+    cases, parties = [], []
+    for generator, count in plan:
+        for batch in generator.batches(count, size=200):
+            cases += batch.cases
+            parties += batch.parties
+    assert sorted(case.id for case in cases) == list(range(101, 1001))
+    assert len({party.id for party in parties}) == len(parties)
+    assert len({party.document_number for party in parties}) == len(parties)
+    assert len({case.case_number for case in cases}) == len(cases)
+    # Each court's numbers follow its filing days.
+    by_court: dict[tuple[int, str, int], list[demo_data.GeneratedCase]] = {}
+    for case in cases:
+        by_court.setdefault((case.court_id, case.type_code, case.year), []).append(case)
+    for numbered in by_court.values():
+        numbered.sort(key=lambda case: case.sequence)
+        assert [case.sequence for case in numbered] == list(range(1, len(numbered) + 1))
+        assert [case.filed_on for case in numbered] == sorted(case.filed_on for case in numbered)
+
+
+def test_unit_workers_make_same_copy_text(courts: dict[str, Court]) -> None:
+    now = datetime.datetime(2026, 6, 30, 2, tzinfo=datetime.UTC)
+
+    def lines(parallel: bool) -> list[list[bytes]]:
+        formatter = demo_data.CopyFormatter(now, escape=False)
+        samples = demo_data._Samples()
+        make = demo_data._parallel_chunks if parallel else demo_data._serial_chunks
+        tables: list[list[bytes]] = [[], [], [], []]
+        for chunk in make(_plan(700), 150, formatter, samples):
+            assert chunk.copy is not None
+            for table, data in zip(tables, chunk.copy, strict=True):
+                table += data.splitlines()
+        assert samples.touched
+        return [sorted(table) for table in tables]
+
+    serial = lines(parallel=False)
+    assert lines(parallel=True) == serial
+    parties, cases, case_parties, flow = serial
+    assert len(cases) == 700
+    assert all(len(line.split(b"\t")) == len(demo_data.CASE_FIELDS) for line in cases)
+    assert all(len(line.split(b"\t")) == len(demo_data.PARTY_FIELDS) for line in parties)
+    assert all(len(line.split(b"\t")) == len(demo_data.FLOW_FIELDS) for line in flow)
+    assert 2.2 <= len(case_parties) / 700 <= 2.9
