@@ -41,6 +41,8 @@ def is_valid_resident_id(number: str) -> bool:
 
 def make_resident_id(region: str, birth: str, sequence: int) -> str:
     """Build an ID number from a 6-digit region code, a YYYYMMDD birth date and a sequence."""
+    if not 0 <= sequence <= 999:
+        raise ValueError(f"sequence {sequence} is outside 0 to 999")
     first17 = f"{region}{birth}{sequence:03d}"
     return first17 + resident_id_check(first17)
 
