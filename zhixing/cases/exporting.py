@@ -36,7 +36,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from zhixing.audit import services as audit
-from zhixing.cases import search, services
+from zhixing.cases import search
 from zhixing.cases.identity import DocumentType, mask_id_number
 from zhixing.cases.importing import (
     BASIS_KIND_LABELS,
@@ -147,9 +147,10 @@ def write_cases(
         if rows >= limit:
             truncated = True
             break
-        full = services.may_see_identity(user, case)
-        masked = masked or not full
-        cells = case_cells(case, full_numbers=full)
+        # Exports never carry full identity numbers: a spreadsheet leaves the audited reveal
+        # on the case page, and a masked number imports again as the stored one.
+        masked = True
+        cells = case_cells(case, full_numbers=False)
         sheet.append([_cell(sheet, cells[column.key]) for column in COLUMNS])
         rows += 1
     notes = workbook.create_sheet(NOTES_SHEET)
@@ -171,8 +172,8 @@ def write_cases(
         notes.append(
             [
                 _(
-                    "Identity numbers you may not see are masked with *. Importing this file "
-                    "again keeps the stored numbers."
+                    "Identity numbers are masked with *; the case page shows them in full to "
+                    "those who may see them. Importing this file again keeps the stored numbers."
                 )
             ]
         )

@@ -62,7 +62,7 @@ SYNCHRONOUS_ROW_LIMIT = 500
 CHUNK_ROWS = 100
 # Rows at the top of a sheet searched for the header row (title rows may come first).
 HEADER_SEARCH_ROWS = 20
-MAX_AMOUNT = Decimal("1e14")
+MAX_AMOUNT = services.MAX_AMOUNT
 
 
 # Column layout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -36,6 +37,13 @@ from zhixing.courts.models import Court, Role, User
 logger = logging.getLogger(__name__)
 
 Kind = FlowNode.Kind
+
+# One trillion yuan. Larger amounts do not occur, and SQLite stores decimals as doubles, which
+# keep 15 significant digits: 12 digits of yuan and 2 of fen stay exact.
+MAX_AMOUNT = Decimal("1e12")
+# The 2016 case-number format, and so number allocation here, starts with that year.
+FIRST_NUMBERED_YEAR = 2016
+MAX_NAME_LENGTH = 200
 
 # Roles that file cases and change them: case officers of their own cases, and the clerks
 # and bureau heads of the case's court.
@@ -148,11 +156,21 @@ def find_or_create_party(data: PartyInput) -> Party:
     """Return the party with the given identity document, creating it when it is new.
 
     A party without a document number is always created anew, because nothing identifies it.
-    Contact details given for a known party fill its empty fields and never overwrite them.
+    A known party is returned unchanged: its record may belong to cases of other courts, so
+    filing here neither renames it nor changes its contact details. A different name for a known
+    document is rejected without saying which name is stored, because that would let anyone
+    look up the name behind an ID number.
     """
     name = data.name.strip()
     if not name:
         raise ValidationError({"name": _("The party's name is missing.")})
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            {
+                "name": _("The name has %(count)s characters; at most %(max)s are allowed.")
+                % {"count": len(name), "max": MAX_NAME_LENGTH}
+            }
+        )
     if data.kind not in Party.Kind.values:
         raise ValidationError(
             {
@@ -180,15 +198,20 @@ def find_or_create_party(data: PartyInput) -> Party:
             party.sex = resident.sex
         party.save()
         return party
-    changed = []
-    for field in ("address", "phone"):
-        value = getattr(data, field).strip()
-        if value and not getattr(party, field):
-            setattr(party, field, value)
-            changed.append(field)
-    if changed:
-        party.save(update_fields=changed)
+    if _comparable_name(party.name) != _comparable_name(name):
+        raise ValidationError(
+            {
+                "name": _(
+                    "This document number is registered under a different name; check the name "
+                    "and the number."
+                )
+            }
+        )
     return party
+
+
+def _comparable_name(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
 # Permissions
@@ -247,7 +270,7 @@ def _amount(value: Decimal | str | int, field: str) -> Decimal:
         raise ValidationError({field: _("The amount cannot be negative.")})
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationError({field: _("Amounts have at most two decimal places (fen).")})
-    if amount >= Decimal("1e14"):
+    if amount >= MAX_AMOUNT:
         raise ValidationError({field: _("The amount %(value)s is too large.") % {"value": value}})
     return amount.quantize(Decimal("0.01"))
 
@@ -299,9 +322,23 @@ def file_case(
         raise ValidationError({"applicants": _("A case needs at least one applicant.")})
     if not debtors:
         raise ValidationError({"debtors": _("A case needs at least one debtor.")})
-    if case_officer is not None and case_officer.court_id != court.pk:
+    if case_officer is not None and (
+        case_officer.court_id != court.pk
+        or not case_officer.is_active
+        or not case_officer.has_role(Role.Code.CASE_OFFICER)
+    ):
         raise ValidationError(
-            {"case_officer": _("The case officer must belong to %(court)s.") % {"court": court}}
+            {"case_officer": _("Choose an active case officer of %(court)s.") % {"court": court}}
+        )
+    if filed_on.year < FIRST_NUMBERED_YEAR:
+        raise ValidationError(
+            {
+                "filed_on": _(
+                    "Cases filed before %(year)s have numbers of the old format; import them "
+                    "with their numbers instead of filing them here."
+                )
+                % {"year": FIRST_NUMBERED_YEAR}
+            }
         )
     amount = _amount(claim_amount, "claim_amount")
     sequence = allocate_sequence(court, type_code, filed_on.year)
@@ -407,6 +444,9 @@ def case_deadlines(
 ) -> list[deadlines.Deadline]:
     dates, done = case_dates(case)
     today = max(today or today_in_china(), case.filed_on)
+    if case.closed_on is not None:
+        # A closed case's open steps are judged as of closing, not as of today.
+        today = min(today, max(case.closed_on, case.filed_on))
     return deadlines.compute_deadlines(dates, today=today, done=done)
 
 
@@ -461,6 +501,23 @@ def record_step(
         )
     if kind == Kind.EXTENSION_APPROVED and not (extension_months or extension_days):
         raise ValidationError({"extension_months": _("Give the months or days approved.")})
+    if kind != Kind.EXTENSION_APPROVED and (extension_months or extension_days):
+        raise ValidationError(
+            {"extension_months": _("Months and days belong to an approved extension only.")}
+        )
+    if kind == Kind.RESUMED:
+        suspended_on = (
+            case.flow.filter(kind=Kind.SUSPENDED)
+            .order_by("-on", "-id")
+            .values_list("on", flat=True)
+        ).first()
+        if suspended_on is not None and on < suspended_on:
+            raise ValidationError(
+                {
+                    "on": _("The case was suspended on %(date)s; it cannot resume before that.")
+                    % {"date": suspended_on}
+                }
+            )
     if kind == Kind.SUSPENDED:
         if case.status == EnforcementCase.Status.SUSPENDED:
             raise ValidationError({"kind": _("The case is already suspended.")})
@@ -492,7 +549,11 @@ def assign_officer(
         actor.court_id == case.court_id and actor.has_role(Role.Code.BUREAU_HEAD, Role.Code.CLERK)
     ):
         raise PermissionDenied(_("Only the bureau head or a clerk of the court assigns cases."))
-    if officer.court_id != case.court_id or not officer.has_role(Role.Code.CASE_OFFICER):
+    if officer.court_id != case.court_id:
+        raise ValidationError(
+            {"case_officer": _("Choose a case officer of %(court)s.") % {"court": case.court}}
+        )
+    if not officer.has_role(Role.Code.CASE_OFFICER):
         raise ValidationError(
             {
                 "case_officer": _("%(name)s is not a case officer of %(court)s.")
@@ -528,6 +589,14 @@ def close_case(
             {
                 "on": _("The closing date %(date)s must lie between the filing date and today.")
                 % {"date": on}
+            }
+        )
+    last_step = case.flow.order_by("-on").values_list("on", flat=True).first()
+    if last_step is not None and on < last_step:
+        raise ValidationError(
+            {
+                "on": _("The last step of the case is dated %(date)s; close on or after it.")
+                % {"date": last_step}
             }
         )
     if recovered_amount is not None:

@@ -216,3 +216,92 @@ def test_concurrent_filing_unique_numbers(courts):
     assert errors == []
     sequences = sorted(EnforcementCase.objects.values_list("sequence", flat=True))
     assert sequences == list(range(1, 9))
+
+
+@pytest.mark.django_db
+def test_amount_above_cap_rejected(courts):
+    with pytest.raises(ValidationError) as info:
+        _file(courts["粤0104"], claim_amount="99999999999999.99")
+    assert "claim_amount" in info.value.message_dict
+    assert not EnforcementCase.objects.exists()
+
+
+@pytest.mark.django_db
+def test_officer_needs_case_officer_role(make_user, courts):
+    police = make_user("police", "粤0104", "judicial_police")
+    with pytest.raises(ValidationError) as info:
+        _file(courts["粤0104"], case_officer=police)
+    assert "case_officer" in info.value.message_dict
+
+
+@pytest.mark.django_db
+def test_filing_before_2016_rejected(courts):
+    with pytest.raises(ValidationError) as info:
+        _file(courts["粤0104"], filed_on=datetime.date(2015, 12, 31))
+    assert "filed_on" in info.value.message_dict
+
+
+@pytest.mark.django_db
+def test_known_document_other_name_rejected(courts):
+    number = make_resident_id("440104", "19850101", 1)
+    _file(courts["粤0105"], debtors=[PartyInput(name="李嘉", document_number=number)])
+    with pytest.raises(ValidationError) as info:
+        _file(
+            courts["粤0104"],
+            debtors=[PartyInput(name="王五", document_number=number, address="某地址")],
+        )
+    message = str(info.value.message_dict)
+    assert "李嘉" not in message
+    assert "debtors[0].name" in info.value.message_dict
+    assert Party.objects.get(document_number=number).address == ""
+
+
+@pytest.mark.django_db
+def test_resume_before_suspension_rejected(make_user, courts):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], filed_on=datetime.date(2026, 6, 1), case_officer=officer)
+    services.record_step(actor=officer, case=case, kind="suspended", on=datetime.date(2026, 7, 10))
+    with pytest.raises(ValidationError) as info:
+        services.record_step(actor=officer, case=case, kind="resumed", on=datetime.date(2026, 7, 9))
+    assert "on" in info.value.message_dict
+
+
+@pytest.mark.django_db
+def test_close_before_last_step_rejected(make_user, courts):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], filed_on=datetime.date(2026, 6, 1), case_officer=officer)
+    services.record_step(
+        actor=officer, case=case, kind="notice_sent", on=datetime.date(2026, 6, 10)
+    )
+    with pytest.raises(ValidationError) as info:
+        services.close_case(
+            actor=officer, case=case, mode="completed", on=datetime.date(2026, 6, 5)
+        )
+    assert "on" in info.value.message_dict
+
+
+@pytest.mark.django_db
+def test_extension_length_only_on_extension(make_user, courts):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], case_officer=officer)
+    with pytest.raises(ValidationError) as info:
+        services.record_step(
+            actor=officer,
+            case=case,
+            kind="notice_sent",
+            on=datetime.date(2026, 11, 3),
+            extension_months=2,
+        )
+    assert "extension_months" in info.value.message_dict
+
+
+@pytest.mark.django_db
+def test_assign_other_court_user_not_named(make_user, courts):
+    head = make_user("head", "粤0104", "bureau_head")
+    stranger = make_user("stranger", "粤03", "case_officer")
+    case = _file(courts["粤0104"])
+    with pytest.raises(ValidationError) as info:
+        services.assign_officer(
+            actor=head, case=case, officer=stranger, on=datetime.date(2026, 11, 3)
+        )
+    assert "stranger" not in str(info.value.message_dict)
