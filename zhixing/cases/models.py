@@ -119,8 +119,13 @@ class EnforcementCase(TrackedModel, models.Model):
         APPLICATION_REJECTED = "application_rejected", _("Application rejected")
 
     case_number = models.CharField(_("case number"), max_length=64, unique=True)
+    # Indexed by case_court_filed_id (court, filed_on, id), which serves every court lookup.
     court = models.ForeignKey(
-        "courts.Court", verbose_name=_("court"), related_name="cases", on_delete=models.PROTECT
+        "courts.Court",
+        verbose_name=_("court"),
+        related_name="cases",
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     year = models.PositiveSmallIntegerField(_("year"))
     type_code = models.CharField(_("type code"), max_length=8)
@@ -195,7 +200,6 @@ class EnforcementCase(TrackedModel, models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["court", "-filed_on"], name="case_court_filed"),
             models.Index(fields=["status", "next_due_on"], name="case_status_due"),
             models.Index(fields=["case_officer", "status"], name="case_officer_status"),
         ]
@@ -219,8 +223,14 @@ class CaseParty(models.Model):
         APPLICANT = "applicant", _("Applicant")
         DEBTOR = "debtor", _("Debtor")
 
-    case = models.ForeignKey(EnforcementCase, on_delete=models.CASCADE, related_name="case_parties")
-    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="case_roles")
+    # Both keys lead a wider index (case_party_unique, case_party_party_role), so neither needs
+    # its own.
+    case = models.ForeignKey(
+        EnforcementCase, on_delete=models.CASCADE, related_name="case_parties", db_index=False
+    )
+    party = models.ForeignKey(
+        Party, on_delete=models.PROTECT, related_name="case_roles", db_index=False
+    )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
 
     class Meta:
@@ -253,7 +263,10 @@ class FlowNode(models.Model):
         EXTENSION_APPROVED = "extension_approved", _("Extension approved")
         CLOSED = "closed", pgettext_lazy("flow step", "Closed")
 
-    case = models.ForeignKey(EnforcementCase, on_delete=models.CASCADE, related_name="flow")
+    # flow_case_on (case, on) serves lookups by case.
+    case = models.ForeignKey(
+        EnforcementCase, on_delete=models.CASCADE, related_name="flow", db_index=False
+    )
     kind = models.CharField(_("step"), max_length=32, choices=Kind.choices)
     on = models.DateField(_("date"))
     at = models.DateTimeField(_("recorded"), auto_now_add=True)
