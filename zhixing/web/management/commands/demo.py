@@ -1,3 +1,6 @@
+"""``zhixing demo``: prepare the demo data, then run the web server, the background workers
+and the agency simulator together until Ctrl+C or SIGTERM stops them all."""
+
 from typing import Any
 
 from django.conf import settings
@@ -8,20 +11,41 @@ from zhixing.audit.context import Actor, acting_as
 from zhixing.cases import demo_data
 from zhixing.cases.models import EnforcementCase
 from zhixing.courts.models import Court
-from zhixing.web import demo
+from zhixing.web import demo, processes
 
 
 class Command(BaseCommand):
-    help = "Prepare the demo database (courts, demo accounts and cases) and start the application."
+    help = (
+        "Prepare the demo database (courts, demo accounts and cases), then run the web server,"
+        " the background workers and the agency simulator until Ctrl+C stops them."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1", help="Address of the web server.")
+        parser.add_argument("--port", type=int, default=8000, help="Port of the web server.")
+        parser.add_argument(
+            "--simulator-port",
+            type=int,
+            default=8100,
+            help="Port of the agency simulator on 127.0.0.1 (default 8100; 0 picks a free one).",
+        )
+        parser.add_argument(
+            "--no-simulator",
+            action="store_true",
+            help="Do not start the agency simulator or point the agencies at it.",
+        )
         parser.add_argument("--no-serve", action="store_true", help="Prepare the data, then exit.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.MODE == "production":
             raise CommandError("The demo cannot run in production mode; unset ZHIXING_MODE.")
+        accounts = self.prepare_data()
+        if options["no_serve"]:
+            self.print_logins(accounts)
+            return
+        self.run_everything(accounts, options)
+
+    def prepare_data(self) -> list[demo.DemoAccount]:
         call_command("migrate", interactive=False, verbosity=0)
         with acting_as(Actor(user=None, client_address="", channel="cli")):
             call_command("loadcourts")
@@ -37,10 +61,65 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"{existing} cases already in the demo; none generated.")
+        return accounts
+
+    def print_logins(self, accounts: list[demo.DemoAccount]) -> None:
         self.stdout.write(f"Demo logins (password {demo.DEMO_PASSWORD}):")
         for account in accounts:
             court = Court.objects.get(code=account.court_code)
             roles = ", ".join(account.roles)
             self.stdout.write(f"  {account.username:<14} {court.name} ({roles})")
-        if not options["no_serve"]:
-            call_command("serve", host=options["host"], port=options["port"])
+
+    def run_everything(self, accounts: list[demo.DemoAccount], options: dict[str, Any]) -> None:
+        supervisor = processes.Supervisor()
+        supervisor.install_signal_handlers()
+        simulator = None
+        try:
+            if not options["no_simulator"]:
+                simulator = self.start_simulator(options["simulator_port"], supervisor)
+            # The embedded mode: the workers are threads of this process, as in `serve`.
+            processes.start_background_workers()
+            host, port = options["host"], options["port"]
+            shown_host = f"[{host}]" if ":" in host else host
+            self.print_logins(accounts)
+            self.stdout.write(f"Zhixing is running at http://{shown_host}:{port}/")
+            if simulator is not None:
+                self.stdout.write(
+                    f"Agency simulator ({simulator.agencies} agencies) at {simulator.url}/"
+                )
+            self.stdout.write("Ctrl+C stops the web server, the workers and the simulator.")
+            self.stdout.flush()
+            supervisor.serve(processes.web_server(host, port), simulator)
+        finally:
+            processes.stop_background_workers()
+            if simulator is not None:
+                simulator.stop()
+        if (code := supervisor.simulator_exit) is not None:
+            raise CommandError(
+                f"The agency simulator stopped unexpectedly (exit code {code});"
+                " the demo stopped too."
+            )
+        self.stdout.write("Demo stopped.")
+
+    def start_simulator(
+        self, port: int, supervisor: processes.Supervisor
+    ) -> processes.SimulatorProcess:
+        simulator = processes.SimulatorProcess(settings.DATA_DIR / "simulator", port)
+        # The simulator verifies each court's signature with these public keys.
+        call_command("keys", "export", str(simulator.court_keys))
+        self.stdout.write(f"Starting the agency simulator on 127.0.0.1:{port}")
+        try:
+            simulator.start(supervisor.stop)
+        except processes.SimulatorError as error:
+            raise CommandError(str(error)) from error
+        try:
+            # The gateway sends to the simulator and trusts its agencies' keys.
+            call_command(
+                "loadagencies",
+                keys=simulator.agency_keys,
+                base_url=simulator.url + "/agencies/{code}",
+            )
+        except BaseException:
+            simulator.stop()
+            raise
+        return simulator

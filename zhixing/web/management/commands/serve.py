@@ -1,9 +1,10 @@
 import logging
 from typing import Any
 
-import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+
+from zhixing.web import processes
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +18,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker",
             action="store_true",
-            help="Do not run background jobs in this process (production runs `zhixing worker`).",
+            help="Do not run the background jobs and the agency gateway in this process"
+            " (production runs `zhixing worker` and `zhixing gateway-worker`).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -26,16 +28,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Zhixing is running at http://{shown_host}:{port}/ (Ctrl+C stops it)")
         logger.info("Starting web server on %s:%s (mode %s)", host, port, settings.MODE)
         if not options["no_worker"] and settings.MODE != "production":
-            # One machine, no broker: this process also runs the queued background jobs.
-            from zhixing.cases.jobs import start_background_worker
-
-            start_background_worker()
-        uvicorn.run(
-            "zhixing.asgi:application",
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
+            # One machine, no broker: this process also runs the queued background jobs and
+            # the agency gateway, each in a daemon thread.
+            processes.start_background_workers()
+        processes.web_server(host, port).run()
         logger.info("Web server stopped")
