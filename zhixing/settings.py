@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "zhixing.courts",
     "zhixing.cases",
     "zhixing.linkage",
+    "zhixing.inquiry",
     "zhixing.web",
 ]
 

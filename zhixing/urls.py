@@ -5,6 +5,7 @@ from zhixing.cases import exporting
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/gateway/", include("zhixing.linkage.urls")),
+    path("inquiry/", include("zhixing.inquiry.urls")),
     path("api/", include("zhixing.api_urls")),
     path("audit/", include("zhixing.audit.urls")),
     path("cases/import/", include("zhixing.cases.import_urls")),

@@ -145,6 +145,14 @@ def notify_officer(item: GatewayItem, message: str) -> None:
     )
 
 
+def answer_hook(item_id: uuid.UUID) -> None:
+    """Turn the answer just stored on item ``item_id`` into the inquiry app's asset records."""
+    # Imported here because the inquiry app builds on this module.
+    from zhixing.inquiry.assets import record_answer
+
+    record_answer(item_id)
+
+
 def lease_length(agency: Agency) -> datetime.timedelta:
     """Return the length of a worker's lease on the items it sends to ``agency``."""
     return datetime.timedelta(seconds=max(60.0, 3 * agency.timeout_seconds))
@@ -615,16 +623,19 @@ def apply_answers(
         item = GatewayItem.objects.filter(pk=item_id)
         status = answer.get("status")
         if status in ("found", "not_found"):
-            # NOTE: the inquiry app turns the stored answer into asset records; it reads
-            # answered items, so nothing calls it from here.
-            updated = item.filter(state__in=GatewayItem.OPEN_STATES).update(
-                state=State.ANSWERED,
-                answered_at=_answer_time(answer, now),
-                answer=answer,
-                lease_until=None,
-                lease_owner="",
-                last_error="",
-            )
+            # The answer and its asset records are stored together, so a crash between them
+            # leaves the item open and the repeated answer stores both.
+            with transaction.atomic():
+                updated = item.filter(state__in=GatewayItem.OPEN_STATES).update(
+                    state=State.ANSWERED,
+                    answered_at=_answer_time(answer, now),
+                    answer=answer,
+                    lease_until=None,
+                    lease_owner="",
+                    last_error="",
+                )
+                if updated:
+                    answer_hook(item_id)
             if updated:
                 receipt.answered += 1
             else:

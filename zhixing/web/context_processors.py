@@ -15,7 +15,6 @@ OVERDUE_BADGE_CAP = 100
 
 # Domains that later releases add; shown so that officers see where the platform is going.
 UPCOMING_SECTIONS = (
-    _("Debtor queries"),
     _("Control measures"),
     _("Approvals"),
     _("Key-information reports"),

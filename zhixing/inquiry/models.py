@@ -1,0 +1,176 @@
+"""Debtor queries that fan out to the gateway, and the assets that their answers report."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zhixing.audit.tracking import TrackedModel
+
+
+class QueryRequest(TrackedModel, models.Model):
+    """One officer's query about debtors of a case: the gateway items it sent or reused."""
+
+    case = models.ForeignKey(
+        "cases.EnforcementCase",
+        verbose_name=_("enforcement case"),
+        related_name="query_requests",
+        on_delete=models.PROTECT,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    categories = models.JSONField(_("categories"), default=list)
+    force_reason = models.CharField(
+        _("reason for a new query"),
+        max_length=500,
+        blank=True,
+        help_text=_("Given when recent answers were not reused."),
+    )
+    items = models.ManyToManyField(  # type: ignore[var-annotated]
+        "linkage.GatewayItem", through="QueryItem", related_name="query_requests"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("debtor query")
+        verbose_name_plural = _("debtor queries")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["case", "-created_at"], name="query_case_created")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def court(self) -> object:
+        return self.case.court
+
+
+class QueryItem(models.Model):
+    """A gateway item that belongs to a query: sent for it, or reused from a recent query."""
+
+    request = models.ForeignKey(QueryRequest, on_delete=models.CASCADE, related_name="links")
+    item = models.ForeignKey("linkage.GatewayItem", on_delete=models.PROTECT, related_name="+")
+    reused = models.BooleanField(_("reused"), default=False)
+
+    class Meta:
+        verbose_name = _("query item")
+        verbose_name_plural = _("query items")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "item"], name="query_item_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.item_id}"
+
+
+class AssetRecord(models.Model):
+    """One record of an agency's answer about a debtor: an account, a home, a trip, …
+
+    The typed columns hold what lists show and sort by; ``raw`` keeps the record as the agency
+    sent it. ``position`` is the record's place in the answer, so that storing the same answer
+    again finds the rows it stored before and adds none.
+    """
+
+    class Type(models.TextChoices):
+        BANK_ACCOUNT = "bank_account", _("Bank account")
+        REAL_ESTATE = "real_estate", _("Real estate")
+        VEHICLE = "vehicle", _("Vehicle")
+        SHAREHOLDING = "shareholding", _("Shareholding")
+        BUSINESS = "business", _("Business role")
+        EMPLOYMENT = "employment", _("Employment")
+        RESIDENCE = "residence", _("Residence")
+        TRAVEL = "travel", _("Travel")
+        HOUSEHOLD = "household", _("Household registration")
+        TAX = "tax", _("Tax record")
+        FAMILY = "family", _("Family")
+        ORGANISATION = "organisation", _("Organisation")
+        SECURITIES = "securities", _("Securities account")
+        PROVIDENT_FUND = "provident_fund", _("Provident fund account")
+        PAYMENT_ACCOUNT = "payment_account", _("Payment account")
+        SHIP = "ship", _("Ship")
+
+    # Types whose identifier is an account or taxpayer number: masked unless revealed.
+    PERSONAL_IDENTIFIER_TYPES = frozenset(
+        {"bank_account", "securities", "provident_fund", "payment_account", "tax"}
+    )
+    # Types that tell where the debtor lives or travels rather than what they own.
+    WHEREABOUTS_TYPES = frozenset({"residence", "travel", "household"})
+
+    case = models.ForeignKey(
+        "cases.EnforcementCase",
+        verbose_name=_("enforcement case"),
+        related_name="assets",
+        on_delete=models.PROTECT,
+    )
+    party = models.ForeignKey(
+        "cases.Party", verbose_name=_("party"), related_name="assets", on_delete=models.PROTECT
+    )
+    agency = models.ForeignKey(
+        "linkage.Agency",
+        verbose_name=_("source agency"),
+        related_name="+",
+        on_delete=models.PROTECT,
+    )
+    item = models.ForeignKey(
+        "linkage.GatewayItem",
+        verbose_name=_("gateway item"),
+        related_name="assets",
+        on_delete=models.PROTECT,
+    )
+    position = models.PositiveSmallIntegerField(_("position in the answer"))
+    answered_at = models.DateTimeField(_("answered"))
+    record_type = models.CharField(_("record type"), max_length=32, choices=Type.choices)
+    institution = models.CharField(_("institution"), max_length=200, blank=True)
+    identifier = models.CharField(_("identifier"), max_length=100, blank=True)
+    amount = models.DecimalField(
+        _("amount (yuan)"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    location = models.CharField(_("location"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=32, blank=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    raw = models.JSONField(_("raw record"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("asset record")
+        verbose_name_plural = _("asset records")
+        ordering = ["party_id", "record_type", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "item", "position"], name="asset_record_unique_position"
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "party", "record_type"], name="asset_case_party")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.party_id} {self.record_type}"
+
+    @property
+    def identifier_is_personal(self) -> bool:
+        return self.record_type in self.PERSONAL_IDENTIFIER_TYPES
+
+
+class SeenAnswer(models.Model):
+    """An answered gateway item that a user has seen in their inbox."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("linkage.GatewayItem", on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField(_("seen"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("seen answer")
+        verbose_name_plural = _("seen answers")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "item"], name="seen_answer_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.item_id}"

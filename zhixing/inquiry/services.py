@@ -1,0 +1,283 @@
+"""Debtor queries: the purpose binding, reuse of recent answers and the fan-out to agencies.
+
+Every query goes through :func:`request_query`, which checks the rules of DESIGN.md section 3
+(an open enforcement case of type 执, 执恢 or 执保, a debtor of that case, the case officer or
+the command center), reuses answers newer than ``ZHIXING_QUERY_REUSE_HOURS`` and queues one
+gateway item per debtor, agency and category.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhixing.audit import services as audit
+from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
+from zhixing.cases.models import CaseParty, EnforcementCase, Party
+from zhixing.courts import scope
+from zhixing.courts.models import Role, User
+from zhixing.inquiry.assets import store_assets
+from zhixing.inquiry.models import QueryItem, QueryRequest
+from zhixing.linkage import gateway
+from zhixing.linkage.models import Action, Agency, Category, GatewayItem
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_REUSE_HOURS = 24
+# Roles that authorise queries for the cases of their court and the courts below it.
+COMMAND_ROLES = (Role.Code.COMMANDER, Role.Code.DUTY_OFFICER)
+
+
+def reuse_window() -> datetime.timedelta:
+    """Return how long an answer (or a query still in progress) is reused."""
+    hours = float(getattr(settings, "ZHIXING_QUERY_REUSE_HOURS", DEFAULT_REUSE_HOURS))
+    return datetime.timedelta(hours=hours)
+
+
+def may_query(user: User, case: EnforcementCase) -> bool:
+    """Return whether ``user`` may query the debtors of ``case``.
+
+    The case officer may, and so may commanders and duty officers of the case's court or of a
+    court above it: the command center authorises them.
+    """
+    if not user.is_active or not scope.court_in_scope(user, case.court):
+        return False
+    if case.case_officer_id == user.pk:
+        return True
+    return user.has_role(*COMMAND_ROLES)
+
+
+def check_case(case: EnforcementCase) -> None:
+    """Raise ``ValidationError`` unless ``case`` is an open case of type 执, 执恢 or 执保."""
+    if case.status != EnforcementCase.Status.OPEN:
+        raise ValidationError(
+            {
+                "case": _("Case %(number)s is not open; only open cases may be queried.")
+                % {"number": case.case_number}
+            }
+        )
+    if case.type_code not in IMPLEMENTING_TYPE_CODES:
+        raise ValidationError(
+            {
+                "case": _(
+                    "Case %(number)s is of type %(type)s; only cases of type 执, 执恢 or 执保 "
+                    "may be queried."
+                )
+                % {"number": case.case_number, "type": case.type_code}
+            }
+        )
+
+
+def case_debtors(case: EnforcementCase) -> QuerySet[Party]:
+    """Return the debtors of ``case`` in the order they were added."""
+    return Party.objects.filter(
+        case_roles__case=case, case_roles__role=CaseParty.Role.DEBTOR
+    ).order_by("case_roles__id")
+
+
+def agencies_for(categories: Iterable[str]) -> dict[str, list[Agency]]:
+    """Return the active agencies that answer queries of each category."""
+    wanted = list(categories)
+    result: dict[str, list[Agency]] = {category: [] for category in wanted}
+    for agency in Agency.objects.filter(active=True).order_by("kind", "code"):
+        if Action.QUERY not in agency.actions:
+            continue
+        for category in wanted:
+            if category in agency.categories:
+                result[category].append(agency)
+    return result
+
+
+def reusable_items(
+    parties: Iterable[Party], categories: Iterable[str], now: datetime.datetime | None = None
+) -> dict[tuple[int, int, str], GatewayItem]:
+    """Return recent query items per (party, agency, category): answered or still open.
+
+    An answer counts when it came within the reuse window; an open item when it was queued
+    within it. The newest item wins.
+    """
+    now = now or timezone.now()
+    since = now - reuse_window()
+    items = (
+        GatewayItem.objects.filter(
+            party__in=list(parties), category__in=list(categories), action=Action.QUERY
+        )
+        .filter(
+            Q(state=GatewayItem.State.ANSWERED, answered_at__gte=since)
+            | Q(state__in=GatewayItem.OPEN_STATES, created_at__gte=since)
+        )
+        .select_related("agency")
+        .order_by("created_at")
+    )
+    return {(item.party_id, item.agency_id, item.category): item for item in items}
+
+
+@dataclass
+class QueryResult:
+    """A stored query with the items it queued and reused, and categories nobody answers."""
+
+    request: QueryRequest
+    queued: list[GatewayItem] = field(default_factory=list)
+    reused: list[GatewayItem] = field(default_factory=list)
+    unserved: list[str] = field(default_factory=list)
+
+
+def _clean_categories(categories: Sequence[str] | None) -> list[str]:
+    if not categories:
+        return list(Category.values)
+    unknown = [category for category in categories if category not in Category.values]
+    if unknown:
+        raise ValidationError(
+            {
+                "categories": _("Unknown categories %(codes)s; choose from the list.")
+                % {"codes": ", ".join(unknown)}
+            }
+        )
+    return list(dict.fromkeys(categories))
+
+
+def request_query(
+    actor: User,
+    case: EnforcementCase,
+    parties: Sequence[Party],
+    categories: Sequence[str] | None = None,
+    force: bool = False,
+    reason: str = "",
+    *,
+    now: datetime.datetime | None = None,
+) -> QueryResult:
+    """Query the agencies about ``parties`` of ``case`` for ``categories`` (default: all).
+
+    Raises ``PermissionDenied`` when ``actor`` may not query the case and ``ValidationError``
+    naming the field when a rule fails; then nothing is stored. Recent answers are reused
+    unless ``force`` with a ``reason``; the query, with that reason, is audited.
+    """
+    now = now or timezone.now()
+    if not may_query(actor, case):
+        raise PermissionDenied(
+            _(
+                "Only the case officer, or a commander or duty officer of the case's court or a "
+                "court above it, may query the debtors of case %(number)s."
+            )
+            % {"number": case.case_number}
+        )
+    check_case(case)
+    parties = list(parties)
+    if not parties:
+        raise ValidationError({"parties": _("Choose at least one debtor to query.")})
+    debtor_ids = set(case_debtors(case).values_list("pk", flat=True))
+    strangers = [party for party in parties if party.pk not in debtor_ids]
+    if strangers:
+        raise ValidationError(
+            {
+                "parties": _(
+                    "%(name)s is not a debtor of case %(number)s; only debtors are queried."
+                )
+                % {"name": strangers[0].name, "number": case.case_number}
+            }
+        )
+    wanted = _clean_categories(categories)
+    reason = reason.strip()
+    if force and not reason:
+        raise ValidationError(
+            {"reason": _("Give the reason for querying again instead of reusing recent answers.")}
+        )
+    served = agencies_for(wanted)
+    recent = {} if force else reusable_items(parties, wanted, now)
+    with transaction.atomic():
+        query = QueryRequest.objects.create(
+            case=case, requested_by=actor, categories=wanted, force_reason=reason if force else ""
+        )
+        result = QueryResult(request=query)
+        requests = []
+        for party in parties:
+            for category in wanted:
+                for agency in served[category]:
+                    previous = recent.get((party.pk, agency.pk, category))
+                    if previous is not None:
+                        result.reused.append(previous)
+                        continue
+                    requests.append(
+                        gateway.ItemRequest(
+                            agency=agency, case=case, party=party, category=category
+                        )
+                    )
+        result.unserved = [category for category in wanted if not served[category]]
+        result.queued = gateway.enqueue(requests, now=now)
+        QueryItem.objects.bulk_create(
+            [QueryItem(request=query, item=item) for item in result.queued]
+            + [QueryItem(request=query, item=item, reused=True) for item in result.reused]
+        )
+        for item in result.reused:
+            # An answer from another case of the same debtor becomes this case's asset too.
+            store_assets(item, {case.pk})
+        audit.record(
+            audit.Action.CREATE,
+            query,
+            detail={
+                "event": "debtor_query",
+                "case_id": case.pk,
+                "case_number": case.case_number,
+                "party_ids": sorted(party.pk for party in parties),
+                "categories": wanted,
+                "queued": len(result.queued),
+                "reused": len(result.reused),
+                "force": force,
+                "reason": reason if force else "",
+            },
+        )
+    logger.info(
+        "Query %s of case %s: %s item(s) queued, %s reused",
+        query.pk,
+        case.pk,
+        len(result.queued),
+        len(result.reused),
+    )
+    return result
+
+
+@dataclass
+class BatchResult:
+    """Queries stored per case, and the reason each refused case was left out."""
+
+    queries: list[QueryResult] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def request_batch(
+    actor: User,
+    case_ids: Iterable[int],
+    categories: Sequence[str] | None = None,
+    *,
+    now: datetime.datetime | None = None,
+) -> BatchResult:
+    """Query all debtors of many cases; a case that breaks a rule is reported and skipped."""
+    result = BatchResult()
+    ids = list(dict.fromkeys(case_ids))
+    cases = {
+        case.pk: case
+        for case in scope.restrict(EnforcementCase.objects.select_related("court"), actor).filter(
+            pk__in=ids
+        )
+    }
+    for case_id in ids:
+        case = cases.get(case_id)
+        if case is None:
+            result.refused[case_id] = _("The case does not exist or lies outside your scope.")
+            continue
+        debtors = list(case_debtors(case))
+        try:
+            result.queries.append(request_query(actor, case, debtors, categories, now=now))
+        except (PermissionDenied, ValidationError) as error:
+            messages = error.messages if isinstance(error, ValidationError) else [str(error)]
+            result.refused[case_id] = " ".join(messages)
+    return result

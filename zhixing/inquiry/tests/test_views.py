@@ -1,0 +1,198 @@
+"""Pages of debtor queries: scope, the query form, progress polling, masking and the inbox."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from zhixing.audit.models import AuditRecord
+from zhixing.inquiry import services
+from zhixing.inquiry.models import QueryRequest
+from zhixing.linkage import gateway
+
+ACCOUNT = {
+    "type": "bank_account",
+    "bank": "中国工商银行",
+    "account_number": "6212261234567890123",
+    "balance": "15230.55",
+    "currency": "CNY",
+    "account_type": "debit",
+    "state": "normal",
+}
+
+
+def client_for(user) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def answer_bank(officer, case, debtors):
+    items = services.request_query(officer, case, debtors[:1], ["bank_account"]).queued
+    item = next(item for item in items if item.agency.code == "bank-icbc")
+    gateway.apply_answers(
+        item.agency,
+        [
+            {
+                "item_id": str(item.pk),
+                "status": "found",
+                "answered_at": "2026-12-04T16:31:01+08:00",
+                "records": [ACCOUNT],
+            }
+        ],
+    )
+    return item
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/inquiry/cases/{pk}/new/", "/inquiry/cases/{pk}/assets/"],
+)
+def test_case_pages_outside_scope_are_404(make_user, case, agencies, path):
+    sibling = client_for(make_user("sibling", "粤0105", "commander"))
+    city = client_for(make_user("city", "粤01", "commander"))
+
+    assert sibling.get(path.format(pk=case.pk)).status_code == 404
+    assert city.get(path.format(pk=case.pk)).status_code == 200
+
+
+def test_reveal_outside_scope_is_404(make_user, case, agencies):
+    sibling = client_for(make_user("sibling", "粤0105", "bureau_head"))
+
+    assert sibling.post(f"/inquiry/cases/{case.pk}/assets/reveal/").status_code == 404
+
+
+def test_query_form_sends_the_query(officer, case, debtors, agencies):
+    client = client_for(officer)
+    page = client.get(f"/inquiry/cases/{case.pk}/new/")
+    assert page.status_code == 200
+    assert "No recent answers" in page.content.decode()
+
+    response = client.post(
+        f"/inquiry/cases/{case.pk}/new/",
+        {"parties": [str(debtors[0].pk)], "categories": ["bank_account"]},
+    )
+
+    assert response.status_code == 302
+    assert QueryRequest.objects.get().items.count() == 2
+    again = client.get(f"/inquiry/cases/{case.pk}/new/").content.decode()
+    assert "bank-icbc" in again  # shown as reused
+
+
+def test_query_form_shows_the_rule_that_failed(officer, case, debtors, agencies):
+    response = client_for(officer).post(
+        f"/inquiry/cases/{case.pk}/new/",
+        {"parties": [str(debtors[0].pk)], "force": "on", "reason": ""},
+    )
+
+    assert response.status_code == 400
+    assert "Give the reason for querying again" in response.content.decode()
+
+
+def test_query_form_refuses_an_unauthorised_user(make_user, case, debtors, agencies):
+    clerk = client_for(make_user("clerk", "粤0104", "clerk"))
+
+    response = clerk.post(f"/inquiry/cases/{case.pk}/new/", {"parties": [str(debtors[0].pk)]})
+
+    assert response.status_code == 400
+    assert not QueryRequest.objects.exists()
+
+
+def test_request_list_polls_while_items_are_open(officer, make_user, case, debtors, agencies):
+    services.request_query(officer, case, debtors, ["bank_account"])
+    client = client_for(officer)
+
+    page = client.get("/inquiry/").content.decode()
+    partial = client.get("/inquiry/", HTTP_HX_REQUEST="true").content.decode()
+
+    assert 'hx-trigger="every 2s"' in page
+    assert "<html" not in partial
+    assert "bank-icbc" in partial
+    assert "<script" not in partial
+    assert "style=" not in partial
+    sibling = client_for(make_user("sibling", "粤0105", "commander"))
+    assert "bank-icbc" not in sibling.get("/inquiry/").content.decode()
+
+
+def test_request_list_stops_polling_when_all_answered(officer, case, debtors, agencies):
+    items = services.request_query(officer, case, debtors[:1], ["real_estate"]).queued
+    gateway.apply_answers(
+        items[0].agency,
+        [
+            {
+                "item_id": str(items[0].pk),
+                "status": "not_found",
+                "answered_at": "2026-12-04T16:31:01+08:00",
+                "records": [],
+            }
+        ],
+    )
+
+    assert "every 2s" not in client_for(officer).get("/inquiry/").content.decode()
+
+
+def test_assets_mask_account_numbers_until_revealed(officer, case, debtors, agencies):
+    answer_bank(officer, case, debtors)
+    client = client_for(officer)
+
+    page = client.get(f"/inquiry/cases/{case.pk}/assets/").content.decode()
+    assert "621226*********0123" in page
+    assert ACCOUNT["account_number"] not in page
+    assert "15,230.55" in page or "15230.55" in page
+
+    revealed = client.post(f"/inquiry/cases/{case.pk}/assets/reveal/")
+    assert ACCOUNT["account_number"] in revealed.content.decode()
+    assert "no-store" in revealed["Cache-Control"]
+    record = AuditRecord.objects.filter(action="read_personal").last()
+    assert record.object_type == "inquiry.assetrecord"
+    assert ACCOUNT["account_number"] not in str(record.detail)
+
+
+def test_reveal_forbidden_to_commander(make_user, officer, case, debtors, agencies):
+    answer_bank(officer, case, debtors)
+    commander = client_for(make_user("cmd", "粤01", "commander"))
+
+    assert commander.post(f"/inquiry/cases/{case.pk}/assets/reveal/").status_code == 403
+
+
+def test_assets_per_debtor(officer, case, debtors, agencies):
+    answer_bank(officer, case, debtors)
+    client = client_for(officer)
+
+    first = client.get(f"/inquiry/cases/{case.pk}/assets/", {"party": debtors[0].pk})
+    second = client.get(f"/inquiry/cases/{case.pk}/assets/", {"party": debtors[1].pk})
+
+    assert 'data-testid="assets-bank_account"' in first.content.decode()
+    assert 'data-testid="assets-bank_account"' not in second.content.decode()
+    assert client.get(f"/inquiry/cases/{case.pk}/assets/", {"party": 999}).status_code == 404
+
+
+def test_inbox_lists_new_answers_until_seen(officer, make_user, case, debtors, agencies):
+    answer_bank(officer, case, debtors)
+    client = client_for(officer)
+
+    assert case.case_number in client.get("/inquiry/inbox/").content.decode()
+    other = client_for(make_user("other", "粤0104", "case_officer"))
+    assert case.case_number not in other.get("/inquiry/inbox/").content.decode()
+
+    client.post("/inquiry/inbox/seen/")
+
+    assert case.case_number not in client.get("/inquiry/inbox/").content.decode()
+
+
+def test_batch_form_queries_cases_by_number(officer, case, file_case, agencies):
+    second = file_case(first=3)
+
+    response = client_for(officer).post(
+        "/inquiry/batch/",
+        {"numbers": f"{case.case_number}\n{second.case_number}\n(2026)粤0104执999号"},
+    )
+
+    assert response.status_code == 302
+    assert QueryRequest.objects.count() == 2
+
+
+def test_nav_links_to_debtor_queries(officer):
+    page = client_for(officer).get("/inquiry/inbox/").content.decode()
+
+    assert 'data-testid="nav-inquiry"' in page

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from zhixing.inquiry import views
+
+urlpatterns = [
+    path("", views.request_list, name="inquiry-request-list"),
+    path("batch/", views.batch_query, name="inquiry-batch"),
+    path("inbox/", views.inbox, name="inquiry-inbox"),
+    path("inbox/seen/", views.inbox_seen, name="inquiry-inbox-seen"),
+    path("cases/<int:case_id>/new/", views.query_new, name="inquiry-new"),
+    path("cases/<int:case_id>/assets/", views.case_assets, name="inquiry-assets"),
+    path("cases/<int:case_id>/assets/reveal/", views.case_assets_reveal, name="inquiry-reveal"),
+]

@@ -1,0 +1,327 @@
+"""Pages of debtor queries: the query form, the request list, assets and the answer inbox.
+
+Every page reads through :func:`zhixing.courts.scope.restrict`; a case or query outside the
+user's scope returns 404, like a missing one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from zhixing.audit import services as audit
+from zhixing.cases import services as case_services
+from zhixing.cases.identity import mask_id_number
+from zhixing.cases.models import EnforcementCase
+from zhixing.courts import scope
+from zhixing.courts.models import User
+from zhixing.inquiry import services
+from zhixing.inquiry.models import AssetRecord, QueryItem, QueryRequest, SeenAnswer
+from zhixing.linkage.models import Category, GatewayItem
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 20
+INBOX_ROWS = 200
+STATES = GatewayItem.State
+
+
+class QueryForm(forms.Form):
+    parties = forms.MultipleChoiceField(
+        label=gettext_lazy("Debtors"), widget=forms.CheckboxSelectMultiple
+    )
+    categories = forms.MultipleChoiceField(
+        label=gettext_lazy("Categories"),
+        choices=Category.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Leave all unticked to query every category."),
+    )
+    force = forms.BooleanField(
+        label=gettext_lazy("Query again instead of reusing recent answers"), required=False
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, required=False)
+
+    def __init__(self, *args: Any, debtors: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(str(party.pk), party.name) for party in debtors]
+        self.fields["parties"].choices = choices  # type: ignore[attr-defined]
+
+
+class BatchForm(forms.Form):
+    numbers = forms.CharField(
+        label=gettext_lazy("Case numbers"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("One case number per line; all debtors of each case are queried."),
+    )
+
+
+def _case_in_scope(request: HttpRequest, case_id: int) -> EnforcementCase:
+    cases = scope.restrict(
+        EnforcementCase.objects.select_related("court", "case_officer"), request.user
+    )
+    return get_object_or_404(cases, pk=case_id)
+
+
+def _is_partial(request: HttpRequest) -> bool:
+    return bool(request.headers.get("HX-Request")) and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+@login_required
+def query_new(request: HttpRequest, case_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    case = _case_in_scope(request, case_id)
+    debtors = list(services.case_debtors(case))
+    data = request.POST if request.method == "POST" else None
+    form = QueryForm(data, debtors=debtors, initial={"parties": [str(p.pk) for p in debtors]})
+    if data is not None and form.is_valid():
+        chosen = [party for party in debtors if str(party.pk) in form.cleaned_data["parties"]]
+        try:
+            result = services.request_query(
+                user,
+                case,
+                chosen,
+                form.cleaned_data["categories"] or None,
+                force=form.cleaned_data["force"],
+                reason=form.cleaned_data["reason"],
+            )
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            for key, key_messages in error.message_dict.items():
+                for message in key_messages:
+                    form.add_error(key if key in form.fields else None, message)
+        else:
+            messages.success(
+                request,
+                _("Query sent: %(queued)s requests queued, %(reused)s recent answers reused.")
+                % {"queued": len(result.queued), "reused": len(result.reused)},
+            )
+            return redirect("inquiry-request-list")
+    reusable = sorted(
+        services.reusable_items(debtors, Category.values).values(),
+        key=lambda item: (item.party_id, item.category, item.agency.code),
+    )
+    names = {party.pk: party.name for party in debtors}
+    for item in reusable:
+        item.party_name = names.get(item.party_id, "")  # type: ignore[attr-defined]
+    return render(
+        request,
+        "inquiry/new.html",
+        {
+            "case": case,
+            "form": form,
+            "may_query": services.may_query(user, case),
+            "reusable": reusable,
+            "reuse_hours": services.reuse_window().total_seconds() / 3600,
+        },
+        status=400 if data is not None else 200,
+    )
+
+
+def _progress(queries: list[QueryRequest]) -> None:
+    """Set ``agencies`` (rows of counts per state) and ``totals`` on each query."""
+    rows = (
+        QueryItem.objects.filter(request__in=queries)
+        .values("request_id", "item__agency__name", "item__state")
+        .annotate(count=Count("id"))
+    )
+    per_query: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for row in rows:
+        per_query[row["request_id"]][row["item__agency__name"]][row["item__state"]] = row["count"]
+    for query in queries:
+        agencies = per_query.get(query.pk, {})
+        query.agencies = [  # type: ignore[attr-defined]
+            {"name": name, "counts": [counts.get(state, 0) for state in STATES.values]}
+            for name, counts in sorted(agencies.items())
+        ]
+        totals = [0] * len(STATES.values)
+        for counts in agencies.values():
+            for index, state in enumerate(STATES.values):
+                totals[index] += counts.get(state, 0)
+        query.totals = totals  # type: ignore[attr-defined]
+        open_count = sum(totals[: len(GatewayItem.OPEN_STATES)])
+        query.in_progress = open_count > 0  # type: ignore[attr-defined]
+
+
+@login_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    queries = scope.restrict(
+        QueryRequest.objects.select_related("case", "requested_by"), user, court_field="case__court"
+    )
+    page = Paginator(queries, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    _progress(shown)
+    context = {
+        "page": page,
+        "queries": shown,
+        "states": STATES.choices,
+        "polling": any(query.in_progress for query in shown),  # type: ignore[attr-defined]
+        "batch_form": BatchForm(),
+    }
+    template = "inquiry/_requests.html" if _is_partial(request) else "inquiry/requests.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_POST
+def batch_query(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = BatchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter at least one case number."))
+        return redirect("inquiry-request-list")
+    numbers = [line.strip() for line in form.cleaned_data["numbers"].splitlines() if line.strip()]
+    found = dict(
+        scope.restrict(EnforcementCase.objects.all(), user)
+        .filter(case_number__in=numbers)
+        .values_list("case_number", "pk")
+    )
+    missing = [number for number in numbers if number not in found]
+    result = services.request_batch(user, [found[n] for n in numbers if n in found])
+    messages.success(
+        request,
+        _("%(done)s cases queried.") % {"done": len(result.queries)},
+    )
+    for number in missing:
+        messages.error(
+            request,
+            _("%(number)s: no such case in your scope.") % {"number": number},
+        )
+    numbers_by_id = {pk: number for number, pk in found.items()}
+    for case_id, reason in result.refused.items():
+        messages.error(request, f"{numbers_by_id.get(case_id, case_id)}: {reason}")
+    return redirect("inquiry-request-list")
+
+
+def _asset_rows(assets: list[AssetRecord], *, reveal: bool) -> None:
+    for asset in assets:
+        shown = asset.identifier
+        if shown and asset.identifier_is_personal and not reveal:
+            shown = mask_id_number(shown)
+        asset.shown_identifier = shown  # type: ignore[attr-defined]
+
+
+def _render_assets(
+    request: HttpRequest, case: EnforcementCase, *, reveal: bool = False
+) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    debtors = list(services.case_debtors(case))
+    party_id = request.GET.get("party") or request.POST.get("party") or ""
+    assets_qs = AssetRecord.objects.filter(case=case).select_related("agency", "party")
+    selected = None
+    if party_id:
+        selected = next((p for p in debtors if str(p.pk) == party_id), None)
+        if selected is None:
+            return render(request, "404.html", status=404)
+        assets_qs = assets_qs.filter(party=selected)
+    assets = list(assets_qs.order_by("party_id", "record_type", "agency__code", "position"))
+    _asset_rows(assets, reveal=reveal)
+    groups: dict[int, dict[str, Any]] = {}
+    labels = dict(AssetRecord.Type.choices)
+    for asset in assets:
+        group = groups.setdefault(asset.party_id, {"party": asset.party, "types": {}})
+        group["types"].setdefault(
+            asset.record_type, {"label": labels[asset.record_type], "rows": []}
+        )
+        group["types"][asset.record_type]["rows"].append(asset)
+    response = render(
+        request,
+        "inquiry/assets.html",
+        {
+            "case": case,
+            "debtors": debtors,
+            "selected": selected,
+            "groups": list(groups.values()),
+            "count": len(assets),
+            "revealed": reveal,
+            "may_reveal": case_services.may_see_identity(user, case),
+            "may_query": services.may_query(user, case),
+        },
+    )
+    if reveal:
+        patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+@login_required
+def case_assets(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _render_assets(request, _case_in_scope(request, case_id))
+
+
+@login_required
+@require_POST
+def case_assets_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_in_scope(request, case_id)
+    if not case_services.may_see_identity(request.user, case):  # type: ignore[arg-type]
+        raise PermissionDenied(
+            _("Only the case officer, clerks of the court and bureau heads see full numbers.")
+        )
+    audit.record(
+        audit.Action.READ_PERSONAL,
+        case,
+        object_type=AssetRecord._meta.label_lower,
+        object_id=str(case.pk),
+        object_repr=case.case_number,
+        detail={
+            "fields": ["identifier"],
+            "purpose": "asset summary",
+            "case_id": case.pk,
+            "party_id": request.POST.get("party", ""),
+        },
+    )
+    logger.info("Full asset identifiers of case %s shown", case.pk)
+    return _render_assets(request, case, reveal=True)
+
+
+def _inbox_items(user: User) -> Any:
+    seen = SeenAnswer.objects.filter(user=user, item=OuterRef("pk"))
+    return (
+        GatewayItem.objects.filter(
+            case__case_officer=user,
+            state=STATES.ANSWERED,
+            case__court__in=scope.visible_courts(user),
+        )
+        .exclude(Exists(seen))
+        .select_related("case", "party", "agency")
+        .annotate(asset_count=Count("assets"))
+        .order_by("-answered_at")
+    )
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    items = list(_inbox_items(user)[:INBOX_ROWS])
+    return render(request, "inquiry/inbox.html", {"items": items, "row_limit": INBOX_ROWS})
+
+
+@login_required
+@require_POST
+def inbox_seen(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    ids = list(_inbox_items(user).values_list("pk", flat=True)[:INBOX_ROWS])
+    SeenAnswer.objects.bulk_create(
+        [SeenAnswer(user=user, item_id=pk) for pk in ids], ignore_conflicts=True
+    )
+    messages.success(request, _("Answers marked as seen."))
+    return redirect("inquiry-inbox")
