@@ -5,6 +5,7 @@ from zhixing.inquiry import views
 urlpatterns = [
     path("", views.request_list, name="inquiry-request-list"),
     path("batch/", views.batch_query, name="inquiry-batch"),
+    path("case/", views.case_lookup, name="inquiry-case-lookup"),
     path("inbox/", views.inbox, name="inquiry-inbox"),
     path("inbox/seen/", views.inbox_seen, name="inquiry-inbox-seen"),
     path("cases/<int:case_id>/new/", views.query_new, name="inquiry-new"),

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
@@ -183,6 +183,21 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def case_lookup(request: HttpRequest) -> HttpResponse:
+    """Open the query form of the case whose number the user typed on the request list."""
+    number = request.GET.get("number", "").strip()
+    case = (
+        scope.restrict(EnforcementCase.objects.all(), request.user)
+        .filter(case_number=number)
+        .first()
+    )
+    if case is None:
+        messages.error(request, _("%(number)s: no such case in your scope.") % {"number": number})
+        return redirect("inquiry-request-list")
+    return redirect("inquiry-new", case_id=case.pk)
+
+
+@login_required
 @require_POST
 def batch_query(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -232,7 +247,7 @@ def _render_assets(
     if party_id:
         selected = next((p for p in debtors if str(p.pk) == party_id), None)
         if selected is None:
-            return render(request, "404.html", status=404)
+            raise Http404("No such debtor of this case.")
         assets_qs = assets_qs.filter(party=selected)
     assets = list(assets_qs.order_by("party_id", "record_type", "agency__code", "position"))
     _asset_rows(assets, reveal=reveal)

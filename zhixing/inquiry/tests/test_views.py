@@ -196,3 +196,15 @@ def test_nav_links_to_debtor_queries(officer):
     page = client_for(officer).get("/inquiry/inbox/").content.decode()
 
     assert 'data-testid="nav-inquiry"' in page
+
+
+def test_case_lookup_opens_the_query_form(officer, make_user, case):
+    client = client_for(officer)
+
+    found = client.get("/inquiry/case/", {"number": case.case_number})
+    missing = client_for(make_user("sibling", "粤0105", "commander")).get(
+        "/inquiry/case/", {"number": case.case_number}
+    )
+
+    assert found["Location"] == f"/inquiry/cases/{case.pk}/new/"
+    assert missing["Location"] == "/inquiry/"
