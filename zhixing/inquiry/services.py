@@ -217,8 +217,12 @@ def request_query(
             [QueryItem(request=query, item=item) for item in result.queued]
             + [QueryItem(request=query, item=item, reused=True) for item in result.reused]
         )
-        for item in result.reused:
-            # An answer from another case of the same debtor becomes this case's asset too.
+        # An answer from another case of the same debtor becomes this case's asset too. The
+        # items are read again because an answer may have arrived since they were chosen.
+        # NOTE: an answer stored between this read and this transaction's commit does not
+        # see the new query link, so this case misses those assets until the query is repeated.
+        reused_ids = [item.pk for item in result.reused]
+        for item in GatewayItem.objects.filter(pk__in=reused_ids, state=GatewayItem.State.ANSWERED):
             store_assets(item, {case.pk})
         audit.record(
             audit.Action.CREATE,

@@ -7,6 +7,7 @@ urlpatterns = [
     path("batch/", views.batch_query, name="inquiry-batch"),
     path("case/", views.case_lookup, name="inquiry-case-lookup"),
     path("inbox/", views.inbox, name="inquiry-inbox"),
+    path("gateway/", views.gateway_status, name="inquiry-gateway"),
     path("inbox/seen/", views.inbox_seen, name="inquiry-inbox-seen"),
     path("cases/<int:case_id>/new/", views.query_new, name="inquiry-new"),
     path("cases/<int:case_id>/assets/", views.case_assets, name="inquiry-assets"),

@@ -6,6 +6,7 @@ user's scope returns 404, like a missing one.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections import defaultdict
 from typing import Any
@@ -15,9 +16,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,10 +30,10 @@ from zhixing.cases import services as case_services
 from zhixing.cases.identity import mask_id_number
 from zhixing.cases.models import EnforcementCase
 from zhixing.courts import scope
-from zhixing.courts.models import User
+from zhixing.courts.models import Role, User
 from zhixing.inquiry import services
 from zhixing.inquiry.models import AssetRecord, QueryItem, QueryRequest, SeenAnswer
-from zhixing.linkage.models import Category, GatewayItem
+from zhixing.linkage.models import Agency, AgencyHealth, Category, GatewayItem
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +177,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "states": STATES.choices,
         "polling": any(query.in_progress for query in shown),  # type: ignore[attr-defined]
         "batch_form": BatchForm(),
+        "may_monitor": user.has_role(*MONITOR_ROLES),
     }
     template = "inquiry/_requests.html" if _is_partial(request) else "inquiry/requests.html"
     response = render(request, template, context)
@@ -340,3 +343,55 @@ def inbox_seen(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, _("Answers marked as seen."))
     return redirect("inquiry-inbox")
+
+
+# Roles that watch the gateway of their court and the courts below it.
+MONITOR_ROLES = (
+    Role.Code.COMMANDER,
+    Role.Code.DUTY_OFFICER,
+    Role.Code.BUREAU_HEAD,
+    Role.Code.ADMINISTRATOR,
+)
+
+
+@login_required
+def gateway_status(request: HttpRequest) -> HttpResponse:
+    """Show query volume and backlog in the user's scope, and each agency's health."""
+    user: User = request.user  # type: ignore[assignment]
+    if not user.has_role(*MONITOR_ROLES):
+        raise PermissionDenied(
+            _("Only commanders, duty officers, bureau heads and administrators see this page.")
+        )
+    since = timezone.now() - datetime.timedelta(hours=24)
+    open_states = list(GatewayItem.OPEN_STATES)
+    items = scope.restrict(GatewayItem.objects.all(), user)
+    per_agency = {
+        row["agency_id"]: row
+        for row in items.values("agency_id").annotate(
+            queued=Count("id", filter=Q(created_at__gte=since)),
+            backlog=Count("id", filter=Q(state__in=open_states)),
+            failed=Count(
+                "id",
+                filter=Q(state__in=[STATES.FAILED, STATES.EXPIRED], updated_at__gte=since),
+            ),
+        )
+    }
+    healths = {health.agency_id: health for health in AgencyHealth.objects.all()}
+    rows = []
+    for agency in Agency.objects.order_by("kind", "code"):
+        counts = per_agency.get(agency.pk, {})
+        health = healths.get(agency.pk)
+        requests = health.requests if health else 0
+        rows.append(
+            {
+                "agency": agency,
+                "queued": counts.get("queued", 0),
+                "backlog": counts.get("backlog", 0),
+                "failed": counts.get("failed", 0),
+                "latency_ms": health.latency_ms_total // requests if health and requests else None,
+                "error_percent": 100 * health.errors / requests if health and requests else None,
+                "circuit": health.get_circuit_display() if health else "",
+            }
+        )
+    totals = {name: sum(row[name] for row in rows) for name in ("queued", "backlog", "failed")}
+    return render(request, "inquiry/gateway.html", {"rows": rows, "totals": totals})

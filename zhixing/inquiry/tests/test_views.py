@@ -9,6 +9,7 @@ from zhixing.audit.models import AuditRecord
 from zhixing.inquiry import services
 from zhixing.inquiry.models import QueryRequest
 from zhixing.linkage import gateway
+from zhixing.linkage.models import AgencyHealth
 
 ACCOUNT = {
     "type": "bank_account",
@@ -208,3 +209,20 @@ def test_case_lookup_opens_the_query_form(officer, make_user, case):
 
     assert found["Location"] == f"/inquiry/cases/{case.pk}/new/"
     assert missing["Location"] == "/inquiry/"
+
+
+def test_gateway_page_counts_scope_and_health(officer, make_user, case, debtors, agencies):
+    services.request_query(officer, case, debtors, ["bank_account"])
+    AgencyHealth.objects.create(
+        agency=agencies["bank-icbc"], requests=4, errors=1, latency_ms_total=800
+    )
+
+    page = client_for(make_user("cmd", "粤01", "commander")).get("/inquiry/gateway/")
+    sibling = client_for(make_user("cmd2", "粤0105", "commander")).get("/inquiry/gateway/")
+
+    text = page.content.decode()
+    assert "4 requests queued" in text
+    assert "200" in text
+    assert "25.0 %" in text
+    assert "0 requests queued" in sibling.content.decode()
+    assert client_for(officer).get("/inquiry/gateway/").status_code == 403
