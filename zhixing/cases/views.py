@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from zhixing.cases import deadlines, services
+from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.forms import (
     TYPE_CHOICES,
     AssignForm,
@@ -283,6 +284,7 @@ def _render_detail(
 
     context = {
         "case": case,
+        "implementing_types": IMPLEMENTING_TYPE_CODES,
         "applicants": parties[CaseParty.Role.APPLICANT],
         "debtors": parties[CaseParty.Role.DEBTOR],
         "revealed": reveal,
