@@ -12,8 +12,6 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -23,6 +21,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from zhixing.api_errors import call_service
 from zhixing.cases import services
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.forms import STEP_CHOICES
@@ -278,25 +277,6 @@ class PartySerializer(serializers.ModelSerializer):
         ]
 
 
-# Errors
-
-
-def _as_api_error(error: DjangoValidationError) -> exceptions.ValidationError:
-    if hasattr(error, "error_dict"):
-        return exceptions.ValidationError(error.message_dict)
-    return exceptions.ValidationError({"detail": error.messages})
-
-
-def _call_service(function: Any, **arguments: Any) -> Any:
-    """Call a service, turning its permission errors into 403 and its validation errors into 400."""
-    try:
-        return function(**arguments)
-    except DjangoPermissionDenied as error:
-        raise exceptions.PermissionDenied(str(error)) from error
-    except DjangoValidationError as error:
-        raise _as_api_error(error) from error
-
-
 # Views
 
 
@@ -395,7 +375,7 @@ class CaseViewSet(
             "basis_document_number": data.get("basis_document_number", ""),
             "case_officer": data.get("case_officer"),
         }
-        case = _call_service(services.file_case, **arguments)
+        case = call_service(services.file_case, **arguments)
         return self._detail(case, status=201)
 
     @extend_schema(request=StepSerializer, responses=CaseDetailSerializer)
@@ -406,7 +386,7 @@ class CaseViewSet(
         serializer = StepSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        _call_service(
+        call_service(
             services.record_step,
             actor=request.user,
             case=case,
@@ -426,7 +406,7 @@ class CaseViewSet(
         serializer = AssignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        _call_service(
+        call_service(
             services.assign_officer,
             actor=request.user,
             case=case,
@@ -443,7 +423,7 @@ class CaseViewSet(
         serializer = CloseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        _call_service(
+        call_service(
             services.close_case,
             actor=request.user,
             case=case,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from zhixing.api_errors import call_service
 from zhixing.audit import services as audit
 from zhixing.courts import scope, services
 from zhixing.courts.masking import mask_phone
@@ -104,12 +103,6 @@ class UserCreateSerializer(UserSerializer):
         extra_kwargs = {"full_name": {"required": False}}
 
 
-def _as_api_error(error: DjangoValidationError) -> exceptions.ValidationError:
-    if hasattr(error, "error_dict"):
-        return exceptions.ValidationError(error.message_dict)
-    return exceptions.ValidationError({"detail": error.messages})
-
-
 class UserViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -154,20 +147,16 @@ class UserViewSet(
         serializer = UserCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            user = services.create_user(
-                actor=request.user,  # type: ignore[arg-type]
-                court=self._court_in_scope(data["court"]),
-                username=data["username"],
-                full_name=data.get("full_name") or data["username"],
-                role_codes=data["role_codes"],
-                password=data.get("password"),
-                phone=data.get("phone_number", ""),
-            )
-        except DjangoPermissionDenied as error:
-            raise exceptions.PermissionDenied(str(error)) from error
-        except DjangoValidationError as error:
-            raise _as_api_error(error) from error
+        user = call_service(
+            services.create_user,
+            actor=request.user,
+            court=self._court_in_scope(data["court"]),
+            username=data["username"],
+            full_name=data.get("full_name") or data["username"],
+            role_codes=data["role_codes"],
+            password=data.get("password"),
+            phone=data.get("phone_number", ""),
+        )
         return Response(UserSerializer(user, context=self.get_serializer_context()).data, 201)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -181,19 +170,15 @@ class UserViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         court = data.get("court")
-        try:
-            services.update_user(
-                actor=request.user,  # type: ignore[arg-type]
-                user=user,
-                full_name=data.get("full_name"),
-                role_codes=data.get("role_codes"),
-                is_active=data.get("is_active"),
-                court=self._court_in_scope(court) if court is not None else None,
-            )
-        except DjangoPermissionDenied as error:
-            raise exceptions.PermissionDenied(str(error)) from error
-        except DjangoValidationError as error:
-            raise _as_api_error(error) from error
+        call_service(
+            services.update_user,
+            actor=request.user,
+            user=user,
+            full_name=data.get("full_name"),
+            role_codes=data.get("role_codes"),
+            is_active=data.get("is_active"),
+            court=self._court_in_scope(court) if court is not None else None,
+        )
         return Response(UserSerializer(user, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses={200: UserSerializer})
@@ -201,8 +186,5 @@ class UserViewSet(
     def unlock(self, request: Request, pk: str | None = None) -> Response:
         """Clear the user's failed-login lockout (administrators of the user's court)."""
         user = self.get_object()
-        try:
-            services.unlock_login(actor=request.user, user=user)  # type: ignore[arg-type]
-        except DjangoPermissionDenied as error:
-            raise exceptions.PermissionDenied(str(error)) from error
+        call_service(services.unlock_login, actor=request.user, user=user)
         return Response(UserSerializer(user, context=self.get_serializer_context()).data)
