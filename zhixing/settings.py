@@ -153,7 +153,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Owner-only, because the database file holds password hashes, tokens and personal data.
+    # Owner-only, because the database file contains password hashes, tokens and personal data.
     DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -258,7 +258,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # On one machine (embedded and demo modes) files are served straight from their source folders,
-# so no collectstatic run is needed; production runs `zhixing collectstatic` at deployment.
+# so no collectstatic run is needed. Production runs `zhixing collectstatic` at deployment.
 WHITENOISE_USE_FINDERS = MODE != "production"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
@@ -304,7 +304,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("ZHIXING_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # 403 and 404 answers are normal in a scoped application; server errors still log.
+        # 403 and 404 responses are normal in a scoped application; server errors still log.
         "django.request": {"level": "ERROR"},
     },
 }

@@ -1,6 +1,6 @@
 """Debtor queries: the purpose binding, reuse of recent answers and the fan-out to agencies.
 
-Every query goes through :func:`request_query`, which checks the rules of DESIGN.md section 3
+Every query goes through :func:`request_query`, which checks the purpose binding
 (an open enforcement case of type 执, 执恢 or 执保, a debtor of that case, the case officer or
 the command center), reuses answers newer than ``ZHIXING_QUERY_REUSE_HOURS`` and queues one
 gateway item per debtor, agency and category.

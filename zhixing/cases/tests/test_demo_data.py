@@ -63,16 +63,19 @@ def test_case_demo_data_is_valid_and_spread(demo_cases: demo_data.LoadResult) ->
     assert 2.2 <= demo_cases.case_parties / 600 <= 2.9
     for case in EnforcementCase.objects.all():
         assert parse_case_number(case.case_number).format() == case.case_number
-        assert case.filed_on.year >= demo_data.FIRST_YEAR and case.filed_on <= today
+        assert case.filed_on.year >= demo_data.FIRST_YEAR
+        assert case.filed_on <= today
         case.full_clean(exclude=["parties"])
     statuses = Counter(EnforcementCase.objects.values_list("status", flat=True))
     assert set(statuses) == {"open", "suspended", "closed"}
     modes = Counter(EnforcementCase.objects.values_list("closing_mode", flat=True))
     assert modes["terminated_without_assets"] > modes["terminated"] > 0
     types = Counter(EnforcementCase.objects.values_list("type_code", flat=True))
-    assert types["执"] > types["执恢"] > 0 and types["执保"] > 0
+    assert types["执"] > types["执恢"] > 0
+    assert types["执保"] > 0
     amounts = sorted(EnforcementCase.objects.values_list("claim_amount", flat=True))
-    assert amounts[0] < 10_000 and amounts[-1] > 1_000_000
+    assert amounts[0] < 10_000
+    assert amounts[-1] > 1_000_000
     overdue = EnforcementCase.objects.exclude(status="closed").filter(next_due_on__lt=today)
     assert overdue.exists()
     # 终本 needs more than 3 months since filing.
@@ -113,7 +116,8 @@ def test_case_officers_and_flow_are_consistent(demo_cases: demo_data.LoadResult)
         if case.case_officer is not None:
             assert case.case_officer.court_id == case.court_id
         nodes = list(case.flow.all())
-        assert nodes[0].kind == FlowNode.Kind.FILED and nodes[0].on == case.filed_on
+        assert nodes[0].kind == FlowNode.Kind.FILED
+        assert nodes[0].on == case.filed_on
         end = case.closed_on or today
         assert all(case.filed_on <= node.on <= end for node in nodes)
         closing = [node for node in nodes if node.kind == FlowNode.Kind.CLOSED]
