@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from zhixing.linkage import keys
 from zhixing.linkage.adapters import PermanentFailure, SignedReply, TransientFailure
 from zhixing.linkage.keys import SIGNATURE_HEADER, SIGNER_HEADER
 from zhixing.linkage.models import Agency
@@ -107,8 +108,31 @@ class OnlineAdapter:
         _raise_for_status(agency, response)
         return response
 
+    @staticmethod
+    def _verify_ack(agency: Agency, response: httpx.Response) -> None:
+        """Raise a transient failure unless ``agency`` signed the acknowledgement's body.
+
+        A forged acknowledgement would leave items waiting for replies that never come. The
+        failure is transient because the agency returns its stored acknowledgement when the
+        same batch id is sent again.
+        """
+        try:
+            signer = keys.parse_signer(response.headers.get(SIGNER_HEADER, ""))
+        except UnicodeDecodeError:
+            signer = ""
+        if signer != agency.code or not keys.verify_agency(
+            agency, response.content, response.headers.get(SIGNATURE_HEADER, "")
+        ):
+            logger.warning(
+                "Rejected the acknowledgement of agency %s: invalid signature", agency.code
+            )
+            raise TransientFailure(
+                f"{agency.code} sent an acknowledgement whose signature does not verify with "
+                "its key; check the agency's public key in the registry"
+            )
+
     def send_batch(self, agency: Agency, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-        """POST a signed batch; return the acknowledgement with its accepted and rejected ids."""
+        """POST a signed batch; return the verified acknowledgement (accepted and rejected ids)."""
         response = self._request(
             agency,
             "POST",
@@ -116,6 +140,7 @@ class OnlineAdapter:
             content=body,
             headers={**headers, "Content-Type": "application/json"},
         )
+        self._verify_ack(agency, response)
         try:
             ack = response.json()
         except ValueError as error:

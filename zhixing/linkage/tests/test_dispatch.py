@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import itertools
 import json
@@ -122,6 +123,48 @@ def test_transient_reply_retried_with_backoff(bank, enqueue, courts, response):
     assert len({item.next_attempt_at for item in items}) == 1
     assert len({item.batch_id for item in items}) == 1
     assert GatewayBatch.objects.get().state == GatewayBatch.State.RETRY
+
+
+def _forged_ack(headers):
+    def reply(request):
+        message = json.loads(request.content)
+        accepted = [item["item_id"] for item in message["items"]]
+        return httpx.Response(202, json={"accepted": accepted, "rejected": []}, headers=headers)
+
+    return reply
+
+
+def _other_key_signature():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    signature = Ed25519PrivateKey.generate().sign(b"{}")
+    return keys.SIGNATURE_PREFIX + base64.b64encode(signature).decode("ascii")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({keys.SIGNER_HEADER: "bank-icbc", keys.SIGNATURE_HEADER: ""}, id="unsigned"),
+        pytest.param(
+            {keys.SIGNER_HEADER: "bank-icbc", keys.SIGNATURE_HEADER: _other_key_signature()},
+            id="wrong key",
+        ),
+        pytest.param(
+            {keys.SIGNER_HEADER: "bank-boc", keys.SIGNATURE_HEADER: "ed25519:AAAA"},
+            id="other signer",
+        ),
+    ],
+)
+def test_ack_with_invalid_signature_retried(bank, enqueue, courts, headers, caplog):
+    enqueue(bank.agency, 3)
+
+    (result,) = send_all(NOW, FakeAgency(reply=_forged_ack(headers)))
+
+    assert result.acknowledged == 0
+    assert result.retried == 3
+    assert "signature does not verify" in result.error
+    assert not GatewayItem.objects.filter(state=State.ACKNOWLEDGED).exists()
+    assert "invalid signature" in caplog.text
 
 
 def test_network_error_retried(bank, enqueue, courts):
