@@ -287,6 +287,35 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Background work. With a broker URL (production: RabbitMQ), workers run under Celery and a
+# queue message wakes them; without one, `zhixing serve` runs the same loops in threads. The
+# database holds every job, so a lost message delays work and loses nothing.
+CELERY_BROKER_URL = os.environ.get("ZHIXING_BROKER_URL", "")
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("ZHIXING_QUEUE", "zhixing")
+# A task is acknowledged after it ran, so a worker that dies mid-task leaves it to another.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "Asia/Shanghai"
+# The periodic passes pick up what no message announced: retries after backoff, polls for
+# answers, expiries, lapsed leases. A tick that waited longer than its interval is dropped.
+GATEWAY_TICK_SECONDS = float(os.environ.get("ZHIXING_GATEWAY_TICK_SECONDS", "2"))
+CELERY_BEAT_SCHEDULE = {
+    "gateway-pass": {
+        "task": "zhixing.linkage.gateway_pass",
+        "schedule": GATEWAY_TICK_SECONDS,
+        "options": {"expires": GATEWAY_TICK_SECONDS},
+    },
+    "import-jobs": {
+        "task": "zhixing.cases.run_import_jobs",
+        "schedule": 30.0,
+        "options": {"expires": 30.0},
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

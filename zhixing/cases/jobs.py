@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhixing import wakeup
 from zhixing.audit.context import Actor, acting_as
 from zhixing.cases import importing
 from zhixing.cases.job_models import ImportJob
@@ -81,6 +82,7 @@ def create_job(
         mode=mode,
     )
     logger.info("Queued import job %s (%s bytes) for user %s", job.pk, len(data), user.pk)
+    wakeup.wake(wakeup.IMPORT_JOBS_TASK)
     return job
 
 

@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhixing import wakeup
 from zhixing.audit import services as audit
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
@@ -213,6 +214,8 @@ def request_query(
                     )
         result.unserved = [category for category in wanted if not served[category]]
         result.queued = gateway.enqueue(requests, now=now)
+        if result.queued:
+            wakeup.wake(wakeup.GATEWAY_TASK)
         QueryItem.objects.bulk_create(
             [QueryItem(request=query, item=item) for item in result.queued]
             + [QueryItem(request=query, item=item, reused=True) for item in result.reused]

@@ -4,6 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from zhixing import wakeup
 from zhixing.web import processes
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ class Command(BaseCommand):
             "--no-worker",
             action="store_true",
             help="Do not run the background jobs and the agency gateway in this process"
-            " (production runs `zhixing worker` and `zhixing gateway-worker`).",
+            " (production runs them under Celery; see docs/deploy.md).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -27,9 +28,13 @@ class Command(BaseCommand):
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(f"Zhixing is running at http://{shown_host}:{port}/ (Ctrl+C stops it)")
         logger.info("Starting web server on %s:%s (mode %s)", host, port, settings.MODE)
-        if not options["no_worker"] and settings.MODE != "production":
+        if (
+            not options["no_worker"]
+            and settings.MODE != "production"
+            and not wakeup.broker_configured()
+        ):
             # One machine, no broker: this process also runs the queued background jobs and
-            # the agency gateway, each in a daemon thread.
+            # the agency gateway, each in a daemon thread. With a broker, Celery runs them.
             processes.start_background_workers()
         processes.web_server(host, port).run()
         logger.info("Web server stopped")

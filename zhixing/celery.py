@@ -1,0 +1,17 @@
+"""The Celery application of production workers: ``celery -A zhixing worker``.
+
+Tasks live in the apps' ``tasks`` modules. Each runs the same loop that the embedded mode runs
+in threads, so a task repeated after a crash finds the work already done or leased.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhixing.settings")
+
+app = Celery("zhixing")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
