@@ -2,7 +2,7 @@
 
 Two Celery workers consume one queue of their own (one of them also runs the beat schedule)
 against the test database, as production runs them. The test only queues a debtor query and
-waits: the wake-up message and the periodic ticks must carry the items to answered.
+waits: the wake-up message and the periodic ticks must bring every item to the answered state.
 """
 
 from __future__ import annotations
