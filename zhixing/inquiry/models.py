@@ -9,8 +9,47 @@ from django.utils.translation import gettext_lazy as _
 from zhixing.audit.tracking import TrackedModel
 
 
+class QueryPolicy(TrackedModel, models.Model):
+    """A court's rules for debtor queries about its cases.
+
+    A court without a row has the defaults: queries go to the agencies at once.
+    """
+
+    court = models.OneToOneField(
+        "courts.Court",
+        verbose_name=_("court"),
+        related_name="query_policy",
+        on_delete=models.CASCADE,
+    )
+    approval_required = models.BooleanField(
+        _("bureau head approves queries"),
+        default=False,
+        help_text=_(
+            "Debtor queries about this court's cases wait for the approval of one of its "
+            "bureau heads before they go to the agencies."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("query policy")
+        verbose_name_plural = _("query policies")
+
+    def __str__(self) -> str:
+        return f"{self.court_id} approval={self.approval_required}"
+
+
 class QueryRequest(TrackedModel, models.Model):
-    """One officer's query about debtors of a case: the gateway items it sent or reused."""
+    """One officer's query about debtors of a case: the gateway items it sent or reused.
+
+    Where the court's policy requires it, the query waits for a bureau head's decision and
+    keeps the chosen debtors in ``party_ids`` until then; it sends nothing before approval.
+    """
+
+    class State(models.TextChoices):
+        SENT = "sent", _("Sent to the agencies")
+        AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+        REJECTED = "rejected", _("Rejected")
 
     case = models.ForeignKey(
         "cases.EnforcementCase",
@@ -27,6 +66,21 @@ class QueryRequest(TrackedModel, models.Model):
         blank=True,
     )
     categories = models.JSONField(_("categories"), default=list)
+    party_ids = models.JSONField(_("debtors"), default=list)
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.SENT, db_index=True
+    )
+    force = models.BooleanField(_("query again"), default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.CharField(_("comment on the decision"), max_length=500, blank=True)
     force_reason = models.CharField(
         _("reason for a new query"),
         max_length=500,

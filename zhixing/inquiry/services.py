@@ -27,7 +27,7 @@ from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.courts import scope
 from zhixing.courts.models import Role, User
 from zhixing.inquiry.assets import store_assets
-from zhixing.inquiry.models import QueryItem, QueryRequest
+from zhixing.inquiry.models import QueryItem, QueryPolicy, QueryRequest
 from zhixing.linkage import gateway
 from zhixing.linkage.models import Action, Agency, Category, GatewayItem
 
@@ -131,6 +131,10 @@ class QueryResult:
     reused: list[GatewayItem] = field(default_factory=list)
     unserved: list[str] = field(default_factory=list)
 
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.request.state == QueryRequest.State.AWAITING_APPROVAL
+
 
 def _clean_categories(categories: Sequence[str] | None) -> list[str]:
     if not categories:
@@ -144,6 +148,83 @@ def _clean_categories(categories: Sequence[str] | None) -> list[str]:
             }
         )
     return list(dict.fromkeys(categories))
+
+
+def approval_required(case: EnforcementCase, actor: User) -> bool:
+    """Return whether a query of ``actor`` about ``case`` must wait for a bureau head.
+
+    The case's court decides by its query policy. A bureau head of that court approves their
+    own queries by making them.
+    """
+    policy = QueryPolicy.objects.filter(court_id=case.court_id).first()
+    if policy is None or not policy.approval_required:
+        return False
+    return not may_decide(actor, case)
+
+
+def may_decide(user: User, case: EnforcementCase) -> bool:
+    """Return whether ``user`` may approve or reject queries about ``case``.
+
+    Only bureau heads of the case's own court decide. A court above has bureau heads of its
+    own, who do not decide for the court below.
+    """
+    return (
+        user.is_active and user.court_id == case.court_id and user.has_role(Role.Code.BUREAU_HEAD)
+    )
+
+
+def _check_parties(case: EnforcementCase, parties: list[Party]) -> None:
+    if not parties:
+        raise ValidationError({"parties": _("Choose at least one debtor to query.")})
+    debtor_ids = set(case_debtors(case).values_list("pk", flat=True))
+    strangers = [party for party in parties if party.pk not in debtor_ids]
+    if strangers:
+        raise ValidationError(
+            {
+                "parties": _(
+                    "%(name)s is not a debtor of case %(number)s; only debtors are queried."
+                )
+                % {"name": strangers[0].name, "number": case.case_number}
+            }
+        )
+
+
+def _fan_out(query: QueryRequest, parties: list[Party], now: datetime.datetime) -> QueryResult:
+    """Queue the items of ``query`` (in the caller's transaction), reusing recent answers."""
+    case = query.case
+    wanted = list(query.categories)
+    served = agencies_for(wanted)
+    recent = {} if query.force else reusable_items(parties, wanted, now)
+
+    result = QueryResult(request=query)
+    requests = []
+    for party in parties:
+        for category in wanted:
+            for agency in served[category]:
+                previous = recent.get((party.pk, agency.pk, category))
+                if previous is not None:
+                    result.reused.append(previous)
+                    continue
+                requests.append(
+                    gateway.ItemRequest(agency=agency, case=case, party=party, category=category)
+                )
+    result.unserved = [category for category in wanted if not served[category]]
+    result.queued = gateway.enqueue(requests, now=now)
+    if result.queued:
+        wakeup.wake(wakeup.GATEWAY_TASK)
+
+    QueryItem.objects.bulk_create(
+        [QueryItem(request=query, item=item) for item in result.queued]
+        + [QueryItem(request=query, item=item, reused=True) for item in result.reused]
+    )
+    # An answer from another case of the same debtor becomes this case's asset too. The
+    # items are read again because an answer may have arrived since they were chosen.
+    # NOTE: an answer stored between this read and this transaction's commit does not
+    # see the new query link, so this case misses those assets until the query is repeated.
+    reused_ids = [item.pk for item in result.reused]
+    for item in GatewayItem.objects.filter(pk__in=reused_ids, state=GatewayItem.State.ANSWERED):
+        store_assets(item, {case.pk})
+    return result
 
 
 def request_query(
@@ -160,7 +241,9 @@ def request_query(
 
     Raises ``PermissionDenied`` when ``actor`` may not query the case and ``ValidationError``
     naming the field when a rule fails; then nothing is stored. Recent answers are reused
-    unless ``force`` with a ``reason``; the query, with that reason, is audited.
+    unless ``force`` with a ``reason``; the query, with that reason, is audited. Where the
+    court's policy requires approval, the query is stored awaiting a bureau head's decision
+    (:func:`decide_query`) and sends nothing yet.
     """
     now = now or timezone.now()
     if not may_query(actor, case):
@@ -173,65 +256,30 @@ def request_query(
         )
     check_case(case)
     parties = list(parties)
-    if not parties:
-        raise ValidationError({"parties": _("Choose at least one debtor to query.")})
-    debtor_ids = set(case_debtors(case).values_list("pk", flat=True))
-    strangers = [party for party in parties if party.pk not in debtor_ids]
-    if strangers:
-        raise ValidationError(
-            {
-                "parties": _(
-                    "%(name)s is not a debtor of case %(number)s; only debtors are queried."
-                )
-                % {"name": strangers[0].name, "number": case.case_number}
-            }
-        )
+    _check_parties(case, parties)
     wanted = _clean_categories(categories)
     reason = reason.strip()
     if force and not reason:
         raise ValidationError(
             {"reason": _("Give the reason for querying again instead of reusing recent answers.")}
         )
-    served = agencies_for(wanted)
-    recent = {} if force else reusable_items(parties, wanted, now)
+    awaiting = approval_required(case, actor)
     with transaction.atomic():
         query = QueryRequest.objects.create(
-            case=case, requested_by=actor, categories=wanted, force_reason=reason if force else ""
+            case=case,
+            requested_by=actor,
+            categories=wanted,
+            party_ids=[party.pk for party in parties],
+            force=force,
+            force_reason=reason if force else "",
+            state=QueryRequest.State.AWAITING_APPROVAL if awaiting else QueryRequest.State.SENT,
         )
-        result = QueryResult(request=query)
-        requests = []
-        for party in parties:
-            for category in wanted:
-                for agency in served[category]:
-                    previous = recent.get((party.pk, agency.pk, category))
-                    if previous is not None:
-                        result.reused.append(previous)
-                        continue
-                    requests.append(
-                        gateway.ItemRequest(
-                            agency=agency, case=case, party=party, category=category
-                        )
-                    )
-        result.unserved = [category for category in wanted if not served[category]]
-        result.queued = gateway.enqueue(requests, now=now)
-        if result.queued:
-            wakeup.wake(wakeup.GATEWAY_TASK)
-        QueryItem.objects.bulk_create(
-            [QueryItem(request=query, item=item) for item in result.queued]
-            + [QueryItem(request=query, item=item, reused=True) for item in result.reused]
-        )
-        # An answer from another case of the same debtor becomes this case's asset too. The
-        # items are read again because an answer may have arrived since they were chosen.
-        # NOTE: an answer stored between this read and this transaction's commit does not
-        # see the new query link, so this case misses those assets until the query is repeated.
-        reused_ids = [item.pk for item in result.reused]
-        for item in GatewayItem.objects.filter(pk__in=reused_ids, state=GatewayItem.State.ANSWERED):
-            store_assets(item, {case.pk})
+        result = QueryResult(request=query) if awaiting else _fan_out(query, parties, now)
         audit.record(
             audit.Action.CREATE,
             query,
             detail={
-                "event": "debtor_query",
+                "event": "debtor_query_submitted" if awaiting else "debtor_query",
                 "case_id": case.pk,
                 "case_number": case.case_number,
                 "party_ids": sorted(party.pk for party in parties),
@@ -243,11 +291,68 @@ def request_query(
             },
         )
     logger.info(
-        "Query %s of case %s: %s item(s) queued, %s reused",
+        "Query %s of case %s: %s item(s) queued, %s reused%s",
         query.pk,
         case.pk,
         len(result.queued),
         len(result.reused),
+        ", awaiting approval" if awaiting else "",
+    )
+    return result
+
+
+def decide_query(
+    actor: User,
+    query: QueryRequest,
+    *,
+    approve: bool,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> QueryResult:
+    """Approve or reject a query that awaits approval; approval sends it to the agencies.
+
+    Raises ``PermissionDenied`` unless ``actor`` is a bureau head of the case's court, and
+    ``ValidationError`` when the query was decided already, a rejection has no comment, or
+    the case or its debtors no longer allow the query (then nothing changes).
+    """
+    now = now or timezone.now()
+    case = query.case
+    if not may_decide(actor, case):
+        raise PermissionDenied(
+            _("Only a bureau head of %(court)s decides on queries about its cases.")
+            % {"court": case.court.name}
+        )
+    note = note.strip()
+    if not approve and not note:
+        raise ValidationError({"note": _("Give the reason for rejecting the query.")})
+    with transaction.atomic():
+        locked = QueryRequest.objects.select_for_update().filter(pk=query.pk).first()
+        if locked is None or locked.state != QueryRequest.State.AWAITING_APPROVAL:
+            raise ValidationError(
+                {"state": _("This query was decided already; reload the page to see how.")}
+            )
+        query = locked
+        query.decided_by = actor
+        query.decided_at = now
+        query.decision_note = note
+        if approve:
+            check_case(case)
+            parties = list(Party.objects.filter(pk__in=query.party_ids).order_by("pk"))
+            _check_parties(case, parties)
+            query.state = QueryRequest.State.SENT
+            query.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+            result = _fan_out(query, parties, now)
+        else:
+            query.state = QueryRequest.State.REJECTED
+            query.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+            result = QueryResult(request=query)
+    logger.info(
+        "Query %s of case %s %s by user %s: %s item(s) queued",
+        query.pk,
+        case.pk,
+        "approved" if approve else "rejected",
+        actor.pk,
+        len(result.queued),
     )
     return result
 

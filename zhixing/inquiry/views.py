@@ -28,11 +28,11 @@ from django.views.decorators.http import require_POST
 from zhixing.audit import services as audit
 from zhixing.cases import services as case_services
 from zhixing.cases.identity import mask_id_number
-from zhixing.cases.models import EnforcementCase
+from zhixing.cases.models import EnforcementCase, Party
 from zhixing.courts import scope
 from zhixing.courts.models import Role, User
 from zhixing.inquiry import services
-from zhixing.inquiry.models import AssetRecord, QueryItem, QueryRequest, SeenAnswer
+from zhixing.inquiry.models import AssetRecord, QueryItem, QueryPolicy, QueryRequest, SeenAnswer
 from zhixing.linkage.models import Agency, AgencyHealth, Category, GatewayItem
 
 logger = logging.getLogger(__name__)
@@ -110,11 +110,17 @@ def query_new(request: HttpRequest, case_id: int) -> HttpResponse:
                 for message in key_messages:
                     form.add_error(key if key in form.fields else None, message)
         else:
-            messages.success(
-                request,
-                _("Query sent: %(queued)s requests queued, %(reused)s recent answers reused.")
-                % {"queued": len(result.queued), "reused": len(result.reused)},
-            )
+            if result.awaiting_approval:
+                messages.success(
+                    request,
+                    _("Query stored; it goes to the agencies once a bureau head approves it."),
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Query sent: %(queued)s requests queued, %(reused)s recent answers reused.")
+                    % {"queued": len(result.queued), "reused": len(result.reused)},
+                )
             return redirect("inquiry-request-list")
     reusable = sorted(
         services.reusable_items(debtors, Category.values).values(),
@@ -178,6 +184,9 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "polling": any(query.in_progress for query in shown),  # type: ignore[attr-defined]
         "batch_form": BatchForm(),
         "may_monitor": user.has_role(*MONITOR_ROLES),
+        "may_decide": user.has_role(Role.Code.BUREAU_HEAD),
+        "may_set_policy": user.has_role(*POLICY_ROLES),
+        "awaiting_count": _awaiting(user).count(),
     }
     template = "inquiry/_requests.html" if _is_partial(request) else "inquiry/requests.html"
     response = render(request, template, context)
@@ -395,3 +404,119 @@ def gateway_status(request: HttpRequest) -> HttpResponse:
         )
     totals = {name: sum(row[name] for row in rows) for name in ("queued", "backlog", "failed")}
     return render(request, "inquiry/gateway.html", {"rows": rows, "totals": totals})
+
+
+# Approvals of queries, where the court's policy requires them
+
+POLICY_ROLES = (Role.Code.BUREAU_HEAD, Role.Code.ADMINISTRATOR)
+DECIDED_ROWS = 20
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", gettext_lazy("Approve")), ("reject", gettext_lazy("Reject"))]
+    )
+    note = forms.CharField(label=gettext_lazy("Comment"), max_length=500, required=False)
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = QueryPolicy
+        fields = ["approval_required"]
+
+
+def _awaiting(user: User) -> Any:
+    """Return the queries about cases of ``user``'s court that wait for a decision."""
+    if not user.has_role(Role.Code.BUREAU_HEAD) or user.court_id is None:
+        return QueryRequest.objects.none()
+    return QueryRequest.objects.filter(
+        case__court_id=user.court_id, state=QueryRequest.State.AWAITING_APPROVAL
+    )
+
+
+def _with_party_names(queries: list[QueryRequest]) -> None:
+    ids = {pk for query in queries for pk in query.party_ids}
+    names = dict(Party.objects.filter(pk__in=ids).values_list("pk", "name"))
+    for query in queries:
+        query.party_names = [names.get(pk, "?") for pk in query.party_ids]  # type: ignore[attr-defined]
+
+
+@login_required
+def approval_list(request: HttpRequest) -> HttpResponse:
+    """List the queries that wait for the bureau head's decision, and the latest decided ones."""
+    user: User = request.user  # type: ignore[assignment]
+    if not user.has_role(Role.Code.BUREAU_HEAD):
+        raise PermissionDenied(_("Only bureau heads decide on debtor queries."))
+    related = ("case", "requested_by", "decided_by")
+    awaiting = list(_awaiting(user).select_related(*related).order_by("created_at"))
+    decided = list(
+        QueryRequest.objects.filter(case__court_id=user.court_id, decided_at__isnull=False)
+        .select_related(*related)
+        .order_by("-decided_at")[:DECIDED_ROWS]
+    )
+    _with_party_names(awaiting + decided)
+    categories = dict(Category.choices)
+    for query in awaiting + decided:
+        query.category_labels = [  # type: ignore[attr-defined]
+            categories.get(code, code) for code in query.categories
+        ]
+    return render(
+        request,
+        "inquiry/approvals.html",
+        {"awaiting": awaiting, "decided": decided, "form": DecisionForm()},
+    )
+
+
+@login_required
+@require_POST
+def approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    queries = scope.restrict(
+        QueryRequest.objects.select_related("case__court"), user, court_field="case__court"
+    )
+    query = get_object_or_404(queries, pk=pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose to approve or reject the query."))
+        return redirect("inquiry-approvals")
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        result = services.decide_query(user, query, approve=approve, note=form.cleaned_data["note"])
+    except PermissionDenied as error:
+        raise PermissionDenied(str(error)) from error
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, f"{query.case.case_number}: {message}")
+        return redirect("inquiry-approvals")
+    if approve:
+        messages.success(
+            request,
+            _("%(number)s: query approved, %(queued)s requests queued.")
+            % {"number": query.case.case_number, "queued": len(result.queued)},
+        )
+    else:
+        messages.success(
+            request, _("%(number)s: query rejected.") % {"number": query.case.case_number}
+        )
+    return redirect("inquiry-approvals")
+
+
+@login_required
+def query_policy(request: HttpRequest) -> HttpResponse:
+    """Show and change the query policy of the user's own court."""
+    user: User = request.user  # type: ignore[assignment]
+    if not user.has_role(*POLICY_ROLES) or user.court is None:
+        raise PermissionDenied(_("Only bureau heads and administrators set the query policy."))
+    policy = QueryPolicy.objects.filter(court=user.court).first() or QueryPolicy(court=user.court)
+    form = PolicyForm(request.POST if request.method == "POST" else None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        logger.info(
+            "Query policy of court %s set by user %s: approval %s",
+            user.court_id,
+            user.pk,
+            policy.approval_required,
+        )
+        messages.success(request, _("The query policy is saved."))
+        return redirect("inquiry-policy")
+    return render(request, "inquiry/policy.html", {"form": form, "court": user.court})
