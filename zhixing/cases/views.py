@@ -44,7 +44,7 @@ from zhixing.cases.identity import mask_id_number
 from zhixing.cases.models import CaseParty, EnforcementCase
 from zhixing.cases.search import SOON_DAYS, CaseFilter, filter_cases
 from zhixing.courts import scope
-from zhixing.courts.models import Court, User
+from zhixing.courts.models import Court, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +185,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "query": _query_without(request.GET, "page"),
         "sort_links": _sort_links(request.GET, case_filter.sort),
         "may_file": services.may_file_at(user, user.court),
+        # The roles that query debtors may tick cases and query them all at once.
+        "may_batch_query": user.has_role(
+            Role.Code.CASE_OFFICER, Role.Code.COMMANDER, Role.Code.DUTY_OFFICER
+        ),
         **_filter_options(user, case_filter),
     }
     template = "cases/_list_update.html" if _is_partial(request) else "cases/list.html"

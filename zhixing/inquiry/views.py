@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -31,7 +32,7 @@ from zhixing.cases.identity import mask_id_number
 from zhixing.cases.models import EnforcementCase, Party
 from zhixing.courts import scope
 from zhixing.courts.models import Role, User
-from zhixing.inquiry import services
+from zhixing.inquiry import batch_files, services
 from zhixing.inquiry.models import AssetRecord, QueryItem, QueryPolicy, QueryRequest, SeenAnswer
 from zhixing.linkage.models import Agency, AgencyHealth, Category, GatewayItem
 
@@ -68,8 +69,39 @@ class BatchForm(forms.Form):
     numbers = forms.CharField(
         label=gettext_lazy("Case numbers"),
         widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
         help_text=gettext_lazy("One case number per line; all debtors of each case are queried."),
     )
+    file = forms.FileField(
+        label=gettext_lazy("Or a file of case numbers"),
+        required=False,
+        help_text=gettext_lazy(
+            ".txt, .csv or .xlsx with one case number per line or row, in the first column."
+        ),
+    )
+
+    def clean_file(self) -> list[str]:
+        upload = self.cleaned_data.get("file")
+        if not upload:
+            return []
+        try:
+            return batch_files.case_numbers(upload.name, upload.read(batch_files.MAX_BYTES + 1))
+        except batch_files.CaseListError as error:
+            raise ValidationError(str(error)) from error
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        typed = [line.strip() for line in data.get("numbers", "").splitlines() if line.strip()]
+        numbers = list(dict.fromkeys(typed + (data.get("file") or [])))
+        if not numbers and not self.errors:
+            raise ValidationError(_("Enter case numbers or choose a file of case numbers."))
+        if len(numbers) > batch_files.MAX_CASES:
+            raise ValidationError(
+                _("%(count)s case numbers is too many; query at most %(max)s at once.")
+                % {"count": len(numbers), "max": batch_files.MAX_CASES}
+            )
+        data["case_numbers"] = numbers
+        return data
 
 
 def _case_in_scope(request: HttpRequest, case_id: int) -> EnforcementCase:
@@ -212,23 +244,46 @@ def case_lookup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def batch_query(request: HttpRequest) -> HttpResponse:
+    """Query all debtors of many cases: typed or uploaded case numbers, or ticked cases."""
     user: User = request.user  # type: ignore[assignment]
-    form = BatchForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Enter at least one case number."))
-        return redirect("inquiry-request-list")
-    numbers = [line.strip() for line in form.cleaned_data["numbers"].splitlines() if line.strip()]
-    found = dict(
-        scope.restrict(EnforcementCase.objects.all(), user)
-        .filter(case_number__in=numbers)
-        .values_list("case_number", "pk")
-    )
-    missing = [number for number in numbers if number not in found]
+    if "case_ids" in request.POST:
+        ids = [int(value) for value in request.POST.getlist("case_ids") if value.isdigit()]
+        ids = list(dict.fromkeys(ids))[: batch_files.MAX_CASES]
+        if not ids:
+            messages.error(request, _("Tick at least one case."))
+            return redirect("case-list")
+        found = dict(
+            scope.restrict(EnforcementCase.objects.all(), user)
+            .filter(pk__in=ids)
+            .values_list("case_number", "pk")
+        )
+        numbers = list(found)
+        in_scope = set(found.values())
+        missing = [str(pk) for pk in ids if pk not in in_scope]
+    else:
+        form = BatchForm(request.POST, request.FILES)
+        if not form.is_valid():
+            for error in form.errors.values():
+                messages.error(request, " ".join(error))
+            return redirect("inquiry-request-list")
+        numbers = form.cleaned_data["case_numbers"]
+        found = dict(
+            scope.restrict(EnforcementCase.objects.all(), user)
+            .filter(case_number__in=numbers)
+            .values_list("case_number", "pk")
+        )
+        missing = [number for number in numbers if number not in found]
     result = services.request_batch(user, [found[n] for n in numbers if n in found])
+    awaiting = sum(1 for query in result.queries if query.awaiting_approval)
     messages.success(
         request,
-        _("%(done)s cases queried.") % {"done": len(result.queries)},
+        _("%(done)s cases queried.") % {"done": len(result.queries) - awaiting},
     )
+    if awaiting:
+        messages.success(
+            request,
+            _("%(count)s queries wait for a bureau head's approval.") % {"count": awaiting},
+        )
     for number in missing:
         messages.error(
             request,
@@ -321,17 +376,18 @@ def case_assets_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _inbox_items(user: User) -> Any:
+    """Return the officer's unseen closed items: answers, and requests that failed or expired."""
     seen = SeenAnswer.objects.filter(user=user, item=OuterRef("pk"))
     return (
         GatewayItem.objects.filter(
             case__case_officer=user,
-            state=STATES.ANSWERED,
+            state__in=(STATES.ANSWERED, STATES.FAILED, STATES.EXPIRED),
             case__court__in=scope.visible_courts(user),
         )
         .exclude(Exists(seen))
         .select_related("case", "party", "agency")
-        .annotate(asset_count=Count("assets"))
-        .order_by("-answered_at")
+        .annotate(asset_count=Count("assets"), closed_at=Coalesce("answered_at", "updated_at"))
+        .order_by("-closed_at")
     )
 
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+import io
+
+import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from zhixing.audit.models import AuditRecord
 from zhixing.inquiry import services
@@ -226,3 +232,68 @@ def test_gateway_page_counts_scope_and_health(officer, make_user, case, debtors,
     assert "25.0 %" in text
     assert "0 requests queued" in sibling.content.decode()
     assert client_for(officer).get("/inquiry/gateway/").status_code == 403
+
+
+def test_batch_form_reads_uploaded_file(officer, case, file_case, agencies):
+    second = file_case(first=3)
+    upload = SimpleUploadedFile(
+        "cases.csv", f"案号\n{case.case_number}\n{second.case_number}\n".encode()
+    )
+
+    response = client_for(officer).post("/inquiry/batch/", {"file": upload})
+
+    assert response.status_code == 302
+    assert QueryRequest.objects.count() == 2
+
+
+def test_batch_form_reads_xlsx(officer, case, agencies):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["案号"])
+    workbook.active.append([case.case_number])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    upload = SimpleUploadedFile("cases.xlsx", buffer.getvalue())
+
+    client_for(officer).post("/inquiry/batch/", {"file": upload})
+
+    assert QueryRequest.objects.get().case == case
+
+
+def test_batch_form_rejects_other_file_types(officer, case, agencies):
+    upload = SimpleUploadedFile("cases.pdf", b"%PDF-1.7")
+
+    response = client_for(officer).post("/inquiry/batch/", {"file": upload}, follow=True)
+
+    assert "cases.pdf is not a .txt, .csv or .xlsx file" in response.content.decode()
+    assert not QueryRequest.objects.exists()
+
+
+def test_ticked_cases_queried(officer, case, file_case, make_user, agencies):
+    second = file_case(first=3)
+    sibling_case = file_case("粤0105", first=5)
+
+    response = client_for(officer).post(
+        "/inquiry/batch/", {"case_ids": [case.pk, second.pk, sibling_case.pk]}, follow=True
+    )
+
+    assert set(QueryRequest.objects.values_list("case_id", flat=True)) == {case.pk, second.pk}
+    assert f"{sibling_case.pk}: " in response.content.decode()
+
+
+def test_case_list_offers_ticking_to_officers(officer, make_user, case):
+    page = client_for(officer).get("/cases/").content.decode()
+    clerk_page = client_for(make_user("clerk", "粤0104", "clerk")).get("/cases/").content.decode()
+
+    assert f'name="case_ids" value="{case.pk}"' in page
+    assert 'data-testid="query-selected"' in page
+    assert 'name="case_ids"' not in clerk_page
+
+
+def test_inbox_shows_expired_requests(officer, case, debtors, agencies):
+    services.request_query(officer, case, debtors[:1], ["bank_account"])
+    gateway.expire_overdue(timezone.now() + datetime.timedelta(days=30))
+
+    page = client_for(officer).get("/inquiry/inbox/").content.decode()
+
+    assert 'data-testid="inbox-problem"' in page
+    assert "deadline passed" in page
