@@ -11,6 +11,7 @@ About one subject in seven owns nothing at all. All names and numbers are made u
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import random
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from agency_simulator.identifiers import (
     make_vin,
 )
 
+PROFILE_CACHE_SIZE = 20_000
 # Records are dated relative to this day, not to today, so that they never change.
 BASE_DATE = date(2025, 12, 31)
 
@@ -130,14 +132,25 @@ class Profile:
 
 
 def build_profile(subject: dict[str, Any]) -> Profile:
-    number = str(subject["document_number"]).upper()
-    is_person = subject["kind"] == "person"
+    return _profile(
+        str(subject["kind"]),
+        str(subject["document_type"]),
+        str(subject["document_number"]).upper(),
+        str(subject.get("name") or ""),
+    )
+
+
+# Every agency and category asks about the same subject, and a profile is costly to draw, so
+# the recent ones are kept. Profiles are frozen, so sharing them is safe.
+@functools.lru_cache(maxsize=PROFILE_CACHE_SIZE)
+def _profile(kind: str, document_type: str, number: str, name: str) -> Profile:
+    is_person = kind == "person"
     rng = seeded_random(number, "profile")
     if is_person:
-        known = subject["document_type"] == "resident_id" and is_valid_resident_id(number)
+        known = document_type == "resident_id" and is_valid_resident_id(number)
         region = number[:6]
     else:
-        known = subject["document_type"] == "credit_code" and len(number) == 18
+        known = document_type == "credit_code" and len(number) == 18
         region = number[2:8]
     if region not in DISTRICTS:
         region = rng.choice(REGION_CODES)
@@ -155,7 +168,7 @@ def build_profile(subject: dict[str, Any]) -> Profile:
         known=known,
         empty=empty,
         region=region,
-        name=str(subject.get("name") or ""),
+        name=name,
         employer=employer,
         companies=companies,
         spouse_name=make_name(rng) if married else None,

@@ -1,22 +1,29 @@
 """Turning stored gateway answers into asset records of the cases that asked for them.
 
-The gateway calls :func:`record_answer` right after it stores an answer, in the same
+The gateway calls :func:`record_answers` right after it stores a page of answers, in the same
 transaction. Every function here may run again for the same answer and adds nothing then:
 each record is keyed by case, item and its position in the answer.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from django.db import connection
+from django.utils import timezone
 
 from zhixing.inquiry.models import AssetRecord, QueryItem
 from zhixing.linkage.models import GatewayItem
 
 logger = logging.getLogger(__name__)
 
+# Rows per INSERT statement of asset records.
+BULK_ROWS = 1000
 _MAX = {"institution": 200, "identifier": 100, "location": 300, "status": 32, "description": 300}
 
 
@@ -141,6 +148,44 @@ def _cases_of(item: GatewayItem) -> set[int]:
     return cases
 
 
+def _asset_rows(item: GatewayItem, case_ids: Iterable[int]) -> list[AssetRecord]:
+    """Return the unsaved asset records of ``item``'s answer for each of ``case_ids``."""
+    if item.state != GatewayItem.State.ANSWERED or not isinstance(item.answer, dict):
+        return []
+    records = item.answer.get("records")
+    if not isinstance(records, list) or not records or item.answered_at is None:
+        return []
+    typed: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = []
+    for position, record in enumerate(records):
+        kind = record.get("type") if isinstance(record, dict) else None
+        if kind not in AssetRecord.Type.values:
+            logger.warning(
+                "Gateway item %s: record %s has no known type; left out", item.pk, position
+            )
+            continue
+        assert isinstance(record, dict)
+        columns = {
+            name: (value[: _MAX[name]] if name in _MAX else value)
+            for name, value in _columns(str(kind), record).items()
+        }
+        typed.append((position, str(kind), record, columns))
+    return [
+        AssetRecord(
+            case_id=case_id,
+            party_id=item.party_id,
+            agency_id=item.agency_id,
+            item_id=item.pk,
+            position=position,
+            answered_at=item.answered_at,
+            record_type=kind,
+            raw=record,
+            **columns,
+        )
+        for case_id in sorted(case_ids)
+        for position, kind, record, columns in typed
+    ]
+
+
 def store_assets(item: GatewayItem, case_ids: set[int] | None = None, *, count: bool = True) -> int:
     """Create the asset records of ``item``'s answer for its cases; return how many were new.
 
@@ -148,38 +193,7 @@ def store_assets(item: GatewayItem, case_ids: set[int] | None = None, *, count: 
     the item). Running it again for the same answer creates nothing. Without ``count`` it
     skips the two counting queries and returns 0.
     """
-    if item.state != GatewayItem.State.ANSWERED or not isinstance(item.answer, dict):
-        return 0
-    records = item.answer.get("records")
-    if not isinstance(records, list) or item.answered_at is None:
-        return 0
-    rows = []
-    for case_id in sorted(case_ids if case_ids is not None else _cases_of(item)):
-        for position, record in enumerate(records):
-            kind = record.get("type") if isinstance(record, dict) else None
-            if kind not in AssetRecord.Type.values:
-                logger.warning(
-                    "Gateway item %s: record %s has no known type; left out", item.pk, position
-                )
-                continue
-            assert isinstance(record, dict)
-            columns = {
-                name: (value[: _MAX[name]] if name in _MAX else value)
-                for name, value in _columns(str(kind), record).items()
-            }
-            rows.append(
-                AssetRecord(
-                    case_id=case_id,
-                    party_id=item.party_id,
-                    agency_id=item.agency_id,
-                    item=item,
-                    position=position,
-                    answered_at=item.answered_at,
-                    record_type=kind,
-                    raw=record,
-                    **columns,
-                )
-            )
+    rows = _asset_rows(item, case_ids if case_ids is not None else _cases_of(item))
     if not rows:
         return 0
     before = AssetRecord.objects.filter(item=item).count() if count else 0
@@ -188,9 +202,100 @@ def store_assets(item: GatewayItem, case_ids: set[int] | None = None, *, count: 
     return AssetRecord.objects.filter(item=item).count() - before if count else 0
 
 
+def record_answers(items: Sequence[GatewayItem]) -> None:
+    """Store the assets of the answers that the gateway just stored on ``items``.
+
+    One query finds the cases of queries that reused the items, and one bulk insert writes
+    the records of all of them. ``items`` need their ids, case, party and agency ids, state,
+    answer and answer time; the gateway passes them as it stored them, unread.
+    """
+    with_records = [
+        item for item in items if isinstance(item.answer, dict) and item.answer.get("records")
+    ]
+    if not with_records:
+        return
+    cases: dict[Any, set[int]] = {item.pk: {item.case_id} for item in with_records}
+    reused = QueryItem.objects.filter(item_id__in=list(cases)).values_list(
+        "item_id", "request__case_id"
+    )
+    for item_id, case_id in reused:
+        cases[item_id].add(case_id)
+    rows = [row for item in with_records for row in _asset_rows(item, cases[item.pk])]
+    if connection.vendor == "postgresql":
+        _copy_rows(rows)
+        return
+    # bulk_create leaves no audit record: assets are copies of answers the gateway stored.
+    AssetRecord.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BULK_ROWS)
+
+
+_COPY_COLUMNS = (
+    "case_id",
+    "party_id",
+    "agency_id",
+    "item_id",
+    "position",
+    "answered_at",
+    "record_type",
+    "institution",
+    "identifier",
+    "amount",
+    "currency",
+    "location",
+    "status",
+    "description",
+    "raw",
+    "created_at",
+)
+
+
+def _copy_rows(rows: Sequence[AssetRecord]) -> None:
+    """Insert ``rows`` on PostgreSQL: COPY into a temporary table, then INSERT … SELECT.
+
+    COPY takes the rows in one stream, without building an INSERT statement of them, and the
+    INSERT skips rows that exist already, as ``bulk_create(ignore_conflicts=True)`` would.
+    """
+    if not rows:
+        return
+    table = AssetRecord._meta.db_table
+    columns = ", ".join(_COPY_COLUMNS)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        # The temporary table lives as long as the connection and is emptied at each commit.
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS asset_copy ON COMMIT DELETE ROWS "  # noqa: S608
+            f"AS SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE asset_copy")
+        with cursor.cursor.copy(f"COPY asset_copy ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    (
+                        row.case_id,
+                        row.party_id,
+                        row.agency_id,
+                        row.item_id,
+                        row.position,
+                        row.answered_at,
+                        row.record_type,
+                        row.institution,
+                        row.identifier,
+                        row.amount,
+                        row.currency,
+                        row.location,
+                        row.status,
+                        row.description,
+                        json.dumps(row.raw, ensure_ascii=False),
+                        now,
+                    )
+                )
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM asset_copy "  # noqa: S608
+            "ON CONFLICT DO NOTHING"
+        )
+
+
 def record_answer(item_id: uuid.UUID | str) -> None:
     """Store the assets of the answer that the gateway just stored on item ``item_id``."""
     item = GatewayItem.objects.filter(pk=item_id).first()
     if item is not None:
-        # The gateway needs no count, and on its hot path two queries per answer matter.
-        store_assets(item, count=False)
+        record_answers([item])

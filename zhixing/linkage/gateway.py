@@ -14,6 +14,7 @@ state read before is enough.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import logging
@@ -30,7 +31,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -64,7 +65,8 @@ CALLBACK_URL_ENV = "ZHIXING_GATEWAY_CALLBACK_URL"
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = datetime.timedelta(seconds=2)
 BACKOFF_MAX = datetime.timedelta(minutes=10)
-POLL_LIMIT = 500
+# The protocol's largest page.
+POLL_LIMIT = 1000
 # Pages fetched per court and agency in one poll, so one busy agency cannot hold a worker.
 POLL_MAX_PAGES = 20
 EXPIRY_CHUNK = 500
@@ -145,12 +147,12 @@ def notify_officer(item: GatewayItem, message: str) -> None:
     )
 
 
-def answer_hook(item_id: uuid.UUID) -> None:
-    """Turn the answer just stored on item ``item_id`` into the inquiry app's asset records."""
+def answer_hook(items: Sequence[GatewayItem]) -> None:
+    """Turn the answers just stored on ``items`` into the inquiry app's asset records."""
     # Imported here because the inquiry app builds on this module.
-    from zhixing.inquiry.assets import record_answer
+    from zhixing.inquiry.assets import record_answers
 
-    record_answer(item_id)
+    record_answers(items)
 
 
 def lease_length(agency: Agency) -> datetime.timedelta:
@@ -591,14 +593,97 @@ def _answer_time(answer: dict[str, Any], now: datetime.datetime) -> datetime.dat
     return parsed
 
 
+def _write_answers(items: Sequence[GatewayItem], stored_at: datetime.datetime) -> None:
+    """Write the answers of ``items`` (locked and open) in one statement on PostgreSQL."""
+    table = GatewayItem._meta.db_table
+    open_states = [state.value for state in GatewayItem.OPEN_STATES]
+    # The state condition repeats the lock's, so each statement alone is still safe.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            rows = ", ".join(["(%s::uuid, %s::timestamptz, %s::jsonb)"] * len(items))
+            values: list[Any] = [State.ANSWERED.value, stored_at]
+            for item in items:
+                values += [item.pk, item.answered_at, dumps(item.answer).decode("utf-8")]
+            cursor.execute(
+                f"UPDATE {table} AS item SET state = %s, answered_at = answer.answered_at, "  # noqa: S608
+                "answer = answer.body, lease_until = NULL, lease_owner = '', last_error = '', "
+                f"updated_at = %s FROM (VALUES {rows}) AS answer (id, answered_at, body) "
+                "WHERE item.id = answer.id AND item.state IN (%s, %s, %s)",
+                [*values, *open_states],
+            )
+            return
+        answer_field = GatewayItem._meta.get_field("answer")
+        time_field = GatewayItem._meta.get_field("answered_at")
+        id_field = GatewayItem._meta.get_field("id")
+        stored_value = time_field.get_db_prep_value(stored_at, connection)
+        cursor.executemany(
+            f"UPDATE {table} SET state = %s, answered_at = %s, answer = %s, "  # noqa: S608
+            "lease_until = NULL, lease_owner = '', last_error = '', updated_at = %s "
+            "WHERE id = %s AND state IN (%s, %s, %s)",
+            [
+                (
+                    State.ANSWERED.value,
+                    time_field.get_db_prep_value(item.answered_at, connection),
+                    answer_field.get_db_prep_value(item.answer, connection),
+                    stored_value,
+                    id_field.get_db_prep_value(item.pk, connection),
+                    *open_states,
+                )
+                for item in items
+            ],
+        )
+
+
+def _store_final_answers(
+    agency: Agency, answers: dict[uuid.UUID, dict[str, Any]], now: datetime.datetime
+) -> int:
+    """Store ``found`` and ``not_found`` answers on their open items; return how many.
+
+    One transaction per page: it locks the open items among the answered ones (in id order,
+    so two pages that share items wait for each other instead of deadlocking), writes all
+    answers and their asset records, and commits them together. A repeated or concurrent
+    answer then finds its item answered and changes nothing, and a crash before the commit
+    leaves every item open, so the repeated page stores everything.
+    """
+    stored_at = timezone.now()
+    with transaction.atomic():
+        open_items = GatewayItem.objects.filter(
+            pk__in=list(answers), state__in=GatewayItem.OPEN_STATES
+        ).order_by("pk")
+        if connection.vendor == "postgresql":
+            open_items = open_items.select_for_update()
+        rows = list(open_items.values_list("pk", "case_id", "party_id", "court_id"))
+        if not rows:
+            return 0
+        items = [
+            GatewayItem(
+                id=item_id,
+                agency_id=agency.pk,
+                case_id=case_id,
+                party_id=party_id,
+                court_id=court_id,
+                state=State.ANSWERED,
+                answered_at=_answer_time(answers[item_id], now),
+                answer=answers[item_id],
+                updated_at=stored_at,
+            )
+            for item_id, case_id, party_id, court_id in rows
+        ]
+        _write_answers(items, stored_at)
+        answer_hook(items)
+    return len(items)
+
+
 def apply_answers(
     agency: Agency, answers: list[Any], now: datetime.datetime | None = None
 ) -> AnswerReceipt:
     """Store verified answers on their items; repeated, late and unknown ones change nothing.
 
     A ``found`` or ``not_found`` answer answers an open item. An ``error`` answer sends a sent
-    or acknowledged item back to pending in a new batch, with backoff, or fails it when out of
-    attempts. An item id of another agency counts as unknown.
+    or acknowledged item, or a pending one still in its batch, back to pending in a new batch,
+    with backoff, or fails it when out of attempts. An item id of another agency counts as
+    unknown. The final answers of a message are stored together with their asset records in
+    one transaction.
     """
     now = now or timezone.now()
     receipt = AnswerReceipt()
@@ -615,35 +700,32 @@ def apply_answers(
     known = set(
         GatewayItem.objects.filter(agency=agency, pk__in=by_id).values_list("pk", flat=True)
     )
+    final: dict[uuid.UUID, dict[str, Any]] = {}
+    others: list[tuple[uuid.UUID, dict[str, Any]]] = []
     for item_id, answer in by_id.items():
         if item_id not in known:
             receipt.unknown.append(str(answer.get("item_id")))
             continue
         receipt.received.append(str(answer.get("item_id")))
-        item = GatewayItem.objects.filter(pk=item_id)
+        if answer.get("status") in ("found", "not_found"):
+            final[item_id] = answer
+        else:
+            others.append((item_id, answer))
+    if final:
+        receipt.answered = _store_final_answers(agency, final, now)
+        receipt.ignored += len(final) - receipt.answered
+    for item_id, answer in others:
         status = answer.get("status")
-        if status in ("found", "not_found"):
-            # The answer and its asset records are stored together, so a crash between them
-            # leaves the item open and the repeated answer stores both.
-            with transaction.atomic():
-                updated = item.filter(state__in=GatewayItem.OPEN_STATES).update(
-                    state=State.ANSWERED,
-                    answered_at=_answer_time(answer, now),
-                    answer=answer,
-                    lease_until=None,
-                    lease_owner="",
-                    last_error="",
-                )
-                if updated:
-                    answer_hook(item_id)
-            if updated:
-                receipt.answered += 1
-            else:
-                receipt.ignored += 1
-            continue
         detail = str(answer.get("error", "")) if status == "error" else f"invalid status {status!r}"
         retried, failed = _retry_or_fail(
-            item.filter(state__in=(State.SENT, State.ACKNOWLEDGED)),
+            # A pending item that still has a batch waits to go out again under that batch id
+            # (its acknowledgement was lost), and the agency answers that id with its stored
+            # acknowledgement without processing the item again. So the error answer takes
+            # such an item out of its batch as well; otherwise it would wait for its deadline.
+            GatewayItem.objects.filter(pk=item_id).filter(
+                Q(state__in=(State.SENT, State.ACKNOWLEDGED))
+                | Q(state=State.PENDING, batch__isnull=False)
+            ),
             f"{agency.code} answered with an error: {detail}",
             now,
             keep_batch=False,
@@ -691,12 +773,29 @@ def receive_answers(
     return apply_answers(agency, data["answers"], now)
 
 
+def _well_formed(answer: Any) -> bool:
+    """Return whether ``answer`` has the protocol's shape: an item id, a status and records."""
+    if not isinstance(answer, dict) or answer.get("status") not in ("found", "not_found", "error"):
+        return False
+    try:
+        uuid.UUID(str(answer.get("item_id")))
+    except ValueError:
+        return False
+    return isinstance(answer.get("records", []), list)
+
+
 def _verified_reply(agency: Agency, reply: SignedReply) -> dict[str, Any]:
     if keys.parse_signer(reply.signer) != agency.code or not keys.verify_agency(
         agency, reply.body, reply.signature
     ):
         raise InvalidSignatureError(f"The polled answers of {agency.code} are not validly signed.")
-    return _parse_answers(agency, reply.body)
+    data = _parse_answers(agency, reply.body)
+    # A page with answers in the wrong shape (no item id, no valid status) is fetched again,
+    # like one that is not JSON: those answers match no item, and moving the cursor past them
+    # would lose them for good.
+    if not all(_well_formed(answer) for answer in data["answers"]):
+        raise InvalidMessageError("the page holds answers in the wrong shape")
+    return data
 
 
 def _cursor(agency: Agency, court_id: int) -> AnswerCursor:
@@ -704,6 +803,51 @@ def _cursor(agency: Agency, court_id: int) -> AnswerCursor:
         [AnswerCursor(agency=agency, court_id=court_id)], ignore_conflicts=True
     )
     return AnswerCursor.objects.select_related("court").get(agency=agency, court_id=court_id)
+
+
+def _poll_page(
+    agency: Agency, adapter: Adapter, cursor_id: int, now: datetime.datetime
+) -> tuple[int, bool] | None:
+    """Fetch and store one page of answers after the stored cursor; move the cursor on.
+
+    Returns the answers stored and whether more may wait, or None when the fetch failed or,
+    on PostgreSQL, another worker is polling the same agency and court: the cursor row stays
+    locked from the fetch to the cursor's update, so two workers never fetch and store the
+    same page at the same time. SQLite has one writer at a time, so there a second worker
+    may fetch the same page, whose answers then change nothing.
+    """
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic() if postgres else contextlib.nullcontext():
+        rows = AnswerCursor.objects.select_related("court").filter(pk=cursor_id)
+        if postgres:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        cursor = rows.first()
+        if cursor is None:
+            return None
+        try:
+            reply = adapter.fetch_answers(
+                agency,
+                court_code=cursor.court.code or "",
+                cursor=cursor.cursor,
+                limit=POLL_LIMIT,
+                headers=keys.signed_headers(cursor.court, b""),
+            )
+            data = _verified_reply(agency, reply)
+        except TransientFailure as failure:
+            logger.warning("Polling agency %s failed: %s", agency.code, failure)
+            circuit.record_failure(agency, str(failure), now)
+            return None
+        except (AdapterFailure, InvalidSignatureError, InvalidMessageError) as error:
+            logger.error(
+                "Polling agency %s for court %s failed: %s", agency.code, cursor.court_id, error
+            )
+            return None
+        receipt = apply_answers(agency, data["answers"], now)
+        next_cursor = data.get("next_cursor")
+        AnswerCursor.objects.filter(pk=cursor.pk).update(
+            cursor=str(next_cursor) if next_cursor else cursor.cursor, polled_at=now
+        )
+    return receipt.answered, bool(next_cursor) and len(data["answers"]) >= POLL_LIMIT
 
 
 def poll_answers(
@@ -732,33 +876,13 @@ def poll_answers(
         if not force and cursor.polled_at is not None and cursor.polled_at > now - interval:
             continue
         for _page in range(POLL_MAX_PAGES):
-            try:
-                reply = adapter.fetch_answers(
-                    agency,
-                    court_code=cursor.court.code or "",
-                    cursor=cursor.cursor,
-                    limit=POLL_LIMIT,
-                    headers=keys.signed_headers(cursor.court, b""),
-                )
-                data = _verified_reply(agency, reply)
-            except TransientFailure as failure:
-                logger.warning("Polling agency %s failed: %s", agency.code, failure)
-                circuit.record_failure(agency, str(failure), now)
+            page = _poll_page(agency, adapter, cursor.pk, now)
+            if page is None:
                 break
-            except (AdapterFailure, InvalidSignatureError, InvalidMessageError) as error:
-                logger.error(
-                    "Polling agency %s for court %s failed: %s", agency.code, court_id, error
-                )
+            stored, more = page
+            answered += stored
+            if not more:
                 break
-            receipt = apply_answers(agency, data["answers"], now)
-            answered += receipt.answered
-            next_cursor = data.get("next_cursor")
-            AnswerCursor.objects.filter(pk=cursor.pk).update(
-                cursor=str(next_cursor) if next_cursor else cursor.cursor, polled_at=now
-            )
-            if not next_cursor or len(data["answers"]) < POLL_LIMIT:
-                break
-            cursor.cursor = str(next_cursor)
     return answered
 
 

@@ -17,8 +17,9 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import uvicorn
 
@@ -107,12 +108,16 @@ class SimulatorProcess:
     """The agency simulator as a child process, with its database and keys in ``folder``.
 
     ``folder/court-keys`` must hold the courts' public keys before :meth:`start`; the
-    simulator writes its agencies' public keys to ``folder/agency-keys``.
+    simulator writes its agencies' public keys to ``folder/agency-keys``. ``arguments`` are
+    added to the simulator's command line, e.g. ``["--agencies", FILE]``.
     """
 
     folder: Path
     port: int
     host: str = "127.0.0.1"
+    arguments: list[str] = field(default_factory=list)
+    # Where the simulator's standard output goes (a file object); None inherits ours.
+    stdout: IO[bytes] | IO[str] | None = None
     process: subprocess.Popen[bytes] | None = None
     url: str = ""
     agencies: int = 0
@@ -156,11 +161,12 @@ class SimulatorProcess:
             "--always-open",
             "--log-level",
             "warning",
+            *self.arguments,
         ]
         # A session of its own: Ctrl+C in the terminal reaches the demo only, which then
         # stops the simulator itself, in order.
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            command, start_new_session=True, preexec_fn=_die_with_parent
+            command, start_new_session=True, preexec_fn=_die_with_parent, stdout=self.stdout
         )
         deadline = time.monotonic() + timeout
         while not self.ready_file.exists():
