@@ -66,6 +66,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="ignore service hours and planned outage windows of the agencies file",
     )
     parser.add_argument("--seed", type=int, help="seed of the fault and delay draws")
+    parser.add_argument(
+        "--exchange-dir",
+        type=Path,
+        help="folder of the batch-file exchange: request files are read from"
+        " DIR/<agency code>/outbox and result files written to DIR/<agency code>/inbox",
+    )
     parser.add_argument("--log-level", default="info", help="debug, info, warning or error")
     faults = parser.add_argument_group(
         "fault defaults",
@@ -136,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         ready_file=arguments.ready_file,
         listen_url=f"http://{host}:{port}",
         seed=arguments.seed,
+        exchange_dir=arguments.exchange_dir,
     )
     try:
         simulator = Simulator(settings)

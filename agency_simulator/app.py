@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from agency_simulator import protocol, workers
+from agency_simulator import exchange, protocol, workers
 from agency_simulator.agencies import CHINA_TZ, Agency, ConfigError, Faults, load_agencies
 from agency_simulator.population import subject_key
 from agency_simulator.signing import (
@@ -57,6 +57,8 @@ class Settings:
     ready_file: Path | None = None
     listen_url: str = ""
     seed: int | None = None
+    # Folder of the batch-file exchange: DIR/<agency code>/outbox and inbox.
+    exchange_dir: Path | None = None
 
 
 class Response(Exception):
@@ -109,6 +111,9 @@ class Simulator:
         self.store: Store | None = None
         self.agency_keys: dict[str, Ed25519PrivateKey] = {}
         self.background = workers.Background(self)
+        self.exchange = (
+            exchange.Exchange(self, settings.exchange_dir) if settings.exchange_dir else None
+        )
 
     # Life cycle
 
@@ -124,6 +129,8 @@ class Simulator:
         if self.settings.export_keys is not None:
             self.export_public_keys(self.settings.export_keys)
         self.background.start()
+        if self.exchange is not None:
+            self.exchange.start()
         logger.info(
             "agency simulator started: %d agencies, database %s, %d court keys",
             len(self.agencies),
@@ -137,6 +144,8 @@ class Simulator:
             temporary.replace(self.settings.ready_file)
 
     async def stop(self) -> None:
+        if self.exchange is not None:
+            await self.exchange.stop()
         await self.background.stop()
         if self.store is not None:
             self.store.close()

@@ -27,7 +27,9 @@ def _is_audited(model: type[models.Model]) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime.datetime | datetime.date | decimal.Decimal | uuid.UUID):
+    if isinstance(
+        value, datetime.datetime | datetime.date | datetime.time | decimal.Decimal | uuid.UUID
+    ):
         return str(value)
     return value
 

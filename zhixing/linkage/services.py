@@ -1,4 +1,4 @@
-"""Changes to the agency registry: loading the reference file of linkage agencies."""
+"""Changes to the agency registry: loading the reference file, and edits from its pages."""
 
 from __future__ import annotations
 
@@ -7,12 +7,19 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from zhixing.courts.models import Role
 from zhixing.linkage.models import Agency
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from zhixing.courts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -148,3 +155,58 @@ def load_agencies_file(
     return load_agencies(
         data["agencies"], defaults=data.get("defaults"), keys_dir=keys_dir, base_url=base_url
     )
+
+
+# Changes through the registry pages
+
+
+def may_manage_agencies(user: User | AnonymousUser | None) -> bool:
+    """Return whether ``user`` may change the province's agency registry: administrators.
+
+    NOTE: an administrator of any court may, although the registry serves the whole province.
+    If only the high court's administrators should, check the acting court's level here.
+    """
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.has_role(Role.Code.ADMINISTRATOR)  # type: ignore[union-attr]
+    )
+
+
+def _require_manager(actor: User) -> None:
+    if not may_manage_agencies(actor):
+        raise PermissionDenied(_("Only administrators change the agency registry."))
+
+
+def save_agency(actor: User, agency: Agency) -> Agency:
+    """Validate and store a new or changed agency; the audit trail records what changed.
+
+    Raises ``PermissionDenied`` unless ``actor`` is an administrator and ``ValidationError``
+    naming the field of an invalid value, and then stores nothing.
+    """
+    _require_manager(actor)
+    created = agency._state.adding
+    agency.full_clean()
+    with transaction.atomic():
+        agency.save()
+    logger.info("Agency %s %s by user %s", agency.code, "created" if created else "saved", actor.pk)
+    return agency
+
+
+def set_agency_active(actor: User, agency: Agency, active: bool) -> bool:
+    """Activate or deactivate ``agency``; return False when it already was in that state.
+
+    An inactive agency gets no new requests and no batches. Its items already queued wait, and
+    expire at their deadline unless the agency is activated again before.
+    """
+    _require_manager(actor)
+    if agency.active == active:
+        return False
+    agency.active = active
+    with transaction.atomic():
+        agency.save(update_fields=["active", "updated_at"])
+    logger.info(
+        "Agency %s %s by user %s", agency.code, "activated" if active else "deactivated", actor.pk
+    )
+    return True

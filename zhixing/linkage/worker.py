@@ -1,4 +1,4 @@
-"""The gateway worker: one pass forms and sends batches, polls answers, expires and sweeps.
+"""The gateway worker: one pass forms and sends batches, collects answers, expires and sweeps.
 
 ``zhixing gateway-worker`` runs :func:`run_gateway_worker` in its own process. Several workers
 may run at once, on one host or several, because every step claims its rows with a lease.
@@ -16,7 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from zhixing.linkage import gateway
-from zhixing.linkage.adapters import Adapter
+from zhixing.linkage.adapters import Adapter, batchfile
+from zhixing.linkage.adapters.manual import ManualAdapter
 from zhixing.linkage.adapters.online import OnlineAdapter
 from zhixing.linkage.models import Agency, GatewayItem
 
@@ -25,16 +26,18 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 
 _online = OnlineAdapter()
+_manual = ManualAdapter()
+_batch_file = batchfile.BatchFileAdapter()
 
 
 def adapter_for(agency: Agency) -> Adapter | None:
-    """Return the adapter that reaches ``agency``, or None when its kind is not built yet.
-
-    NOTE: batch-file and manual agencies have no adapter yet, so their items wait and expire
-    at their deadline. They plug in here.
-    """
+    """Return the adapter that reaches ``agency``, or None when its kind is not built yet."""
     if agency.adapter == Agency.Adapter.ONLINE:
         return _online
+    if agency.adapter == Agency.Adapter.MANUAL:
+        return _manual
+    if agency.adapter == Agency.Adapter.BATCH_FILE:
+        return _batch_file
     return None
 
 
@@ -59,7 +62,9 @@ def run_gateway_once(
     owner: str = gateway.DEFAULT_OWNER,
     adapters: dict[str, Adapter] | None = None,
 ) -> PassResult:
-    """Sweep lapsed leases, expire overdue items, send due batches and poll for answers.
+    """Sweep lapsed leases, expire overdue items, send due batches and collect answers.
+
+    Answers come from polling online agencies and from the inboxes of batch-file agencies.
 
     ``adapters`` maps agency codes to adapters that replace the default ones, as tests do.
     """
@@ -74,7 +79,10 @@ def run_gateway_once(
         return adapter_for(agency)
 
     reachable = Agency.objects.filter(
-        Q(adapter=Agency.Adapter.ONLINE) | Q(code__in=list(adapters or {}))
+        Q(adapter=Agency.Adapter.ONLINE)
+        | Q(adapter=Agency.Adapter.MANUAL)
+        | Q(adapter=Agency.Adapter.BATCH_FILE)
+        | Q(code__in=list(adapters or {}))
     )
     for batch in gateway.form_batches(now, owner=owner, agencies=reachable):
         adapter = pick(batch.agency)
@@ -95,12 +103,21 @@ def run_gateway_once(
     )
     for agency in reachable.filter(pk__in=outstanding, active=True):
         adapter = pick(agency)
-        if adapter is None:
+        # Staff type in the answers of manual agencies, so there is nothing to poll, and
+        # batch-file agencies answer with result files that the loop below reads.
+        if adapter is None or isinstance(adapter, ManualAdapter | batchfile.BatchFileAdapter):
             continue
         try:
             result.answered += gateway.poll_answers(agency, adapter, now=now)
         except Exception:
             logger.exception("Polling agency %s failed", agency.code)
+
+    # Every pass empties the inboxes, so that late answers and bad files do not wait there.
+    for agency in Agency.objects.filter(adapter=Agency.Adapter.BATCH_FILE, active=True):
+        try:
+            result.answered += batchfile.read_inbox(agency, now=now)
+        except Exception:
+            logger.exception("Reading the inbox of agency %s failed", agency.code)
     return result
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhixing.cases.views import overdue_count
 from zhixing.courts import scope
+from zhixing.linkage.services import may_manage_agencies
 
 # The overdue badge counts up to this many cases and then shows "99+".
 OVERDUE_BADGE_CAP = 100
@@ -31,6 +32,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_upcoming": UPCOMING_SECTIONS,
         "nav_may_manage_users": scope.may_manage_users(user, user.court),
         "nav_may_read_audit": scope.may_read_audit(user),
+        "nav_may_manage_agencies": may_manage_agencies(user),
     }
     # Partial htmx responses carry no navigation, so they skip the count.
     if not request.headers.get("HX-Request"):

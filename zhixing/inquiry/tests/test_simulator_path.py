@@ -54,6 +54,9 @@ def running_simulator(tmp_path: Path) -> Iterator[str]:
         str(tmp_path / "court-keys"),
         "--export-keys",
         str(tmp_path / "agency-keys"),
+        # The batch-file agencies' folders, when the test makes it the data folder.
+        "--exchange-dir",
+        str(tmp_path / "exchange"),
         "--ready-file",
         str(ready),
         "--always-open",
@@ -123,8 +126,10 @@ def case(courts, officer) -> EnforcementCase:
     )
 
 
-def test_query_answers_become_assets(simulator, officer, case, monkeypatch):
+def test_query_answers_become_assets(simulator, officer, case, monkeypatch, settings):
     url, folder = simulator
+    # Batch-file agencies exchange files in DATA_DIR/exchange, which the simulator reads.
+    settings.DATA_DIR = folder
     debtors = list(case.parties.filter(case_roles__role="debtor"))
     monkeypatch.delenv("ZHIXING_GATEWAY_CALLBACK_URL", raising=False)
     load_agencies_file(keys_dir=folder / "agency-keys", base_url=f"{url}/agencies/{{code}}")

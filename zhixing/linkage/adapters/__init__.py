@@ -5,10 +5,12 @@ adapter raises :class:`TransientFailure` for failures that another attempt may c
 errors, timeouts, 5xx, 429, a garbled answer) and :class:`PermanentFailure` for those that it
 cannot (the agency rejected the message as malformed or unsigned).
 
-NOTE: only the online adapter exists. The batch-file adapter (signed files in an outbox folder,
-answers from an inbox folder) and the manual adapter (a printed list, answers typed in) plug
-in here by implementing :class:`Adapter`; until then :func:`zhixing.linkage.worker.adapter_for`
-leaves their agencies' items pending until they expire.
+The manual adapter (:mod:`zhixing.linkage.adapters.manual`) accepts each batch at once and
+fetches nothing, because staff print the requests and type the answers in.
+
+The batch-file adapter (:mod:`zhixing.linkage.adapters.batchfile`) writes each batch as a
+signed request file to the agency's outbox folder and polls nothing. The worker reads the
+agency's result files from its inbox folder with :func:`~.batchfile.read_inbox` instead.
 """
 
 from __future__ import annotations

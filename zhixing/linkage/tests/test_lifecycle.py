@@ -105,11 +105,14 @@ def test_gateway_worker_once_command(bank, capsys):
     assert "Swept 0, expired 0, sent 0 batch(es)" in capsys.readouterr().out
 
 
-def test_manual_agency_items_wait(make_agency, enqueue):
+def test_manual_agency_items_wait_for_staff(make_agency, enqueue):
     agency = make_agency("manual-gd", adapter="manual").agency
     enqueue(agency, 3)
 
     result = worker.run_gateway_once(NOW, owner="w1")
 
-    assert result.batches == 0
-    assert set(GatewayItem.objects.values_list("state", flat=True)) == {State.PENDING}
+    # The manual adapter accepts the batch at once; staff then type the answers in.
+    assert result.batches == 1
+    assert result.acknowledged == 3
+    assert result.answered == 0
+    assert set(GatewayItem.objects.values_list("state", flat=True)) == {State.ACKNOWLEDGED}

@@ -104,7 +104,12 @@ class Command(BaseCommand):
     def start_simulator(
         self, port: int, supervisor: processes.Supervisor
     ) -> processes.SimulatorProcess:
-        simulator = processes.SimulatorProcess(settings.DATA_DIR / "simulator", port)
+        # The batch-file agencies of the agencies file have their folders in DATA_DIR/exchange.
+        simulator = processes.SimulatorProcess(
+            settings.DATA_DIR / "simulator",
+            port,
+            arguments=["--exchange-dir", str(settings.DATA_DIR / "exchange")],
+        )
         # The simulator verifies each court's signature with these public keys.
         call_command("keys", "export", str(simulator.court_keys))
         self.stdout.write(f"Starting the agency simulator on 127.0.0.1:{port}")
