@@ -15,3 +15,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhixing.settings")
 app = Celery("zhixing")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.task(name="zhixing.timers")
+def run_timers() -> dict[str, int]:
+    """Run the apps' periodic checks whose interval has passed (see ``zhixing.timers``)."""
+    from zhixing import timers
+
+    return timers.run_due()

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "zhixing.cases",
     "zhixing.linkage",
     "zhixing.inquiry",
+    "zhixing.events",
     "zhixing.web",
 ]
 
@@ -308,6 +309,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "zhixing.linkage.gateway_pass",
         "schedule": GATEWAY_TICK_SECONDS,
         "options": {"expires": GATEWAY_TICK_SECONDS},
+    },
+    "timers": {
+        "task": "zhixing.timers",
+        "schedule": 5.0,
+        "options": {"expires": 5.0},
     },
     "import-jobs": {
         "task": "zhixing.cases.run_import_jobs",

@@ -6,6 +6,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/gateway/", include("zhixing.linkage.urls")),
     path("inquiry/", include("zhixing.inquiry.urls")),
+    path("events/", include("zhixing.events.urls")),
     path("agencies/", include("zhixing.linkage.page_urls")),
     path("api/", include("zhixing.api_urls")),
     path("audit/", include("zhixing.audit.urls")),

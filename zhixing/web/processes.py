@@ -61,20 +61,46 @@ def stop_gateway_thread(timeout: float = WORKER_STOP_SECONDS) -> None:
         thread.join(timeout)
 
 
+_timers_stop = threading.Event()
+_timers_thread: threading.Thread | None = None
+
+
+def start_timers_thread() -> threading.Thread:
+    """Run the apps' periodic checks in a daemon thread of this process (once)."""
+    from zhixing import timers
+
+    global _timers_thread
+    with _gateway_lock:
+        if _timers_thread is None or not _timers_thread.is_alive():
+            _timers_stop.clear()
+            _timers_thread = threading.Thread(
+                target=timers.run_forever,
+                args=(_timers_stop,),
+                name="zhixing-timers",
+                daemon=True,
+            )
+            _timers_thread.start()
+        return _timers_thread
+
+
 def start_background_workers() -> None:
-    """Run the import-job worker and the gateway loop in daemon threads of this process."""
+    """Run the import-job worker, the gateway loop and the periodic checks in daemon threads."""
     from zhixing.cases.jobs import start_background_worker
 
     start_background_worker()
     start_gateway_thread()
+    start_timers_thread()
 
 
 def stop_background_workers(timeout: float = WORKER_STOP_SECONDS) -> None:
-    """Stop both background threads; each gets up to ``timeout`` seconds to finish."""
+    """Stop the background threads; each gets up to ``timeout`` seconds to finish."""
     from zhixing.cases.jobs import stop_background_worker
 
+    _timers_stop.set()
     stop_gateway_thread(timeout)
     stop_background_worker(timeout)
+    if _timers_thread is not None:
+        _timers_thread.join(timeout)
 
 
 def web_server(host: str, port: int) -> uvicorn.Server:

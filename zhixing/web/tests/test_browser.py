@@ -127,12 +127,17 @@ class Tab:
 
 
 @pytest.fixture
-def new_tab(browser: Any, live_server: Any) -> Iterator[Callable[[], Tab]]:
+def new_tab(browser: Any, live_server: Any) -> Iterator[Callable[..., Tab]]:
     """Return a factory of tabs, each in a new browser context with a zh-CN locale."""
     contexts = []
     base_url = live_server.url
 
-    def make() -> Tab:
+    def make(*, live: bool = False) -> Tab:
+        """Open a tab; ``live`` lets its pages open the event stream, which others block.
+
+        A stream holds a live-server thread for up to a minute, past the end of the test, so
+        only the tests of live updates open one.
+        """
         context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
         contexts.append(context)
         page = context.new_page()
@@ -141,7 +146,9 @@ def new_tab(browser: Any, live_server: Any) -> Iterator[Callable[[], Tab]]:
 
         def route(route: Any) -> None:
             # Routing disables Playwright's HTTP cache, so each page fetches its static files.
-            if route.request.url.startswith(base_url + "/"):
+            if route.request.url.startswith(base_url + "/events/") and not live:
+                route.abort()
+            elif route.request.url.startswith(base_url + "/"):
                 route.continue_()
             else:
                 tab.foreign.append(route.request.url)
