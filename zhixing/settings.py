@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "zhixing.linkage",
     "zhixing.inquiry",
     "zhixing.events",
+    "zhixing.reports",
     "zhixing.web",
 ]
 

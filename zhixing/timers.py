@@ -6,7 +6,7 @@ runners may call it at once and a crash may repeat it: each change is guarded by
 it expects, as the gateway's steps are.
 
 In the embedded mode a daemon thread of the web process calls :func:`run_due` every few
-seconds; under Celery the beat schedule queues the ``zhixing.timers`` task, which calls it.
+seconds. Under Celery the beat schedule queues the ``zhixing.timers`` task, which calls it.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/gateway/", include("zhixing.linkage.urls")),
     path("inquiry/", include("zhixing.inquiry.urls")),
     path("events/", include("zhixing.events.urls")),
+    path("reports/", include("zhixing.reports.urls")),
     path("agencies/", include("zhixing.linkage.page_urls")),
     path("api/", include("zhixing.api_urls")),
     path("audit/", include("zhixing.audit.urls")),

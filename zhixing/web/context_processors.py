@@ -18,7 +18,6 @@ OVERDUE_BADGE_CAP = 100
 UPCOMING_SECTIONS = (
     _("Control measures"),
     _("Approvals"),
-    _("Key-information reports"),
     _("Command and dispatch"),
     _("Statistics"),
 )
