@@ -76,3 +76,31 @@ class ReplyForm(forms.Form):
     reply = forms.CharField(
         label=_("Reply"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+
+
+class AnalysisForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    bucket = forms.ChoiceField(
+        label=_("Trend by"),
+        choices=[("day", _("Day")), ("week", _("Week")), ("month", _("Month"))],
+        initial="day",
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("All kinds")), *Kind.choices], required=False
+    )
+    severity = forms.ChoiceField(
+        label=_("Severity"), choices=[("", _("All severities")), *Severity.choices], required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError(
+                    _("The end date %(end)s lies before the start date; swap them.") % {"end": end}
+                )
+            if (end - start).days > 3 * 366:
+                raise forms.ValidationError(_("Choose a period of at most three years."))
+        return data

@@ -6,6 +6,7 @@ scope and those delivered to the user's court. Anything else returns 404, like a
 
 from __future__ import annotations
 
+import datetime
 import logging
 from typing import Any
 
@@ -21,9 +22,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhixing import attachments
+from zhixing.audit import services as audit
 from zhixing.courts.models import User
-from zhixing.reports import services
-from zhixing.reports.forms import InstructionForm, ReplyForm, ReportForm
+from zhixing.reports import analysis, services
+from zhixing.reports.forms import AnalysisForm, InstructionForm, ReplyForm, ReportForm
 from zhixing.reports.models import (
     Instruction,
     ReportAttachment,
@@ -312,3 +314,70 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DEFAULT_ANALYSIS_DAYS = 30
+
+
+def _analysis_period(request: HttpRequest) -> tuple[AnalysisForm, analysis.Period | None]:
+    today = timezone.localdate()
+    initial = {"start": today - datetime.timedelta(days=DEFAULT_ANALYSIS_DAYS - 1), "end": today}
+    form = AnalysisForm(request.GET or None, initial=initial)
+    if not request.GET:
+        return form, analysis.Period(start=initial["start"], end=initial["end"])
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    return form, analysis.Period(
+        start=data["start"],
+        end=data["end"],
+        bucket=data["bucket"],
+        kind=data["kind"],
+        severity=data["severity"],
+    )
+
+
+@login_required
+def report_analysis(request: HttpRequest) -> HttpResponse:
+    """Show counts and trends of the reports in the user's scope, with a map by city."""
+    user: User = request.user  # type: ignore[assignment]
+    form, period = _analysis_period(request)
+    result = analysis.analyse(user, period) if period is not None else None
+    return render(
+        request,
+        "reports/analysis.html",
+        {
+            "form": form,
+            "result": result,
+            "chart_data": result.chart_data() if result is not None else None,
+            "export_query": request.GET.urlencode(),
+        },
+        status=400 if period is None else 200,
+    )
+
+
+@login_required
+def report_analysis_export(request: HttpRequest) -> HttpResponse:
+    """Download the analysis of the chosen period as an .xlsx workbook (audited)."""
+    user: User = request.user  # type: ignore[assignment]
+    form, period = _analysis_period(request)
+    if period is None:
+        messages.error(request, " ".join(str(error) for error in form.errors.values()))
+        return redirect("report-analysis")
+    result = analysis.analyse(user, period)
+    audit.record(
+        audit.Action.EXPORT,
+        object_type="reports.analysis",
+        detail={
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "kind": period.kind,
+            "severity": period.severity,
+            "reports": result.total,
+        },
+    )
+    response = HttpResponse(analysis.workbook(result), content_type=XLSX_CONTENT_TYPE)
+    name = f"reports-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -148,3 +148,23 @@ def test_violent_resistance_report_lifecycle(new_tab, make_user, courts):  # noq
         assert tab.errors == []
         tab.page.context.close()
     time.sleep(1.0)
+
+
+def test_analysis_map_draws_without_csp_problems(new_tab, make_user, courts):  # noqa: F811
+    from zhixing.reports import services
+    from zhixing.reports.tests.conftest import report_input
+
+    reporter = make_user("reporter0104", "粤0104", "commander")
+    make_user("commander00", "粤", "commander")
+    services.submit_report(reporter, report_input())
+    tab = new_tab()
+    tab.login("commander00")
+
+    tab.open("/reports/analysis/")
+
+    expect(tab.page.locator("[data-testid=chart-map]")).to_have_attribute("data-ready", "true")
+    expect(tab.page.locator("[data-testid=analysis-total]")).to_contain_text("1")
+    assert tab.page.locator("#chart-map canvas").count() >= 1
+    assert tab.csp_problems() == []
+    assert tab.errors == []
+    assert tab.foreign == []

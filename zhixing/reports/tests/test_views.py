@@ -137,3 +137,46 @@ def test_partial_list_for_live_refresh(courts, staff):
     content = response.content.decode()
     assert content.lstrip().startswith('<div id="report-lists"')
     assert 'hx-trigger="zhixing-live from:body"' in content
+
+
+def test_analysis_counts_reports_in_scope(courts, staff):
+    services.submit_report(staff["粤0104"], report_input())
+    services.submit_report(staff["粤0303"], report_input(kind="routine", severity="routine"))
+    services.acknowledge(staff["粤01"], SituationReport.objects.filter(court__code="粤0104").get())
+
+    high = client_for(staff["粤"]).get("/reports/analysis/")
+    intermediate = client_for(staff["粤01"]).get("/reports/analysis/")
+
+    assert high.status_code == 200
+    assert high.context["result"].total == 2
+    assert intermediate.context["result"].total == 1
+    assert intermediate.context["result"].by_city == {"广州市": 1}
+    rows = intermediate.context["result"].acknowledgement
+    assert rows[0]["count"] == 1
+    assert 'id="analysis-data"' in high.content.decode()
+
+
+def test_analysis_rejects_reversed_period(courts, staff):
+    response = client_for(staff["粤"]).get(
+        "/reports/analysis/", {"start": "2026-12-04", "end": "2026-12-01", "bucket": "day"}
+    )
+
+    assert response.status_code == 400
+    assert "lies before the start date" in response.content.decode()
+
+
+def test_analysis_export_is_audited(courts, staff):
+    import io
+
+    import openpyxl
+
+    from zhixing.audit.models import AuditRecord
+
+    services.submit_report(staff["粤0104"], report_input())
+
+    response = client_for(staff["粤"]).get("/reports/analysis.xlsx")
+
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "By kind" in book.sheetnames
+    assert AuditRecord.objects.filter(action="export", object_type="reports.analysis").exists()
