@@ -14,6 +14,8 @@ Environment variables:
 - ``ZHIXING_DEBUG``: ``1`` to show Django's debug pages (default off in every mode).
 - ``ZHIXING_HTTPS``: ``1`` when served over HTTPS; turns on secure cookies and HSTS.
 - ``ZHIXING_SESSION_IDLE_MINUTES``: minutes of inactivity after which a login expires (30).
+- ``ZHIXING_SUPERVISION_HOURS``: hours from the reminder about an overdue order to the
+  supervision notice for the courts above the late court (24).
 """
 
 from __future__ import annotations
@@ -104,6 +106,7 @@ INSTALLED_APPS = [
     "zhixing.inquiry",
     "zhixing.events",
     "zhixing.reports",
+    "zhixing.command",
     "zhixing.web",
 ]
 
@@ -323,6 +326,10 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 30.0},
     },
 }
+
+# Hours from the reminder to a court whose reply to an order is overdue until the supervision
+# notice (督办) that every court above it sees.
+COMMAND_SUPERVISION_HOURS = float(os.environ.get("ZHIXING_SUPERVISION_HOURS", "24"))
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("inquiry/", include("zhixing.inquiry.urls")),
     path("events/", include("zhixing.events.urls")),
     path("reports/", include("zhixing.reports.urls")),
+    path("command/", include("zhixing.command.urls")),
     path("agencies/", include("zhixing.linkage.page_urls")),
     path("api/", include("zhixing.api_urls")),
     path("audit/", include("zhixing.audit.urls")),

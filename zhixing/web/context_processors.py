@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from zhixing.cases.views import overdue_count
+from zhixing.command.services import may_read_orders
 from zhixing.courts import scope
 from zhixing.linkage.services import may_manage_agencies
 
@@ -18,7 +19,6 @@ OVERDUE_BADGE_CAP = 100
 UPCOMING_SECTIONS = (
     _("Control measures"),
     _("Approvals"),
-    _("Command and dispatch"),
     _("Statistics"),
 )
 
@@ -32,6 +32,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_may_manage_users": scope.may_manage_users(user, user.court),
         "nav_may_read_audit": scope.may_read_audit(user),
         "nav_may_manage_agencies": may_manage_agencies(user),
+        "nav_may_read_orders": may_read_orders(user),
     }
     # Partial htmx responses carry no navigation, so they skip the count.
     if not request.headers.get("HX-Request"):
