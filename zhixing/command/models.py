@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhixing.audit.tracking import TrackedModel
 
@@ -91,7 +92,7 @@ class OrderRecipient(TrackedModel, models.Model):
         RECEIVED = "received", _("Received")
         REPLIED = "replied", _("Replied")
         OVERDUE = "overdue", _("Overdue")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("order", "Closed")
 
     # States in which the court still owes a reply.
     AWAITING_REPLY = (State.SENT, State.RECEIVED, State.OVERDUE)

@@ -20,6 +20,7 @@ from django.core.validators import RegexValidator
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhixing.linkage.models import Category
 
@@ -298,7 +299,7 @@ class BankAccountForm(RecordForm):
             ("normal", _("Normal")),
             ("dormant", _("Dormant")),
             ("frozen", _("Frozen")),
-            ("closed", _("Closed")),
+            ("closed", pgettext_lazy("account", "Closed")),
         ],
     )
 

@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhixing.audit.tracking import TrackedModel
 
@@ -417,7 +418,7 @@ class AgencyHealth(models.Model):
     """
 
     class Circuit(models.TextChoices):
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("circuit", "Closed")
         OPEN = "open", _("Open")
         HALF_OPEN = "half_open", _("Half-open")
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -192,7 +193,7 @@ def workbook(analysis: Analysis) -> bytes:
         _("Time to acknowledge"),
         [
             _("Receiving court"),
-            _("Acknowledged"),
+            pgettext("report delivery", "Acknowledged"),
             _("Median (minutes)"),
             _("90th percentile (minutes)"),
             _("Longest (minutes)"),
