@@ -532,7 +532,7 @@ def test_answer_with_two_records(sent, make_user):
 
 
 def test_blank_extra_record_left_out(sent, clerk):
-    blank = {name: "" for name in HOME}
+    blank = dict.fromkeys(HOME, "")
 
     response = client_for(clerk).post(
         f"/agencies/manual/items/{sent[0].pk}/", real_estate_post(HOME, blank)
