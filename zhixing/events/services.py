@@ -44,38 +44,53 @@ def publish(
     *,
     courts: Iterable[Court] = (),
     users: Iterable[User] = (),
+    user_ids: Iterable[int] = (),
     subject: Model | None = None,
     data: dict[str, Any] | None = None,
     severity: str = Event.Severity.INFO,
 ) -> list[Event]:
-    """Append one event of ``kind`` for each recipient court and user; return the events.
+    """Append one event of ``kind`` for each recipient court and user (or user id); return them.
 
     ``data`` must hold no personal data: the events are kept for reconnecting pages and are
     not audited per read.
     """
     subject_type = subject._meta.label_lower if subject is not None else ""
     subject_id = str(subject.pk) if subject is not None else ""
-    events = [
-        Event(
-            kind=kind,
-            severity=severity,
-            court=court,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            data=data or {},
-        )
-        for court in courts
-    ] + [
-        Event(
-            kind=kind,
-            severity=severity,
-            user=user,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            data=data or {},
-        )
-        for user in users
-    ]
+    events = (
+        [
+            Event(
+                kind=kind,
+                severity=severity,
+                court=court,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                data=data or {},
+            )
+            for court in courts
+        ]
+        + [
+            Event(
+                kind=kind,
+                severity=severity,
+                user=user,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                data=data or {},
+            )
+            for user in users
+        ]
+        + [
+            Event(
+                kind=kind,
+                severity=severity,
+                user_id=user_id,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                data=data or {},
+            )
+            for user_id in user_ids
+        ]
+    )
     if not events:
         return []
     Event.objects.bulk_create(events)

@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
+from zhixing.cases.models import EnforcementCase
 from zhixing.inquiry.models import AssetRecord, QueryItem
 from zhixing.linkage.models import GatewayItem
 
@@ -299,3 +303,32 @@ def record_answer(item_id: uuid.UUID | str) -> None:
     item = GatewayItem.objects.filter(pk=item_id).first()
     if item is not None:
         record_answers([item])
+
+
+def announce_answers(items: Sequence[GatewayItem]) -> None:
+    """Tell each case officer, through the event stream, how many of their items were answered.
+
+    One event per officer and page of answers: the request list and the inbox refresh on it.
+    """
+    from zhixing.events import services as events
+
+    case_ids = {item.case_id for item in items}
+    officers = dict(
+        EnforcementCase.objects.filter(pk__in=case_ids, case_officer__isnull=False).values_list(
+            "pk", "case_officer_id"
+        )
+    )
+    counts: Counter[int] = Counter(
+        officers[item.case_id] for item in items if item.case_id in officers
+    )
+    for officer_id, count in counts.items():
+        events.publish(
+            "inquiry.answers",
+            user_ids=[officer_id],
+            data={
+                "title": ngettext("%(count)s new answer", "%(count)s new answers", count)
+                % {"count": count},
+                "url": reverse("inquiry-inbox"),
+                "count": count,
+            },
+        )

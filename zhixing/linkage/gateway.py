@@ -32,12 +32,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Min, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from zhixing.audit import services as audit
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
+from zhixing.events import services as events
 from zhixing.linkage import circuit, keys
 from zhixing.linkage.adapters import (
     Adapter,
@@ -129,8 +132,8 @@ class DispatchResult:
 def notify_officer(item: GatewayItem, message: str) -> None:
     """Tell the item's case officer that the request failed or expired.
 
-    NOTE: writes a log line and an audit record until the event log exists; then this becomes
-    an event that the officer's inbox shows.
+    The officer's inbox lists the item with its reason, and an event refreshes the open pages.
+    The log line and the audit record keep the reason for the gateway's operators.
     """
     logger.warning(
         "Gateway item %s of case %s (officer %s) to agency %s: %s",
@@ -145,14 +148,30 @@ def notify_officer(item: GatewayItem, message: str) -> None:
         item,
         detail={"event": "gateway_item_" + item.state, "message": message[:500]},
     )
+    officer_id = item.case.case_officer_id
+    if officer_id is not None:
+        events.publish(
+            "inquiry.item_" + item.state,
+            user_ids=[officer_id],
+            data={
+                "title": _("A request to %(agency)s about case %(number)s ended: %(state)s")
+                % {
+                    "agency": item.agency.name,
+                    "number": item.case.case_number,
+                    "state": item.get_state_display(),
+                },
+                "url": reverse("inquiry-inbox"),
+            },
+        )
 
 
 def answer_hook(items: Sequence[GatewayItem]) -> None:
     """Turn the answers just stored on ``items`` into the inquiry app's asset records."""
     # Imported here because the inquiry app builds on this module.
-    from zhixing.inquiry.assets import record_answers
+    from zhixing.inquiry.assets import announce_answers, record_answers
 
     record_answers(items)
+    announce_answers(items)
 
 
 def lease_length(agency: Agency) -> datetime.timedelta:

@@ -112,7 +112,7 @@ def test_request_list_polls_while_items_are_open(officer, make_user, case, debto
     page = client.get("/inquiry/").content.decode()
     partial = client.get("/inquiry/", HTTP_HX_REQUEST="true").content.decode()
 
-    assert 'hx-trigger="every 2s"' in page
+    assert 'hx-trigger="zhixing-live from:body, every 5s"' in page
     assert "<html" not in partial
     assert "bank-icbc" in partial
     assert "<script" not in partial
@@ -135,7 +135,42 @@ def test_request_list_stops_polling_when_all_answered(officer, case, debtors, ag
         ],
     )
 
-    assert "every 2s" not in client_for(officer).get("/inquiry/").content.decode()
+    page = client_for(officer).get("/inquiry/").content.decode()
+    assert "every 5s" not in page
+    assert 'hx-trigger="zhixing-live from:body"' in page
+
+
+def test_answers_announced_to_officer(officer, case, debtors, agencies):
+    from zhixing.events.models import Event
+
+    items = services.request_query(officer, case, debtors[:1], ["real_estate"]).queued
+
+    gateway.apply_answers(
+        items[0].agency,
+        [
+            {
+                "item_id": str(items[0].pk),
+                "status": "not_found",
+                "answered_at": "2026-12-04T16:31:01+08:00",
+                "records": [],
+            }
+        ],
+    )
+
+    event = Event.objects.get(kind="inquiry.answers")
+    assert event.user == officer
+    assert event.data["count"] == 1
+
+
+def test_expiry_announced_to_officer(officer, case, debtors, agencies):
+    from zhixing.events.models import Event
+
+    services.request_query(officer, case, debtors[:1], ["real_estate"])
+    gateway.expire_overdue(timezone.now() + datetime.timedelta(days=30))
+
+    event = Event.objects.get(kind="inquiry.item_expired")
+    assert event.user == officer
+    assert event.data["url"] == "/inquiry/inbox/"
 
 
 def test_assets_mask_account_numbers_until_revealed(officer, case, debtors, agencies):
