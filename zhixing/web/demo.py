@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from zhixing.courts import services
 from zhixing.courts.models import Court, Role, User
@@ -31,6 +33,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("yx_clerk", "越书记", "粤0104", (R.CLERK,)),
     DemoAccount("yx_head", "越局长", "粤0104", (R.BUREAU_HEAD,)),
     DemoAccount("yx_police", "越法警", "粤0104", (R.JUDICIAL_POLICE,)),
+    DemoAccount("yx_duty", "越值班", "粤0104", (R.DUTY_OFFICER, R.COMMANDER)),
     DemoAccount("hz_officer", "海承办", "粤0105", (R.CASE_OFFICER,)),
     DemoAccount("sz_commander", "深指挥", "粤03", (R.COMMANDER, R.DUTY_OFFICER)),
 )
@@ -55,3 +58,72 @@ def create_demo_accounts() -> list[DemoAccount]:
             )
         available.append(account)
     return available
+
+
+def create_demo_activity() -> int:
+    """Add a few reports and an order between the demo courts, once; return how many."""
+    # Imported here: the command centers' apps build on the demo accounts, not the reverse.
+    from zhixing.command import services as command
+    from zhixing.command.models import Order
+    from zhixing.reports import services as reports
+    from zhixing.reports.models import SituationReport
+
+    if SituationReport.objects.exists() or Order.objects.exists():
+        return 0
+    names = {account.username for account in DEMO_ACCOUNTS}
+    users = {user.username: user for user in User.objects.filter(username__in=names)}
+    needed = {"yx_police", "yx_duty", "gz_head", "gd_commander", "hz_officer"}
+    if not needed <= set(users):
+        return 0
+    now = timezone.now()
+    hour = datetime.timedelta(hours=1)
+    resistance = reports.submit_report(
+        users["yx_police"],
+        reports.ReportInput(
+            kind="violent_resistance",
+            severity="major",
+            title="查封现场遭被执行人持械阻挠",
+            occurred_at=now - 3 * hour,
+            place="广州市越秀区某小区",
+            narrative="执行人员依法查封被执行人房产时，被执行人持刀阻挠，一名法警手部轻伤。",
+            people_involved="被执行人及其亲属二人",
+            measures_taken="已报警，公安机关到场控制；受伤法警已送医。",
+        ),
+        now=now - 3 * hour + datetime.timedelta(minutes=20),
+    )
+    reports.acknowledge(users["gz_head"], resistance, now=now - 2 * hour)
+    instruction = reports.instruct(
+        users["gd_commander"],
+        resistance,
+        "依法从严处置暴力抗拒执行行为，做好受伤干警救治，及时续报。",
+        now=now - 2 * hour + datetime.timedelta(minutes=10),
+    )
+    reports.answer_instruction(
+        users["yx_duty"],
+        instruction,
+        reply="已将被执行人移送公安机关处理，受伤法警无大碍。",
+        now=now - hour,
+    )
+    reports.submit_report(
+        users["hz_officer"],
+        reports.ReportInput(
+            kind="work_progress",
+            severity="routine",
+            title="集中执行行动首日进展",
+            occurred_at=now - 5 * hour,
+            place="广州市海珠区",
+            narrative="出动执行干警四十人次，执结案件十二件，执行到位金额三百余万元。",
+        ),
+        now=now - 4 * hour,
+    )
+    court_0104 = users["yx_duty"].court
+    court_0105 = users["hz_officer"].court
+    command.issue_order(
+        users["gz_head"],
+        title="开展涉民生案件专项执行行动",
+        task="请于期限内排查辖区涉民生执行案件，上报可执行财产线索及执行计划。",
+        deadline=now + 48 * hour,
+        recipients=[court for court in (court_0104, court_0105) if court is not None],
+        now=now - hour,
+    )
+    return 3

@@ -53,6 +53,7 @@ class Command(BaseCommand):
             # Only a demo without cases gets them, so a second start changes nothing.
             existing = EnforcementCase.objects.count()
             generated = demo_data.generate_demo_cases() if existing == 0 else None
+            activity = demo.create_demo_activity()
         self.stdout.write(f"{Court.objects.count()} courts loaded.")
         if generated is not None:
             self.stdout.write(
@@ -61,6 +62,8 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"{existing} cases already in the demo; none generated.")
+        if activity:
+            self.stdout.write("Demo reports and an order added for the command centers.")
         return accounts
 
     def print_logins(self, accounts: list[demo.DemoAccount]) -> None:

@@ -1,0 +1,25 @@
+"""The demo's accounts and its first reports and order between the command centers."""
+
+from __future__ import annotations
+
+from zhixing.command.models import Order
+from zhixing.reports.models import SituationReport
+from zhixing.web import demo
+
+
+def test_demo_activity_created_once(courts):
+    demo.create_demo_accounts()
+
+    added = demo.create_demo_activity()
+    again = demo.create_demo_activity()
+
+    assert added == 3
+    assert again == 0
+    resistance = SituationReport.objects.get(kind="violent_resistance")
+    assert sorted(d.court.code for d in resistance.deliveries.all()) == ["粤", "粤01"]
+    assert resistance.deliveries.filter(acknowledged_at__isnull=False).count() == 1
+    assert resistance.instructions.get().receipts.filter(replied_at__isnull=False).exists()
+    assert sorted(r.court.code for r in Order.objects.get().recipients.all()) == [
+        "粤0104",
+        "粤0105",
+    ]
