@@ -12,7 +12,7 @@ Only :func:`court_name` touches the database, and it imports the ``Court`` model
 
 # Full-width parentheses, 〔〕 brackets and the en dash are part of the case-number format and of
 # the messages, so ruff's warnings about confusable characters do not apply to this file.
-# ruff: noqa: RUF001, RUF002, RUF003
+# ruff: noqa: RUF002, RUF003
 
 from __future__ import annotations
 

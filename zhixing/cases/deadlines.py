@@ -20,7 +20,7 @@ This module imports nothing from Django, so that it can run wherever case dates 
 
 # The sources quote rules in Chinese, with full-width punctuation and 〔〕 brackets, so ruff's
 # warnings about confusable characters do not apply to this file.
-# ruff: noqa: RUF001, RUF002, RUF003
+# ruff: noqa: RUF002, RUF003
 
 from __future__ import annotations
 

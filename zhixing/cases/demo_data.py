@@ -748,7 +748,7 @@ class CaseGenerator:
         if kind == Basis.ADMINISTRATIVE_DECISION:
             return (
                 f"{court.city_name}人力资源和社会保障局",
-                f"{abbreviation}人社罚〔{year}〕{number}号",  # noqa: RUF001
+                f"{abbreviation}人社罚〔{year}〕{number}号",
             )
         if kind == Basis.OTHER:
             return "", ""

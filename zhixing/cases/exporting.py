@@ -308,7 +308,7 @@ def _general_notes() -> list[str]:
         _("Rows are found below the header row; title rows above it and blank rows are skipped."),
         _(
             "Headers match after spaces are removed and full-width characters are folded, so "
-            "（元） and (元) are the same. Columns not listed here are reported and ignored."  # noqa: RUF001
+            "（元） and (元) are the same. Columns not listed here are reported and ignored."
         ),
         _(
             "Several parties in one cell are separated by 、 or ;. Their document types and "

@@ -1,7 +1,6 @@
 """Unit tests of case-number parsing and formatting, and of the parse-case-number command."""
 
 # Full-width characters are the input under test here.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

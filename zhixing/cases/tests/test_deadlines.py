@@ -1,7 +1,6 @@
 """Unit tests of the deadline rules and of computing the deadlines of an enforcement case."""
 
 # The rule sources under test quote document numbers with full-width (tortoise shell) brackets.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

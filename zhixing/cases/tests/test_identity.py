@@ -5,7 +5,6 @@ date and a sequence number, and compute its check character with the weights of 
 """
 
 # Full-width characters are the input under test here.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

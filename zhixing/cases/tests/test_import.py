@@ -1,7 +1,6 @@
 """Importing cases from a messy real-world spreadsheet, CSV encodings and the template."""
 
 # Full-width characters are the input under test.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

@@ -113,7 +113,7 @@ def test_list_search_by_number_id_and_name(courts, make_user):
 
     assert listed_numbers(client.get("/cases/", {"q": zhang.case_number})) == {zhang.case_number}
     # Full-width brackets, as in court documents, find the same case.
-    full_width = zhang.case_number.replace("(", "（").replace(")", "）")  # noqa: RUF001
+    full_width = zhang.case_number.replace("(", "（").replace(")", "）")
     assert listed_numbers(client.get("/cases/", {"q": full_width})) == {zhang.case_number}
     assert listed_numbers(client.get("/cases/", {"q": LI_ID})) == {li.case_number}
     assert listed_numbers(client.get("/cases/", {"q": LI_ID.lower()})) == {li.case_number}
