@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from zhixing.courts.models import User
@@ -29,7 +29,7 @@ def _last_id(request: HttpRequest) -> int | None:
 
 @login_required
 @require_GET
-def event_stream(request: HttpRequest) -> HttpResponse:
+def event_stream(request: HttpRequest) -> HttpResponseBase:
     """Stream the user's events after ``Last-Event-ID`` (or ``?after=``), else from now on."""
     user: User = request.user  # type: ignore[assignment]
     last_id = _last_id(request)

@@ -264,7 +264,7 @@ def batch_query(request: HttpRequest) -> HttpResponse:
         form = BatchForm(request.POST, request.FILES)
         if not form.is_valid():
             for error in form.errors.values():
-                messages.error(request, " ".join(error))
+                messages.error(request, " ".join(str(message) for message in error))
             return redirect("inquiry-request-list")
         numbers = form.cleaned_data["case_numbers"]
         found = dict(

@@ -61,7 +61,7 @@ class ReportForm(forms.Form):
         required=False,
         help_text=_("One case number per line."),
     )
-    files = MultipleFileField(
+    uploads = MultipleFileField(
         label=_("Attachments"),
         required=False,
         help_text=_("Photos (.jpg, .png), videos (.mp4, .mov) and documents (.pdf, .docx, .xlsx)."),

@@ -107,7 +107,7 @@ def check_kind_and_severity(kind: str, severity: str) -> None:
         )
 
 
-def route(court: Court, kind: str, severity: str) -> list[tuple[Court, str]]:
+def route(court: Court, kind: str, severity: str) -> Sequence[tuple[Court, str]]:
     """Return the courts that a new report reaches at once, nearest first, with the route.
 
     Raises ``ValidationError`` for an invalid kind or severity. The high court has no court
@@ -200,7 +200,7 @@ def _store_files(report: SituationReport, files: Sequence[UploadedFile]) -> None
     if len(files) > MAX_ATTACHMENTS:
         raise ValidationError(
             {
-                "files": _("%(count)s files is too many; attach at most %(max)s.")
+                "uploads": _("%(count)s files is too many; attach at most %(max)s.")
                 % {"count": len(files), "max": MAX_ATTACHMENTS}
             }
         )

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -105,7 +105,7 @@ def _report_input(form: ReportForm) -> services.ReportInput:
         people_involved=data["people_involved"],
         measures_taken=data["measures_taken"],
         case_numbers=data["case_numbers"].splitlines(),
-        files=data["files"],
+        files=data["uploads"],
     )
 
 
@@ -129,9 +129,11 @@ def report_new(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(
             _("Only command center, enforcement and judicial police staff report.")
         )
-    data = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+    posted = request.method == "POST"
     form = ReportForm(
-        *data, initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)}
+        data=request.POST if posted else None,
+        files=request.FILES if posted else None,
+        initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)},
     )
     if request.method == "POST" and form.is_valid():
         report = _submit(request, form, follows=None, final=False)
@@ -154,9 +156,10 @@ def report_new(request: HttpRequest) -> HttpResponse:
 def report_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     root = _thread(request, pk)
     final = request.GET.get("final") == "1" or request.POST.get("final") == "1"
-    data = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+    posted = request.method == "POST"
     form = ReportForm(
-        *data,
+        data=request.POST if posted else None,
+        files=request.FILES if posted else None,
         initial={
             "kind": root.kind,
             "severity": root.severity,
@@ -297,7 +300,7 @@ def instruction_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     user: User = request.user  # type: ignore[assignment]
     attachment = get_object_or_404(
         ReportAttachment.objects.filter(report__in=services.visible_reports(user)), pk=pk

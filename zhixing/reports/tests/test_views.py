@@ -29,7 +29,7 @@ def test_form_sends_report_with_photo(courts, staff):
             "occurred_at": "2026-12-04T09:30",
             "place": "越秀区",
             "narrative": "经过",
-            "files": [SimpleUploadedFile("现场.png", PNG)],
+            "uploads": [SimpleUploadedFile("现场.png", PNG)],
         },
     )
 
