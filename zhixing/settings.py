@@ -107,6 +107,8 @@ INSTALLED_APPS = [
     "zhixing.events",
     "zhixing.reports",
     "zhixing.command",
+    "zhixing.documents",
+    "zhixing.esign",
     "zhixing.web",
 ]
 
@@ -326,6 +328,18 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 30.0},
     },
 }
+
+# Electronic seals. Issued certificates name ZHIXING_PUBLIC_URL + /esign/crl.der as their CRL
+# distribution point. With ZHIXING_TSA_URL set, every seal carries an RFC 3161 timestamp from
+# that service. ZHIXING_PKCS11_MODULE, _TOKEN and _PIN select a hardware token for the seal
+# keys (zhixing/esign/tokens.py). Private keys are encrypted with ZHIXING_KEY_PASSPHRASE.
+ESIGN_PUBLIC_URL = os.environ.get("ZHIXING_PUBLIC_URL", "http://127.0.0.1:8000")
+ESIGN_TSA_URL = os.environ.get("ZHIXING_TSA_URL", "")
+ESIGN_PKCS11_MODULE = os.environ.get("ZHIXING_PKCS11_MODULE", "")
+ESIGN_PKCS11_TOKEN = os.environ.get("ZHIXING_PKCS11_TOKEN", "")
+ESIGN_PKCS11_PIN = os.environ.get("ZHIXING_PKCS11_PIN", "")
+# Outside production a court's seal certificate is issued the first time the court seals.
+ESIGN_AUTO_ISSUE = _env_flag("ZHIXING_ESIGN_AUTO_ISSUE", default=MODE != "production")
 
 # Hours from the reminder to a court whose reply to an order is overdue until the supervision
 # notice (督办) that every court above it sees.
