@@ -182,7 +182,7 @@ def test_verify_page_shows_result(client, courts, make_user, sealed):
     assert client.get("/esign/verify/").status_code == 200
     upload = io.BytesIO(sealed)
     upload.name = "notice.pdf"
-    response = client.post("/esign/verify/", {"file": upload})
+    response = client.post("/esign/verify/", {"file": upload}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     content = response.content.decode()
     assert 'data-testid="verify-result"' in content
@@ -195,7 +195,7 @@ def test_verify_page_rejects_non_pdf(client, courts, make_user):
     client.force_login(make_user("clerk0105", "粤0105", "clerk"))
     upload = io.BytesIO(b"just text")
     upload.name = "notes.txt"
-    response = client.post("/esign/verify/", {"file": upload})
+    response = client.post("/esign/verify/", {"file": upload}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     content = response.content.decode()
     assert "notes.txt is not a PDF file" in content
