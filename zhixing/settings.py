@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "zhixing.command",
     "zhixing.documents",
     "zhixing.esign",
+    "zhixing.measures",
     "zhixing.web",
 ]
 

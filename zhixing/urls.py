@@ -6,6 +6,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/gateway/", include("zhixing.linkage.urls")),
     path("inquiry/", include("zhixing.inquiry.urls")),
+    path("measures/", include("zhixing.measures.urls")),
     path("events/", include("zhixing.events.urls")),
     path("reports/", include("zhixing.reports.urls")),
     path("command/", include("zhixing.command.urls")),

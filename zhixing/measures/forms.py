@@ -1,0 +1,64 @@
+"""Forms of the measure pages; the services check every rule again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zhixing.measures.kinds import MeasureKind
+
+
+def _month_choices(maximum: int) -> list[tuple[int, str]]:
+    return [
+        (months, _("%(months)s months") % {"months": months}) for months in range(1, maximum + 1)
+    ]
+
+
+class MeasureForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Measure"))
+    amount = forms.DecimalField(
+        label=_("Amount (yuan)"),
+        max_digits=16,
+        decimal_places=2,
+        required=False,
+        help_text=_("Deposits only: the limit of the freeze, or the amount to deduct."),
+    )
+    start_date = forms.DateField(
+        label=_("Start"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: today. At most 30 days ahead."),
+    )
+    period_months = forms.TypedChoiceField(
+        label=_("Period"), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(
+        self, *args: Any, kinds: list[MeasureKind], max_months: int, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        kind_field: Any = self.fields["kind"]
+        kind_field.choices = [(kind.value, kind.label) for kind in kinds]
+        period_field: Any = self.fields["period_months"]
+        period_field.choices = [("", _("The maximum")), *_month_choices(max_months)]
+
+
+class RenewForm(forms.Form):
+    period_months = forms.TypedChoiceField(label=_("Renewal period"), coerce=int)
+
+    def __init__(self, *args: Any, max_months: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        period_field: Any = self.fields["period_months"]
+        period_field.choices = _month_choices(max_months)
+        period_field.initial = max_months
+
+
+class ReleaseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the release"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example: the debtor paid in full, or the court approved a substitute."),
+    )

@@ -1,0 +1,1143 @@
+"""Control measures: the purpose binding, periods, queue positions and every change of state.
+
+A measure starts from an asset record of a debtor query (:func:`request_measure`): the
+ruling and the assistance notice are rendered and sealed, and a gateway item with the
+matching action goes to the agency that reported the asset. Renewals (:func:`renew_measure`)
+and releases (:func:`release_measure`) are further steps of the measure, each with its own
+sealed notice and gateway item. The agency's answer moves the measure on
+(:func:`record_measure_answer`), and two periodic checks keep it current: one reads the
+states of the gateway items (:func:`sync_gateway_states`), the other warns of periods about
+to end and marks lapsed ones expired (:func:`check_expiries`).
+
+Every change runs in one transaction that also appends an audit record and an event.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from zhixing import wakeup
+from zhixing.audit import services as audit
+from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
+from zhixing.cases.models import CaseParty, EnforcementCase
+from zhixing.courts import scope
+from zhixing.courts.models import Court, Role, User
+from zhixing.documents.numbers import document_number
+from zhixing.events import services as events
+from zhixing.events.models import Event
+from zhixing.inquiry.models import AssetRecord
+from zhixing.linkage import gateway
+from zhixing.linkage.models import GatewayItem
+from zhixing.measures import documents
+from zhixing.measures.kinds import SPECS, KindSpec, MeasureKind
+from zhixing.measures.models import ControlMeasure, ExpiryAlert, MeasureDocument, MeasureStep
+from zhixing.measures.rules import PeriodRule, period_end, rule_by_code, rule_on
+
+logger = logging.getLogger(__name__)
+
+State = ControlMeasure.State
+StepState = MeasureStep.State
+
+# Days before the end of a period at which the officer and the command centers are warned.
+EXPIRY_THRESHOLDS = (30, 15, 7)
+# Latest start of a measure after the day it is made.
+MAX_START_DELAY_DAYS = 30
+MAX_AMOUNT = Decimal("99999999999999.99")
+# Records of a control answer whose ``result`` is one of these.
+RESULTS = ("done", "partial", "rejected")
+
+
+# Purpose binding and permissions
+
+
+def may_control(user: User, case: EnforcementCase) -> bool:
+    """Return whether ``user`` may start, renew and release measures in ``case``.
+
+    The case officer may, and so may commanders of the case's court or of a court above it.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if not scope.court_in_scope(user, case.court):
+        return False
+    if case.case_officer_id == user.pk:
+        return True
+    return user.has_role(Role.Code.COMMANDER)
+
+
+def may_read_documents(user: User, measure: ControlMeasure) -> bool:
+    """Return whether ``user`` may download the sealed documents, which name ID numbers."""
+    from zhixing.cases.services import may_see_identity
+
+    case = measure.case
+    return may_control(user, case) or may_see_identity(user, case)
+
+
+def visible_measures(user: User) -> QuerySet[ControlMeasure]:
+    """Return the measures of the courts in ``user``'s scope."""
+    return scope.restrict(ControlMeasure.objects.all(), user, court_field="court")
+
+
+def _require_control(actor: User, case: EnforcementCase) -> None:
+    if not may_control(actor, case):
+        raise PermissionDenied(
+            _(
+                "Only the case officer, or a commander of the case's court or a court above it, "
+                "may apply control measures in case %(number)s."
+            )
+            % {"number": case.case_number}
+        )
+
+
+def check_case(case: EnforcementCase) -> None:
+    """Raise ``ValidationError`` unless ``case`` is an open case of type 执, 执恢 or 执保."""
+    if case.status != EnforcementCase.Status.OPEN:
+        raise ValidationError(
+            {
+                "case": _("Case %(number)s is not open; measures need an open case.")
+                % {"number": case.case_number}
+            }
+        )
+    if case.type_code not in IMPLEMENTING_TYPE_CODES:
+        raise ValidationError(
+            {
+                "case": _(
+                    "Case %(number)s is of type %(type)s; measures need a case of type 执, 执恢 "
+                    "or 执保."
+                )
+                % {"number": case.case_number, "type": case.type_code}
+            }
+        )
+
+
+def _check_debtor(asset: AssetRecord) -> None:
+    is_debtor = CaseParty.objects.filter(
+        case_id=asset.case_id, party_id=asset.party_id, role=CaseParty.Role.DEBTOR
+    ).exists()
+    if not is_debtor:
+        raise ValidationError(
+            {
+                "asset": _(
+                    "%(name)s is not a debtor of case %(number)s; measures apply to debtors' "
+                    "assets only."
+                )
+                % {"name": asset.party.name, "number": asset.case.case_number}
+            }
+        )
+
+
+def _check_agency(asset: AssetRecord, action: str) -> None:
+    agency = asset.agency
+    if not agency.active:
+        raise ValidationError(
+            {"asset": _("%(agency)s is inactive; it takes no requests.") % {"agency": agency.name}}
+        )
+    if action not in agency.actions or asset.item.category not in agency.categories:
+        raise ValidationError(
+            {
+                "kind": _(
+                    "%(agency)s does not accept %(action)s requests online; send the documents "
+                    "on paper."
+                )
+                % {"agency": agency.name, "action": action}
+            }
+        )
+
+
+# Periods
+
+
+def today(now: datetime.datetime) -> datetime.date:
+    """Return the calendar day of ``now`` in Asia/Shanghai."""
+    return timezone.localdate(now)
+
+
+@dataclass(frozen=True)
+class PeriodPlan:
+    """The period of a measure or renewal: the rule, the maximum and the chosen months."""
+
+    rule: PeriodRule
+    max_months: int
+    months: int
+    start: datetime.date
+    end: datetime.date
+
+
+def _months(value: int | None, maximum: int) -> int:
+    months = maximum if value is None else value
+    if not 1 <= months <= maximum:
+        raise ValidationError(
+            {
+                "period_months": _(
+                    "The period of %(months)s months is invalid; choose 1 to %(max)s months."
+                )
+                % {"months": months, "max": maximum}
+            }
+        )
+    return months
+
+
+def plan_period(
+    kind: str,
+    made_on: datetime.date,
+    *,
+    start: datetime.date | None = None,
+    months: int | None = None,
+) -> PeriodPlan | None:
+    """Return the period of a new measure of ``kind`` made on ``made_on``, or None (deduction).
+
+    The rule is the one in force on ``made_on``; the period defaults to its maximum and
+    starts on ``made_on`` unless ``start`` is given. Raises ``ValidationError`` naming the
+    field when the start or the months are out of range.
+    """
+    spec = SPECS[kind]
+    if spec.property_class is None:
+        return None
+    rule = rule_on(made_on)
+    start = start or made_on
+    if not made_on <= start <= made_on + datetime.timedelta(days=MAX_START_DELAY_DAYS):
+        raise ValidationError(
+            {
+                "start_date": _(
+                    "The start %(start)s is invalid; choose a day from %(first)s to %(last)s."
+                )
+                % {
+                    "start": start.isoformat(),
+                    "first": made_on.isoformat(),
+                    "last": (made_on + datetime.timedelta(days=MAX_START_DELAY_DAYS)).isoformat(),
+                }
+            }
+        )
+    maximum = rule.max_period(spec.property_class)
+    chosen = _months(months, maximum)
+    return PeriodPlan(rule, maximum, chosen, start, period_end(start, chosen))
+
+
+def plan_renewal(measure: ControlMeasure, *, months: int | None = None) -> PeriodPlan:
+    """Return the renewal period of ``measure``: from the day after its end, capped by its rule.
+
+    The rule is the one the measure was made under: the same period as the first under the
+    2015 rule, half of it under the 2004 rule.
+    """
+    spec = measure.spec
+    if spec.property_class is None or measure.end_date is None:
+        raise ValidationError({"measure": _("A deduction has no period to renew.")})
+    rule = rule_by_code(measure.rule)
+    maximum = rule.max_renewal(spec.property_class)
+    chosen = _months(months, maximum)
+    start = measure.end_date + datetime.timedelta(days=1)
+    return PeriodPlan(rule, maximum, chosen, start, period_end(start, chosen))
+
+
+def clean_amount(value: Decimal | str | None, spec: KindSpec) -> Decimal | None:
+    """Return the amount of a measure in yuan, or raise ``ValidationError`` naming the fix."""
+    if not spec.needs_amount:
+        if value not in (None, ""):
+            raise ValidationError({"amount": _("Only deposits take an amount; leave it empty.")})
+        return None
+    if value in (None, ""):
+        raise ValidationError({"amount": _("Enter the amount in yuan, e.g. 356800.00.")})
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation as error:
+        raise ValidationError(
+            {
+                "amount": _("%(value)s is not an amount; enter yuan such as 356800.00.")
+                % {"value": value}
+            }
+        ) from error
+    if amount != amount.quantize(Decimal("0.01")) or not Decimal("0") < amount <= MAX_AMOUNT:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "%(value)s is invalid; enter more than 0 yuan with at most two decimals."
+                )
+                % {"value": value}
+            }
+        )
+    return amount.quantize(Decimal("0.01"))
+
+
+# Queue positions
+
+
+def _holding(record_type: str, identifier: str) -> QuerySet[ControlMeasure]:
+    return ControlMeasure.objects.filter(
+        asset_type=record_type,
+        asset_identifier=identifier,
+        state__in=ControlMeasure.HOLDING_STATES,
+    ).exclude(kind=MeasureKind.DEDUCT)
+
+
+def estimate_queue_position(asset: AssetRecord, day: datetime.date) -> int:
+    """Return how many earlier measures hold ``asset``: the queue position of a new one.
+
+    It counts the platform's own measures that hold the same asset (by type and identifier,
+    in any case), plus the seizures the query answer reported that are not the platform's
+    own (matched by case number) and had not ended by ``day``. Bank accounts and vehicles
+    report only a ``frozen`` or ``seized`` state, which counts as one earlier measure unless
+    the platform's own measures on the asset are older than the answer.
+    """
+    own = _holding(asset.record_type, asset.identifier)
+    count = own.count()
+    raw = asset.raw if isinstance(asset.raw, dict) else {}
+    if asset.record_type == "real_estate":
+        own_numbers = set(own.values_list("case__case_number", flat=True))
+        for seizure in raw.get("existing_seizures") or []:
+            if not isinstance(seizure, dict) or seizure.get("case_number") in own_numbers:
+                continue
+            until = parse_date(str(seizure.get("until") or "")) if seizure.get("until") else None
+            if until is None or until >= day:
+                count += 1
+        return count
+    held_state = {"bank_account": "frozen", "vehicle": "seized"}.get(asset.record_type)
+    own_before_answer = own.filter(created_at__lte=asset.answered_at).exists()
+    if held_state and raw.get("state") == held_state and not own_before_answer:
+        count += 1
+    return count
+
+
+def _advance_queue(measure: ControlMeasure) -> None:
+    """Move the platform's later measures on the same asset one place up the queue."""
+    if measure.queue_position is None:
+        return
+    later = _holding(measure.asset_type, measure.asset_identifier).filter(
+        queue_position__gt=measure.queue_position
+    )
+    for other in later:
+        other.queue_position = (other.queue_position or 1) - 1
+        other.save(update_fields=["queue_position", "updated_at"])
+
+
+# Events
+
+
+def _measure_url(measure: ControlMeasure) -> str:
+    return reverse("measure-detail", args=[measure.pk])
+
+
+def _title(measure: ControlMeasure, text: str) -> str:
+    return _("%(kind)s in case %(number)s: %(text)s") % {
+        "kind": MeasureKind(measure.kind).label,
+        "number": measure.case.case_number,
+        "text": text,
+    }
+
+
+def _publish(
+    measure: ControlMeasure,
+    kind: str,
+    text: str,
+    *,
+    courts: Sequence[Court] = (),
+    severity: str = Event.Severity.INFO,
+    extra_users: Iterable[int] = (),
+) -> None:
+    """Tell the case officer (and ``courts``) about ``measure``; no personal data in the event."""
+    user_ids = set(extra_users)
+    if measure.case.case_officer_id is not None:
+        user_ids.add(measure.case.case_officer_id)
+    data = {
+        "title": _title(measure, text),
+        "url": _measure_url(measure),
+        "state": measure.state,
+        "severity": severity,
+    }
+    events.publish(kind, user_ids=sorted(user_ids), subject=measure, data=data, severity=severity)
+    if courts:
+        events.publish(kind, courts=courts, subject=measure, data=data, severity=severity)
+
+
+def command_centers(measure: ControlMeasure) -> list[Court]:
+    """Return the case's court and the courts above it, whose command centers watch measures."""
+    court = measure.court
+    return [court, *court.ancestors()]
+
+
+def _set_state(
+    measure: ControlMeasure, state: str, now: datetime.datetime, *, detail: dict[str, Any]
+) -> None:
+    old = measure.state
+    measure.state = state
+    measure.state_changed_at = now
+    measure.save()
+    audit.record(
+        audit.Action.UPDATE,
+        measure,
+        detail={"event": "measure_state", "from": old, "to": state, **detail},
+    )
+    logger.info("Measure %s of case %s: %s -> %s", measure.pk, measure.case_id, old, state)
+
+
+# Documents of a step
+
+
+def _store_documents(
+    step: MeasureStep,
+    sealed: Sequence[tuple[str, documents.SealedDocument]],
+    now: datetime.datetime,
+) -> None:
+    MeasureDocument.objects.bulk_create(
+        [
+            MeasureDocument(
+                step=step,
+                role=role,
+                kind=document.kind,
+                title=document.title,
+                template_version=document.template_version,
+                pdf=document.pdf,
+                sha256=document.sha256,
+                size=len(document.pdf),
+                created_at=now,
+            )
+            for role, document in sealed
+        ]
+    )
+
+
+def _context(
+    measure: ControlMeasure, actor: User, day: datetime.date, values: dict[str, Any]
+) -> dict[str, Any]:
+    return documents.base_context(
+        case=measure.case,
+        debtor=measure.party,
+        court=measure.court,
+        officer=measure.case.case_officer or actor,
+        agency_name=measure.asset.institution or measure.agency.name,
+        ruling_sequence=measure.ruling_sequence,
+        day=day,
+        measure=values,
+    )
+
+
+def _previous(measure: ControlMeasure) -> dict[str, Any]:
+    return {
+        "document_number": measure.notice_number,
+        "start": measure.start_date,
+        "end": measure.end_date,
+    }
+
+
+def _enqueue(measure: ControlMeasure, step: MeasureStep, now: datetime.datetime) -> None:
+    gateway.enqueue(
+        [
+            gateway.ItemRequest(
+                agency=measure.agency,
+                case=measure.case,
+                party=measure.party,
+                category=measure.category,
+                action=step.action,
+                item_id=step.item_id,
+            )
+        ],
+        now=now,
+    )
+    wakeup.wake(wakeup.GATEWAY_TASK)
+
+
+# Applying a measure
+
+
+def request_measure(
+    actor: User,
+    asset: AssetRecord,
+    kind: str,
+    *,
+    amount: Decimal | str | None = None,
+    start_date: datetime.date | None = None,
+    period_months: int | None = None,
+    now: datetime.datetime | None = None,
+) -> ControlMeasure:
+    """Make a measure of ``kind`` on ``asset``: seal its ruling and notice and send it.
+
+    Raises ``PermissionDenied`` unless ``actor`` may control the asset's case, and
+    ``ValidationError`` naming the field when the case, the debtor, the kind, the amount,
+    the period or the agency does not allow the measure; then nothing is stored.
+    """
+    now = now or timezone.now()
+    case = asset.case
+    _require_control(actor, case)
+    check_case(case)
+    _check_debtor(asset)
+    if kind not in SPECS or asset.record_type not in SPECS[kind].record_types:
+        raise ValidationError(
+            {"kind": _("This measure does not apply to an asset of this type; choose another.")}
+        )
+    spec = SPECS[kind]
+    if not asset.identifier:
+        raise ValidationError(
+            {"asset": _("The asset record has no account or certificate number to name.")}
+        )
+    _check_agency(asset, spec.action)
+    clean = clean_amount(amount, spec)
+    made_on = today(now)
+    plan = plan_period(kind, made_on, start=start_date, months=period_months)
+    rule = plan.rule if plan is not None else rule_on(made_on)
+    duplicate = _holding(asset.record_type, asset.identifier).filter(case=case, kind=kind).first()
+    if duplicate is not None:
+        raise ValidationError(
+            {
+                "asset": _(
+                    "Measure #%(id)s of this case already holds this asset; renew or release it "
+                    "instead."
+                )
+                % {"id": duplicate.pk}
+            }
+        )
+    with transaction.atomic():
+        # The lock on the case orders the ruling numbers of concurrent measures.
+        EnforcementCase.objects.select_for_update().filter(pk=case.pk).first()
+        last = ControlMeasure.objects.filter(case=case).aggregate(last=Max("ruling_sequence"))
+        sequence = (last["last"] or 0) + 1
+        measure = ControlMeasure.objects.create(
+            kind=kind,
+            state=State.REQUESTED,
+            case=case,
+            court=case.court,
+            party=asset.party,
+            asset=asset,
+            agency=asset.agency,
+            category=asset.item.category,
+            asset_type=asset.record_type,
+            asset_identifier=asset.identifier,
+            asset_label=(asset.institution or asset.location or asset.description)[:300],
+            amount=clean,
+            rule=rule.code,
+            made_on=made_on,
+            period_months=plan.months if plan else None,
+            start_date=plan.start if plan else None,
+            end_date=plan.end if plan else None,
+            queue_position=None
+            if kind == MeasureKind.DEDUCT
+            else estimate_queue_position(asset, made_on),
+            ruling_sequence=sequence,
+            ruling_number=document_number(case.case_number, sequence),
+            notice_number=document_number(case.case_number),
+            requested_by=actor,
+            state_changed_at=now,
+            created_at=now,
+        )
+        step = MeasureStep.objects.create(
+            measure=measure,
+            kind=MeasureStep.Kind.APPLY,
+            item_id=uuid.uuid4(),
+            action=spec.action,
+            period_months=measure.period_months,
+            start_date=measure.start_date,
+            end_date=measure.end_date,
+            requested_by=actor,
+            created_at=now,
+        )
+        values = documents.measure_values(
+            asset=asset,
+            verb=spec.verb,
+            amount=clean,
+            months=measure.period_months,
+            start=measure.start_date,
+            end=measure.end_date,
+        )
+        if kind == MeasureKind.DEDUCT:
+            values["payee"] = documents.deduction_payee(case.court)
+        context = _context(measure, actor, made_on, values)
+        sealed = [
+            (
+                MeasureDocument.Role.RULING,
+                documents.render_and_seal(spec.ruling, context, court=case.court, actor=actor),
+            ),
+            (
+                MeasureDocument.Role.NOTICE,
+                documents.render_and_seal(spec.notice, context, court=case.court, actor=actor),
+            ),
+        ]
+        _store_documents(step, sealed, now)
+        _enqueue(measure, step, now)
+        audit.record(
+            audit.Action.CREATE,
+            measure,
+            detail={
+                "event": "measure_requested",
+                "kind": kind,
+                "case_id": case.pk,
+                "asset_id": asset.pk,
+                "item_id": str(step.item_id),
+                "rule": rule.code,
+                "amount": str(clean) if clean is not None else None,
+            },
+        )
+        _publish(measure, "measures.requested", _("requested"), extra_users=[actor.pk])
+    logger.info(
+        "Measure %s (%s) of case %s requested by user %s, item %s",
+        measure.pk,
+        kind,
+        case.pk,
+        actor.pk,
+        step.item_id,
+    )
+    return measure
+
+
+# Renewal and release
+
+
+def open_step(measure: ControlMeasure) -> MeasureStep | None:
+    """Return the measure's renewal or release that awaits the agency, if any."""
+    return measure.steps.filter(state__in=MeasureStep.OPEN_STATES).first()
+
+
+def renewal_refusal(measure: ControlMeasure, day: datetime.date) -> str:
+    """Return why ``measure`` cannot be renewed on ``day``, or an empty string if it can."""
+    if not measure.spec.has_period:
+        return _("A deduction has no period to renew.")
+    if not measure.is_active:
+        return _("Only a measure in force can be renewed.")
+    if measure.end_date is None or day > measure.end_date:
+        return _("The period ended on %(end)s; a renewal must be made before the end.") % {
+            "end": measure.end_date
+        }
+    if open_step(measure) is not None:
+        return _("A renewal or release of this measure awaits the agency's answer.")
+    return ""
+
+
+def release_refusal(measure: ControlMeasure) -> str:
+    """Return why ``measure`` cannot be released, or an empty string if it can."""
+    if not measure.spec.has_period:
+        return _("A deduction cannot be released.")
+    if not measure.is_active:
+        return _("Only a measure in force can be released.")
+    if open_step(measure) is not None:
+        return _("A renewal or release of this measure awaits the agency's answer.")
+    return ""
+
+
+def _check_step_allowed(actor: User, measure: ControlMeasure) -> None:
+    _require_control(actor, measure.case)
+    check_case(measure.case)
+
+
+def renew_measure(
+    actor: User,
+    measure: ControlMeasure,
+    *,
+    period_months: int | None = None,
+    now: datetime.datetime | None = None,
+) -> MeasureStep:
+    """Renew ``measure`` before its end for at most the period its rule allows; send the notice.
+
+    Raises ``PermissionDenied`` or ``ValidationError`` (naming the field) and then stores
+    nothing. The measure's end moves when the agency confirms the renewal.
+    """
+    now = now or timezone.now()
+    _check_step_allowed(actor, measure)
+    day = today(now)
+    with transaction.atomic():
+        measure = ControlMeasure.objects.select_for_update().get(pk=measure.pk)
+        refusal = renewal_refusal(measure, day)
+        if refusal:
+            raise ValidationError({"measure": refusal})
+        _check_agency(measure.asset, "renew")
+        plan = plan_renewal(measure, months=period_months)
+        step = MeasureStep.objects.create(
+            measure=measure,
+            kind=MeasureStep.Kind.RENEW,
+            item_id=uuid.uuid4(),
+            action="renew",
+            period_months=plan.months,
+            start_date=plan.start,
+            end_date=plan.end,
+            requested_by=actor,
+            created_at=now,
+        )
+        spec = measure.spec
+        assert spec.renew_notice is not None
+        values = documents.measure_values(
+            asset=measure.asset,
+            verb=spec.verb,
+            amount=measure.amount,
+            months=plan.months,
+            start=plan.start,
+            end=plan.end,
+            previous=_previous(measure),
+        )
+        notice = documents.render_and_seal(
+            spec.renew_notice,
+            _context(measure, actor, day, values),
+            court=measure.court,
+            actor=actor,
+        )
+        _store_documents(step, [(MeasureDocument.Role.NOTICE, notice)], now)
+        _enqueue(measure, step, now)
+        audit.record(
+            audit.Action.UPDATE,
+            measure,
+            detail={
+                "event": "measure_renewal_requested",
+                "item_id": str(step.item_id),
+                "months": plan.months,
+                "end": plan.end.isoformat(),
+            },
+        )
+        _publish(
+            measure, "measures.renewal_requested", _("renewal requested"), extra_users=[actor.pk]
+        )
+    logger.info(
+        "Renewal of measure %s requested by user %s, item %s", measure.pk, actor.pk, step.item_id
+    )
+    return step
+
+
+def release_measure(
+    actor: User,
+    measure: ControlMeasure,
+    *,
+    reason: str,
+    now: datetime.datetime | None = None,
+) -> MeasureStep:
+    """Release ``measure``: seal the release notice and send it; the agency's answer ends it.
+
+    Raises ``PermissionDenied`` or ``ValidationError`` (naming the field) and then stores
+    nothing.
+    """
+    now = now or timezone.now()
+    _check_step_allowed(actor, measure)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the release.")})
+    day = today(now)
+    with transaction.atomic():
+        measure = ControlMeasure.objects.select_for_update().get(pk=measure.pk)
+        refusal = release_refusal(measure)
+        if refusal:
+            raise ValidationError({"measure": refusal})
+        _check_agency(measure.asset, "release")
+        step = MeasureStep.objects.create(
+            measure=measure,
+            kind=MeasureStep.Kind.RELEASE,
+            item_id=uuid.uuid4(),
+            action="release",
+            reason=reason[:500],
+            requested_by=actor,
+            created_at=now,
+        )
+        spec = measure.spec
+        assert spec.release_notice is not None
+        values = documents.measure_values(
+            asset=measure.asset,
+            verb=spec.verb,
+            amount=measure.actual_amount if measure.actual_amount is not None else measure.amount,
+            months=None,
+            start=measure.start_date,
+            end=measure.end_date,
+            previous=_previous(measure),
+        )
+        notice = documents.render_and_seal(
+            spec.release_notice,
+            _context(measure, actor, day, values),
+            court=measure.court,
+            actor=actor,
+        )
+        _store_documents(step, [(MeasureDocument.Role.NOTICE, notice)], now)
+        _enqueue(measure, step, now)
+        audit.record(
+            audit.Action.UPDATE,
+            measure,
+            detail={"event": "measure_release_requested", "item_id": str(step.item_id)},
+        )
+        _publish(
+            measure, "measures.release_requested", _("release requested"), extra_users=[actor.pk]
+        )
+    logger.info(
+        "Release of measure %s requested by user %s, item %s", measure.pk, actor.pk, step.item_id
+    )
+    return step
+
+
+# Documents for the gateway
+
+
+def _document_dict(document: MeasureDocument) -> dict[str, Any]:
+    return {
+        "kind": document.kind,
+        "sha256": document.sha256,
+        "pdf_base64": base64.b64encode(bytes(document.pdf)).decode("ascii"),
+    }
+
+
+def document_for_item(item_id: uuid.UUID | str) -> dict[str, Any] | None:
+    """Return the sealed notice that travels with gateway item ``item_id``, or None.
+
+    The result is ``{"kind", "sha256", "pdf_base64"}`` of the assistance notice. A measure's
+    first request also carries its ruling, as ``"attachments": [{"kind", "sha256",
+    "pdf_base64"}]``. Items of queries and unknown ids return None.
+    """
+    try:
+        key = uuid.UUID(str(item_id))
+    except ValueError:
+        return None
+    rows = list(MeasureDocument.objects.filter(step__item_id=key).order_by("role"))
+    notice = next((row for row in rows if row.role == MeasureDocument.Role.NOTICE), None)
+    if notice is None:
+        return None
+    document = _document_dict(notice)
+    attachments = [_document_dict(row) for row in rows if row.role == MeasureDocument.Role.RULING]
+    if attachments:
+        document["attachments"] = attachments
+    return document
+
+
+# Answers
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The agency's outcome of a step, read from its answer."""
+
+    result: str
+    amount: Decimal | None = None
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+    queue_position: int | None = None
+    reason: str = ""
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _date(value: Any) -> datetime.date | None:
+    return parse_date(value) if isinstance(value, str) else None
+
+
+def read_outcome(step: MeasureStep, answer: Any) -> Outcome | None:
+    """Read the agency's outcome for ``step`` from a stored answer; None if it is unreadable.
+
+    ``not_found`` means the agency found nothing to apply the step to: rejected. A ``found``
+    answer needs a record whose ``type`` is the step's action (see docs/protocol.md). Without
+    a ``result``, a freeze or deduction of less than the amount counts as partial.
+    """
+    if not isinstance(answer, dict):
+        return None
+    if answer.get("status") == "not_found":
+        return Outcome(result="rejected", reason=str(answer.get("error") or ""))
+    records = answer.get("records")
+    if answer.get("status") != "found" or not isinstance(records, list):
+        return None
+    record = next(
+        (row for row in records if isinstance(row, dict) and row.get("type") == step.action), None
+    )
+    if record is None:
+        return None
+    amount = _decimal(
+        record.get("frozen_amount") if step.action != "deduct" else record.get("deducted_amount")
+    )
+    result = record.get("result")
+    if result not in RESULTS:
+        wanted = step.measure.amount
+        result = (
+            "partial" if amount is not None and wanted is not None and amount < wanted else "done"
+        )
+    position = record.get("queue_position")
+    return Outcome(
+        result=str(result),
+        amount=amount,
+        start=_date(record.get("start")),
+        end=_date(record.get("end")),
+        queue_position=position if isinstance(position, int) and position >= 0 else None,
+        reason=str(record.get("reason") or "")[:500],
+    )
+
+
+def _apply_outcome(
+    measure: ControlMeasure, step: MeasureStep, outcome: Outcome, now: datetime.datetime
+) -> None:
+    detail = {"item_id": str(step.item_id), "step": step.kind, "result": outcome.result}
+    step.answered_at = now
+    step.note = outcome.reason
+    if outcome.result == "rejected":
+        step.state = StepState.REJECTED
+    else:
+        step.state = StepState.PARTLY_DONE if outcome.result == "partial" else StepState.DONE
+    step.save(update_fields=["state", "answered_at", "note"])
+    if step.kind == MeasureStep.Kind.APPLY:
+        if outcome.amount is not None:
+            measure.actual_amount = outcome.amount
+        if outcome.queue_position is not None:
+            measure.queue_position = outcome.queue_position
+            measure.queue_reported = True
+        if measure.spec.has_period and outcome.start is not None:
+            measure.start_date = outcome.start
+            measure.end_date = outcome.end or period_end(outcome.start, measure.period_months or 1)
+        measure.outcome_note = outcome.reason
+        state = {
+            "done": State.IN_FORCE,
+            "partial": State.PARTLY_IN_FORCE,
+            "rejected": State.REJECTED,
+        }[outcome.result]
+        _set_state(measure, state, now, detail=detail)
+        _publish(measure, "measures.answered", str(measure.get_state_display()).lower())
+        return
+    if step.kind == MeasureStep.Kind.RENEW:
+        if outcome.result == "rejected":
+            audit.record(
+                audit.Action.UPDATE, measure, detail={"event": "measure_renewal_rejected", **detail}
+            )
+            _publish(
+                measure,
+                "measures.renewal_rejected",
+                _("the agency rejected the renewal; the period ends on %(end)s")
+                % {"end": measure.end_date},
+            )
+            return
+        measure.end_date = outcome.end or step.end_date
+        measure.renewals += 1
+        if outcome.amount is not None:
+            measure.actual_amount = outcome.amount
+        renewed_state = State.PARTLY_IN_FORCE if outcome.result == "partial" else measure.state
+        _set_state(measure, renewed_state, now, detail={**detail, "end": str(measure.end_date)})
+        _publish(
+            measure, "measures.renewed", _("renewed until %(end)s") % {"end": measure.end_date}
+        )
+        return
+    if outcome.result == "rejected":
+        audit.record(
+            audit.Action.UPDATE, measure, detail={"event": "measure_release_rejected", **detail}
+        )
+        _publish(measure, "measures.release_rejected", _("the agency rejected the release"))
+        return
+    _set_state(measure, State.RELEASED, now, detail=detail)
+    _advance_queue(measure)
+    _publish(measure, "measures.released", _("released"))
+
+
+def record_measure_answer(
+    items: Sequence[GatewayItem], *, now: datetime.datetime | None = None
+) -> int:
+    """Update the measures whose steps the answered ``items`` are; return how many changed.
+
+    ``items`` are gateway items as the gateway's answer hook passes them (id, state, answer);
+    items of queries and items answered before change nothing, so the gateway may pass every
+    answered item. An answer that names no record of the step's action is logged and left for
+    a person to read, and the step stays open.
+    """
+    now = now or timezone.now()
+    answered = {item.pk: item for item in items if item.state == GatewayItem.State.ANSWERED}
+    if not answered:
+        return 0
+    changed = 0
+    steps = MeasureStep.objects.filter(
+        item_id__in=list(answered), state__in=MeasureStep.OPEN_STATES
+    ).values_list("pk", flat=True)
+    for step_id in steps:
+        with transaction.atomic():
+            step = (
+                MeasureStep.objects.select_for_update()
+                .select_related("measure", "measure__case", "measure__court")
+                .filter(pk=step_id, state__in=MeasureStep.OPEN_STATES)
+                .first()
+            )
+            if step is None:
+                continue
+            outcome = read_outcome(step, answered[step.item_id].answer)
+            if outcome is None:
+                logger.error(
+                    "Answer to item %s of measure %s has no %s record; left for a person",
+                    step.item_id,
+                    step.measure_id,
+                    step.action,
+                )
+                continue
+            _apply_outcome(step.measure, step, outcome, now)
+            changed += 1
+    return changed
+
+
+# Periodic checks
+
+
+def _reject_failed_step(step: MeasureStep, item: GatewayItem, now: datetime.datetime) -> None:
+    measure = step.measure
+    step.state = StepState.REJECTED
+    step.answered_at = now
+    step.note = (item.last_error or item.state)[:500]
+    step.save(update_fields=["state", "answered_at", "note"])
+    detail = {"item_id": str(item.pk), "step": step.kind, "gateway_state": item.state}
+    if step.kind == MeasureStep.Kind.APPLY:
+        measure.outcome_note = step.note
+        _set_state(measure, State.REJECTED, now, detail=detail)
+        _publish(
+            measure,
+            "measures.answered",
+            _("the request failed: %(state)s") % {"state": item.get_state_display()},
+        )
+        return
+    audit.record(audit.Action.UPDATE, measure, detail={"event": "measure_step_failed", **detail})
+    _publish(
+        measure,
+        "measures.step_failed",
+        _("the %(step)s request failed: %(state)s")
+        % {"step": step.get_kind_display().lower(), "state": item.get_state_display()},
+    )
+
+
+def sync_gateway_states(now: datetime.datetime | None = None) -> int:
+    """Bring open steps up to date with their gateway items; return how many changed.
+
+    An acknowledged item makes its measure ``sent``; a failed or expired item rejects the
+    step; an answered item is read as :func:`record_measure_answer` reads it, which covers
+    answers stored before the gateway's answer hook calls this app.
+    """
+    now = now or timezone.now()
+    open_steps = {
+        step.item_id: step
+        for step in MeasureStep.objects.filter(state__in=MeasureStep.OPEN_STATES).select_related(
+            "measure", "measure__case", "measure__court"
+        )
+    }
+    if not open_steps:
+        return 0
+    items = list(GatewayItem.objects.filter(pk__in=list(open_steps)))
+    changed = record_measure_answer(
+        [item for item in items if item.state == GatewayItem.State.ANSWERED], now=now
+    )
+    for item in items:
+        step = open_steps[item.pk]
+        with transaction.atomic():
+            if item.state in (GatewayItem.State.FAILED, GatewayItem.State.EXPIRED):
+                if MeasureStep.objects.filter(
+                    pk=step.pk, state__in=MeasureStep.OPEN_STATES
+                ).exists():
+                    _reject_failed_step(step, item, now)
+                    changed += 1
+            elif item.state == GatewayItem.State.ACKNOWLEDGED and _mark_sent(step, now):
+                changed += 1
+    return changed
+
+
+def _mark_sent(step: MeasureStep, now: datetime.datetime) -> bool:
+    """Record that the agency acknowledged ``step``; False if that was recorded before."""
+    if not MeasureStep.objects.filter(pk=step.pk, state=StepState.QUEUED).update(
+        state=StepState.SENT
+    ):
+        return False
+    measure = step.measure
+    if step.kind == MeasureStep.Kind.APPLY and measure.state == State.REQUESTED:
+        _set_state(measure, State.SENT, now, detail={"item_id": str(step.item_id)})
+        _publish(measure, "measures.sent", _("sent to the agency"))
+    return True
+
+
+def _expire(measure: ControlMeasure, now: datetime.datetime) -> bool:
+    with transaction.atomic():
+        locked = (
+            ControlMeasure.objects.select_for_update()
+            .select_related("case", "court")
+            .filter(pk=measure.pk, state__in=ControlMeasure.ACTIVE_STATES)
+            .first()
+        )
+        if locked is None:
+            return False
+        _set_state(locked, State.EXPIRED, now, detail={"end": str(locked.end_date)})
+        _advance_queue(locked)
+        _publish(
+            locked,
+            "measures.expired",
+            _("the period ended on %(end)s without a renewal") % {"end": locked.end_date},
+            courts=command_centers(locked),
+            severity=Event.Severity.MAJOR,
+        )
+    logger.warning("Measure %s of case %s expired without renewal", measure.pk, measure.case_id)
+    return True
+
+
+def _alert(measure: ControlMeasure, day: datetime.date, now: datetime.datetime) -> bool:
+    """Record the thresholds ``measure`` crossed and send one warning; False if none is new."""
+    assert measure.end_date is not None
+    days_left = (measure.end_date - day).days
+    crossed = [days for days in EXPIRY_THRESHOLDS if days_left <= days]
+    created = []
+    with transaction.atomic():
+        for threshold in crossed:
+            try:
+                with transaction.atomic():
+                    ExpiryAlert.objects.create(
+                        measure=measure,
+                        end_date=measure.end_date,
+                        threshold_days=threshold,
+                        sent_at=now,
+                    )
+            except IntegrityError:
+                continue
+            created.append(threshold)
+        if not created:
+            return False
+        _publish(
+            measure,
+            "measures.expiring",
+            _("the period ends on %(end)s, in %(days)s days; renew it before then")
+            % {"end": measure.end_date, "days": days_left},
+            courts=command_centers(measure),
+        )
+        audit.record(
+            audit.Action.UPDATE,
+            measure,
+            detail={"event": "measure_expiry_alert", "thresholds": created, "days_left": days_left},
+        )
+    return True
+
+
+def check_expiries(now: datetime.datetime | None = None) -> int:
+    """Warn of measures ending within 30, 15 and 7 days and expire lapsed ones; return changes.
+
+    Each threshold warns once per measure and end date: a measure first seen with 10 days
+    left gets one warning, which records the 30- and 15-day thresholds as passed. A measure
+    whose renewal awaits the agency is neither warned of nor expired until the answer.
+    """
+    now = now or timezone.now()
+    day = today(now)
+    active = (
+        ControlMeasure.objects.filter(
+            state__in=ControlMeasure.ACTIVE_STATES, end_date__isnull=False
+        )
+        .exclude(steps__state__in=MeasureStep.OPEN_STATES)
+        .select_related("case", "court")
+    )
+    changed = 0
+    for measure in active.filter(end_date__lt=day):
+        changed += _expire(measure, now)
+    horizon = day + datetime.timedelta(days=max(EXPIRY_THRESHOLDS))
+    for measure in active.filter(end_date__gte=day, end_date__lte=horizon):
+        changed += _alert(measure, day, now)
+    return changed
+
+
+def upcoming_expiries(user: User, day: datetime.date, days: int) -> QuerySet[ControlMeasure]:
+    """Return the measures in ``user``'s scope in force and ending within ``days`` of ``day``."""
+    return (
+        visible_measures(user)
+        .filter(
+            state__in=ControlMeasure.ACTIVE_STATES,
+            end_date__gte=day,
+            end_date__lte=day + datetime.timedelta(days=days),
+        )
+        .select_related("case", "court", "party", "agency")
+        .order_by("court__path", "end_date", "pk")
+    )

@@ -1,0 +1,156 @@
+"""Pages of measures: the form from an asset, lists, detail, documents, renewal and scope."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from zhixing.audit.models import AuditRecord
+from zhixing.esign import verification
+from zhixing.measures import services
+from zhixing.measures.models import ControlMeasure, MeasureDocument
+from zhixing.measures.tests.conftest import ACCOUNT, HOME, answer_step, client_for
+
+
+@pytest.fixture
+def asset(case, debtors, make_asset):
+    return make_asset(case, debtors[0], ACCOUNT)
+
+
+@pytest.fixture
+def measure(officer, asset):
+    measure = services.request_measure(officer, asset, "freeze", amount="50000.00")
+    answer_step(measure.steps.get(), {"type": "freeze", "frozen_amount": "50000.00"})
+    services.sync_gateway_states()
+    measure.refresh_from_db()
+    return measure
+
+
+def test_assets_page_links_to_form(officer, case, asset, make_user):
+    page = client_for(officer).get(f"/inquiry/cases/{case.pk}/assets/").content.decode()
+    assert f'data-testid="measure-button-{asset.pk}"' in page
+
+    clerk_page = client_for(make_user("clerk", "粤0104", "clerk")).get(
+        f"/inquiry/cases/{case.pk}/assets/"
+    )
+    assert "measure-button" not in clerk_page.content.decode()
+
+
+def test_form_shows_period_and_creates(officer, asset):
+    client = client_for(officer)
+    page = client.get(f"/measures/assets/{asset.pk}/new/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'data-testid="periods"' in text
+    assert "一年" in text
+    assert "621226*********0123" in text
+    assert ACCOUNT["account_number"] not in text
+
+    response = client.post(
+        f"/measures/assets/{asset.pk}/new/", {"kind": "freeze", "amount": "1000.00"}
+    )
+
+    measure = ControlMeasure.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/measures/{measure.pk}/"
+
+
+def test_form_errors_name_field(officer, asset):
+    response = client_for(officer).post(
+        f"/measures/assets/{asset.pk}/new/", {"kind": "freeze", "amount": ""}
+    )
+
+    assert response.status_code == 200
+    assert 'id="id_amount-error"' in response.content.decode()
+    assert not ControlMeasure.objects.exists()
+
+
+def test_form_forbidden_to_clerk(make_user, asset):
+    response = client_for(make_user("clerk", "粤0104", "clerk")).get(
+        f"/measures/assets/{asset.pk}/new/"
+    )
+    assert response.status_code == 403
+
+
+def test_lists_and_detail(officer, case, measure):
+    client = client_for(officer)
+
+    for url in ("/measures/", f"/measures/cases/{case.pk}/", f"/measures/{measure.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = response.content.decode()
+        assert ACCOUNT["account_number"] not in text
+    detail = client.get(f"/measures/{measure.pk}/").content.decode()
+    assert 'data-testid="renew"' in detail
+    assert 'data-testid="release"' in detail
+
+
+def test_document_download_audited(officer, measure):
+    document = MeasureDocument.objects.filter(role="notice").get()
+
+    response = client_for(officer).get(f"/measures/documents/{document.pk}/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert verification.verify_pdf(response.content).valid
+    read = AuditRecord.objects.filter(action="read_personal", object_id=str(document.pk)).get()
+    assert read.detail["measure_id"] == measure.pk
+
+
+@pytest.mark.parametrize(
+    ("username", "court", "role"),
+    [("sibling", "粤0105", "commander"), ("other_city", "粤03", "commander")],
+)
+def test_scope_404(make_user, case, asset, measure, username, court, role):
+    client = client_for(make_user(username, court, role))
+    document = MeasureDocument.objects.first()
+
+    for url in (
+        f"/measures/{measure.pk}/",
+        f"/measures/cases/{case.pk}/",
+        f"/measures/assets/{asset.pk}/new/",
+        f"/measures/documents/{document.pk}/",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/measures/{measure.pk}/renew/", {"period_months": 12}).status_code == 404
+    assert client.post(f"/measures/{measure.pk}/release/", {"reason": "x"}).status_code == 404
+    assert f"/measures/{measure.pk}/" not in client.get("/measures/").content.decode()
+
+
+def test_superior_sees_but_police_may_not_download(make_user, measure):
+    commander = client_for(make_user("cmd", "粤", "commander"))
+    assert commander.get(f"/measures/{measure.pk}/").status_code == 200
+    police = client_for(make_user("police", "粤0104", "judicial_police"))
+    document = MeasureDocument.objects.first()
+
+    assert police.get(f"/measures/{measure.pk}/").status_code == 200
+    assert police.get(f"/measures/documents/{document.pk}/").status_code == 403
+
+
+def test_renew_and_release_buttons(officer, measure):
+    client = client_for(officer)
+
+    response = client.post(f"/measures/{measure.pk}/renew/", {"period_months": 12})
+    assert response.status_code == 302
+    assert measure.steps.filter(kind="renew").exists()
+
+    refused = client.post(f"/measures/{measure.pk}/release/", {"reason": "paid"}, follow=True)
+    assert "awaits" in refused.content.decode()
+
+
+def test_expiry_page_by_court(officer, make_user, measure, case, debtors, make_asset):
+    measure.end_date = timezone.localdate() + datetime.timedelta(days=10)
+    measure.save()
+    home = make_asset(case, debtors[1], HOME, agency="housing-gd", category="real_estate")
+    later = services.request_measure(officer, home, "seize_real_estate")
+    assert later.end_date is not None
+
+    page = client_for(officer).get("/measures/expiring/").content.decode()
+    assert f'data-testid="expiring-{measure.pk}"' in page
+    assert f'data-testid="expiring-{later.pk}"' not in page
+    assert 'data-testid="expiring-court-' in page
+
+    sibling = client_for(make_user("sib", "粤0105", "commander")).get("/measures/expiring/")
+    assert f'data-testid="expiring-{measure.pk}"' not in sibling.content.decode()

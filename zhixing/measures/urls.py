@@ -1,0 +1,14 @@
+from django.urls import path
+
+from zhixing.measures import views
+
+urlpatterns = [
+    path("", views.measure_list, name="measure-list"),
+    path("expiring/", views.expiring, name="measure-expiring"),
+    path("cases/<int:case_id>/", views.case_measures, name="measure-case"),
+    path("assets/<int:asset_id>/new/", views.measure_new, name="measure-new"),
+    path("<int:pk>/", views.measure_detail, name="measure-detail"),
+    path("<int:pk>/renew/", views.measure_renew, name="measure-renew"),
+    path("<int:pk>/release/", views.measure_release, name="measure-release"),
+    path("documents/<int:pk>/", views.document_download, name="measure-document"),
+]

@@ -1,0 +1,365 @@
+"""Pages of control measures: the form from an asset, lists per case and court, the detail with
+its sealed documents, renewal and release, and the upcoming expiries.
+
+Every page reads through :func:`zhixing.courts.scope.restrict`; a measure, case or asset
+outside the user's scope returns 404, like a missing one. Asset identifiers that are personal
+(account numbers) are masked on every page; the sealed documents show them in full, so each
+download is audited.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from zhixing.audit import services as audit
+from zhixing.cases.identity import mask_id_number
+from zhixing.cases.models import EnforcementCase
+from zhixing.cases.views import copy_errors
+from zhixing.courts import scope
+from zhixing.courts.models import User
+from zhixing.inquiry.models import AssetRecord
+from zhixing.measures import services
+from zhixing.measures.forms import MeasureForm, ReleaseForm, RenewForm
+from zhixing.measures.kinds import SPECS, MeasureKind, kinds_for
+from zhixing.measures.models import ControlMeasure, MeasureDocument
+from zhixing.measures.rules import NoRuleError, period_text, rule_on
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+EXPIRY_WINDOWS = (7, 15, 30, 60, 90)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _measure_in_scope(request: HttpRequest, pk: int) -> ControlMeasure:
+    measures = services.visible_measures(_user(request)).select_related(
+        "case", "case__case_officer", "court", "party", "agency", "asset", "requested_by"
+    )
+    return get_object_or_404(measures, pk=pk)
+
+
+def shown_identifier(measure: ControlMeasure) -> str:
+    """Return the asset identifier as lists show it: account numbers masked."""
+    if measure.asset_type in AssetRecord.PERSONAL_IDENTIFIER_TYPES:
+        return mask_id_number(measure.asset_identifier)
+    return measure.asset_identifier
+
+
+def _with_shown(measures: Any) -> list[ControlMeasure]:
+    rows = list(measures)
+    for measure in rows:
+        measure.shown_identifier = shown_identifier(measure)  # type: ignore[attr-defined]
+    return rows
+
+
+# The form from an asset
+
+
+def _period_preview(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Return the period the form's values give, or the error that explains why none does."""
+    day = timezone.localdate()
+    try:
+        plan = services.plan_period(
+            kind, day, start=data.get("start_date"), months=data.get("period_months")
+        )
+    except (ValidationError, NoRuleError) as error:
+        messages_ = error.messages if isinstance(error, ValidationError) else [str(error)]
+        return {"error": " ".join(messages_)}
+    if plan is None:
+        return {"none": True}
+    return {
+        "rule": plan.rule,
+        "months": plan.months,
+        "max_months": plan.max_months,
+        "text": period_text(plan.months),
+        "start": plan.start,
+        "end": plan.end,
+        "renewal_months": plan.rule.max_renewal(SPECS[kind].property_class or ""),
+    }
+
+
+@login_required
+def measure_new(request: HttpRequest, asset_id: int) -> HttpResponse:
+    user = _user(request)
+    assets = scope.restrict(
+        AssetRecord.objects.select_related("case", "case__court", "party", "agency", "item"),
+        user,
+        court_field="case__court",
+    )
+    asset = get_object_or_404(assets, pk=asset_id)
+    case = asset.case
+    if not services.may_control(user, case):
+        raise PermissionDenied(
+            _("Only the case officer or a commander may apply measures in this case.")
+        )
+    kinds = kinds_for(asset.record_type)
+    if not kinds:
+        raise PermissionDenied(_("No control measure applies to this kind of asset."))
+    day = timezone.localdate()
+    rule = rule_on(day)
+    max_months = max(rule.max_period(SPECS[k].property_class or "deposit") for k in kinds)
+    data = request.POST if request.method == "POST" else None
+    form = MeasureForm(data, kinds=kinds, max_months=max_months, initial={"kind": kinds[0].value})
+    if data is not None and form.is_valid():
+        values = form.cleaned_data
+        try:
+            measure = services.request_measure(
+                user,
+                asset,
+                values["kind"],
+                amount=values.get("amount"),
+                start_date=values.get("start_date"),
+                period_months=values.get("period_months"),
+            )
+        except ValidationError as error:
+            copy_errors(error, form)
+        else:
+            messages.success(
+                request,
+                _("The measure was sealed and queued for %(agency)s.")
+                % {"agency": asset.agency.name},
+            )
+            return redirect("measure-detail", measure.pk)
+    chosen = form.data.get("kind") if form.is_bound else kinds[0].value
+    chosen = chosen if chosen in SPECS else kinds[0].value
+    preview_values = form.cleaned_data if form.is_bound and hasattr(form, "cleaned_data") else {}
+    return render(
+        request,
+        "measures/new.html",
+        {
+            "asset": asset,
+            "case": case,
+            "shown_identifier": mask_id_number(asset.identifier)
+            if asset.identifier_is_personal
+            else asset.identifier,
+            "form": form,
+            "periods": [
+                {"kind": kind, "period": _period_preview(kind.value, {})} for kind in kinds
+            ],
+            "preview": _period_preview(str(chosen), preview_values),
+            "queue_position": services.estimate_queue_position(asset, day),
+        },
+    )
+
+
+# Lists
+
+
+def _filtered(request: HttpRequest, measures: Any) -> tuple[Any, dict[str, str]]:
+    filters = {
+        "state": request.GET.get("state", ""),
+        "kind": request.GET.get("kind", ""),
+        "court": request.GET.get("court", ""),
+    }
+    if filters["state"] in ControlMeasure.State.values:
+        measures = measures.filter(state=filters["state"])
+    if filters["kind"] in MeasureKind.values:
+        measures = measures.filter(kind=filters["kind"])
+    if filters["court"].isdigit():
+        measures = measures.filter(court_id=int(filters["court"]))
+    return measures, filters
+
+
+@login_required
+def measure_list(request: HttpRequest) -> HttpResponse:
+    """List the measures of the courts in the user's scope, newest first."""
+    user = _user(request)
+    measures = services.visible_measures(user).select_related("case", "court", "party", "agency")
+    measures, filters = _filtered(request, measures)
+    page = Paginator(measures, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "measures/list.html",
+        {
+            "page": page,
+            "measures": _with_shown(page.object_list),
+            "filters": filters,
+            "courts": scope.visible_courts(user),
+            "states": ControlMeasure.State.choices,
+            "kinds": MeasureKind.choices,
+        },
+    )
+
+
+@login_required
+def case_measures(request: HttpRequest, case_id: int) -> HttpResponse:
+    """List the measures of one case."""
+    user = _user(request)
+    cases = scope.restrict(EnforcementCase.objects.select_related("court"), user)
+    case = get_object_or_404(cases, pk=case_id)
+    measures = (
+        services.visible_measures(user)
+        .filter(case=case)
+        .select_related("case", "court", "party", "agency")
+    )
+    return render(
+        request,
+        "measures/case.html",
+        {
+            "case": case,
+            "measures": _with_shown(measures),
+            "may_control": services.may_control(user, case),
+        },
+    )
+
+
+@login_required
+def expiring(request: HttpRequest) -> HttpResponse:
+    """List the measures in force that end soon, grouped by court."""
+    user = _user(request)
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 30
+    days = days if days in EXPIRY_WINDOWS else 30
+    day = timezone.localdate()
+    groups: dict[int, dict[str, Any]] = defaultdict(dict)
+    for measure in _with_shown(services.upcoming_expiries(user, day, days)):
+        group = groups.setdefault(measure.court_id, {"court": measure.court, "rows": []})
+        measure.days_left = (measure.end_date - day).days  # type: ignore[attr-defined,operator]
+        group["rows"].append(measure)
+    expired = _with_shown(
+        services.visible_measures(user)
+        .filter(state=ControlMeasure.State.EXPIRED, end_date__gte=day - datetime.timedelta(days=30))
+        .select_related("case", "court", "party")
+        .order_by("-end_date")
+    )
+    return render(
+        request,
+        "measures/expiring.html",
+        {
+            "groups": list(groups.values()),
+            "days": days,
+            "windows": EXPIRY_WINDOWS,
+            "expired": expired,
+        },
+    )
+
+
+# Detail, renewal and release
+
+
+@login_required
+def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    measure = _measure_in_scope(request, pk)
+    day = timezone.localdate()
+    steps = list(measure.steps.prefetch_related("documents").select_related("requested_by"))
+    may_control = services.may_control(user, measure.case)
+    renew_refusal = services.renewal_refusal(measure, day)
+    context: dict[str, Any] = {
+        "measure": measure,
+        "shown_identifier": shown_identifier(measure),
+        "steps": steps,
+        "may_control": may_control,
+        "may_read_documents": services.may_read_documents(user, measure),
+        "renew_refusal": renew_refusal,
+        "release_refusal": services.release_refusal(measure),
+        "days_left": (measure.end_date - day).days if measure.end_date else None,
+    }
+    if may_control and not renew_refusal:
+        plan = services.plan_renewal(measure)
+        context["renew_form"] = RenewForm(max_months=plan.max_months)
+        context["renewal"] = plan
+    if may_control:
+        context["release_form"] = ReleaseForm()
+    return render(request, "measures/detail.html", context)
+
+
+@login_required
+@require_POST
+def measure_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    measure = _measure_in_scope(request, pk)
+    if not services.may_control(user, measure.case):
+        raise PermissionDenied(_("Only the case officer or a commander may renew this measure."))
+    try:
+        maximum = services.plan_renewal(measure).max_months
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("measure-detail", measure.pk)
+    form = RenewForm(request.POST, max_months=maximum)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors.get("period_months", [])))
+        return redirect("measure-detail", measure.pk)
+    try:
+        step = services.renew_measure(
+            user, measure, period_months=form.cleaned_data["period_months"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("The renewal notice was sealed and queued; the new period ends on %(end)s.")
+            % {"end": step.end_date},
+        )
+    return redirect("measure-detail", measure.pk)
+
+
+@login_required
+@require_POST
+def measure_release(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    measure = _measure_in_scope(request, pk)
+    if not services.may_control(user, measure.case):
+        raise PermissionDenied(_("Only the case officer or a commander may release this measure."))
+    form = ReleaseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for the release."))
+        return redirect("measure-detail", measure.pk)
+    try:
+        services.release_measure(user, measure, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The release notice was sealed and queued."))
+    return redirect("measure-detail", measure.pk)
+
+
+@login_required
+def document_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a sealed document of a measure in the user's scope; every download is audited."""
+    user = _user(request)
+    documents = MeasureDocument.objects.select_related("step__measure")
+    document = get_object_or_404(documents, pk=pk)
+    measure = _measure_in_scope(request, document.step.measure_id)
+    if not services.may_read_documents(user, measure):
+        raise PermissionDenied(
+            _("Only the case officer, clerks of the court, bureau heads and commanders read these.")
+        )
+    audit.record(
+        audit.Action.READ_PERSONAL,
+        measure,
+        object_type=MeasureDocument._meta.label_lower,
+        object_id=str(document.pk),
+        object_repr=f"{document.kind} of measure {measure.pk}",
+        detail={
+            "fields": ["pdf"],
+            "purpose": "measure document",
+            "case_id": measure.case_id,
+            "measure_id": measure.pk,
+            "sha256": document.sha256,
+        },
+    )
+    logger.info("Document %s of measure %s downloaded by user %s", document.pk, measure.pk, user.pk)
+    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.kind}-{measure.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
