@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "zhixing.documents",
     "zhixing.esign",
     "zhixing.measures",
+    "zhixing.approvals",
     "zhixing.web",
 ]
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("events/", include("zhixing.events.urls")),
     path("reports/", include("zhixing.reports.urls")),
     path("command/", include("zhixing.command.urls")),
+    path("approvals/", include("zhixing.approvals.urls")),
     path("documents/", include("zhixing.documents.urls")),
     path("agencies/", include("zhixing.linkage.page_urls")),
     path("api/", include("zhixing.api_urls")),

@@ -17,7 +17,6 @@ OVERDUE_BADGE_CAP = 100
 
 # Domains that later releases add; shown so that officers see where the platform is going.
 UPCOMING_SECTIONS = (
-    _("Approvals"),
     _("Statistics"),
 )
 

@@ -1,0 +1,1159 @@
+"""Applications sent up for approval: every state change of the approvals app.
+
+Routing, as this module reads the rules of exit restriction and seizure renewal:
+
+- An exit restriction (限制出境) is decided by the enforcing court, but border control is
+  handed to the provincial public-security department through the high court. So the high
+  court approves every exit restriction. One from a basic court goes through its
+  intermediate court first, which reviews it and forwards it with its opinion or rejects it.
+  One from an intermediate court goes to the high court directly.
+- A seizure renewal (续封) that needs an upper court's approval goes to the applying court's
+  direct superior, which decides it. No court lies in between.
+- The high court has no court above it in the province, so it applies for neither.
+
+The steps, each with a deadline, are: drafted → signed by the own bureau head → sealed with
+the applying court's seal → submitted → (reviewed by the intermediate court) → received by the
+deciding court → approved with the deciding court's seal, or rejected → executed. Any court
+involved may comment at any time after the application reached it. Every step publishes an
+event to the courts involved, so their pages update live.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhixing.approvals import paperwork
+from zhixing.approvals.models import Application, Kind, Revision, State, Step
+from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
+from zhixing.cases.identity import IdentityError, check_document
+from zhixing.cases.models import CaseParty, EnforcementCase, Party
+from zhixing.courts import scope
+from zhixing.courts.models import Court, Role, User
+from zhixing.documents.rendering import DocumentTemplateError
+from zhixing.esign import signing
+from zhixing.events import services as events
+from zhixing.events.models import Event
+from zhixing.linkage.gateway import ItemRequest
+from zhixing.linkage.models import Action as LinkageAction
+from zhixing.linkage.models import Agency
+
+logger = logging.getLogger(__name__)
+
+# Staff of the applying court who draft, seal and submit applications. The seal roles are
+# those that zhixing.esign lets apply a court's seal.
+DRAFT_ROLES = (Role.Code.CASE_OFFICER, Role.Code.CLERK, Role.Code.BUREAU_HEAD)
+SEAL_ROLES = signing.SEAL_ROLES
+# Staff of an upper court who register an application's arrival.
+RECEIVE_ROLES = (
+    Role.Code.BUREAU_HEAD,
+    Role.Code.COMMANDER,
+    Role.Code.DUTY_OFFICER,
+    Role.Code.CLERK,
+)
+# Staff who comment on an application of a court involved.
+COMMENT_ROLES = (
+    Role.Code.BUREAU_HEAD,
+    Role.Code.COMMANDER,
+    Role.Code.DUTY_OFFICER,
+    Role.Code.CASE_OFFICER,
+    Role.Code.CLERK,
+)
+# Staff of the high court who hand an approved exit restriction to the public-security side.
+HANDOVER_ROLES = (Role.Code.BUREAU_HEAD, Role.Code.COMMANDER, Role.Code.DUTY_OFFICER)
+
+EXIT_RESTRICTION_MONTHS = (3, 60)
+SEIZURE_RENEWAL_MONTHS = (1, 36)
+
+# Time allowed for the step that follows each state.
+# NOTE: these are the platform's internal targets, not periods set by law. A court with its
+# own rules sets APPROVALS_STEP_DEADLINE_HOURS to a dict of hours keyed by state.
+DEFAULT_STEP_DEADLINE_HOURS: dict[str, float] = {
+    State.DRAFTED: 72,
+    State.HEAD_APPROVED: 24,
+    State.SEALED: 24,
+    State.SUBMITTED: 48,
+    State.REVIEWED: 24,
+    State.RECEIVED: 120,
+    State.APPROVED: 72,
+}
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+class Action:
+    """The actions on an application; each is allowed to some courts and roles in some states."""
+
+    HEAD_APPROVE = "head_approve"
+    SEAL = "seal"
+    SUBMIT = "submit"
+    REVIEW = "review"
+    RECEIVE = "receive"
+    APPROVE = "approve"
+    REJECT = "reject"
+    EXECUTE = "execute"
+    COMMENT = "comment"
+
+    ALL = (HEAD_APPROVE, SEAL, SUBMIT, REVIEW, RECEIVE, APPROVE, REJECT, EXECUTE, COMMENT)
+
+
+# Routing
+
+
+def route(court: Court, kind: str) -> tuple[Court | None, Court]:
+    """Return the reviewing court (or None) and the deciding court of an application.
+
+    Raises ``ValidationError`` for an unknown kind or an applying high court.
+    """
+    if kind not in Kind.values:
+        raise ValidationError(
+            {
+                "kind": _("Unknown kind %(kind)s; use one of %(kinds)s.")
+                % {"kind": kind, "kinds": ", ".join(Kind.values)}
+            }
+        )
+    above = court.ancestors()
+    if not above:
+        raise ValidationError(
+            {
+                "court": _(
+                    "%(court)s has no court above it in the province; it decides its own "
+                    "applications and hands border control over itself."
+                )
+                % {"court": court.name}
+            }
+        )
+    if kind == Kind.EXIT_RESTRICTION:
+        reviewing = above[0] if len(above) > 1 else None
+        return reviewing, above[-1]
+    return None, above[0]
+
+
+def involved_courts(application: Application) -> list[Court]:
+    """Return the applying court and every court above it up to the deciding court."""
+    courts = [application.court]
+    for court in application.court.ancestors():
+        courts.append(court)
+        if court.pk == application.deciding_court_id:
+            break
+    return courts
+
+
+def _courts_told(application: Application) -> list[Court]:
+    # Before submission an application is the applying court's own business.
+    if application.state in (State.DRAFTED, State.HEAD_APPROVED, State.SEALED):
+        return [application.court]
+    return involved_courts(application)
+
+
+def step_deadline(
+    application: Application, state: str, now: datetime.datetime
+) -> datetime.datetime | None:
+    """Return the deadline of the step that follows ``state``, or None when none follows.
+
+    A seizure renewal must be done before the seizure ends, so no deadline lies past the end
+    of the seizure's last day.
+    """
+    hours = getattr(settings, "APPROVALS_STEP_DEADLINE_HOURS", DEFAULT_STEP_DEADLINE_HOURS)
+    if state not in hours:
+        return None
+    due = now + datetime.timedelta(hours=float(hours[state]))
+    if application.kind == Kind.SEIZURE_RENEWAL and application.previous_end is not None:
+        last_moment = datetime.datetime.combine(
+            application.previous_end + datetime.timedelta(days=1), datetime.time(), CHINA
+        )
+        due = min(due, last_moment)
+    return due
+
+
+# Scope and permissions
+
+
+def visible_applications(user: User) -> QuerySet[Application]:
+    """Return the applications of the user's court and of the courts below it.
+
+    The reviewing and deciding courts lie above the applying court, so the rule of
+    :func:`zhixing.courts.scope.restrict` lets them see it; siblings never do.
+    """
+    return scope.restrict(Application.objects.all(), user, court_field="court")
+
+
+def sent_by(user: User) -> QuerySet[Application]:
+    return Application.objects.filter(court_id=user.court_id)
+
+
+def received_by(user: User) -> QuerySet[Application]:
+    """Return the applications submitted to the user's court for review or decision."""
+    return Application.objects.filter(
+        Q(deciding_court_id=user.court_id) | Q(reviewing_court_id=user.court_id)
+    ).exclude(state__in=[State.DRAFTED, State.HEAD_APPROVED, State.SEALED])
+
+
+def _acting_court(application: Application, action: str) -> Court | None:
+    """Return the court whose staff may take ``action`` in the application's current state."""
+    state = application.state
+    if action in (Action.HEAD_APPROVE, Action.SEAL, Action.SUBMIT):
+        return application.court
+    if action == Action.REVIEW:
+        return application.reviewing_court
+    if action == Action.RECEIVE or action == Action.APPROVE:
+        return application.deciding_court
+    if action == Action.REJECT:
+        if state == State.SUBMITTED and application.reviewing_court is not None:
+            return application.reviewing_court
+        return application.deciding_court
+    if action == Action.EXECUTE:
+        if application.kind == Kind.EXIT_RESTRICTION:
+            return application.deciding_court
+        return application.court
+    return None
+
+
+def _allowed_states(application: Application, action: str) -> tuple[str, ...]:
+    reviewed = application.reviewing_court_id is not None
+    return {
+        Action.HEAD_APPROVE: (State.DRAFTED,),
+        Action.SEAL: (State.HEAD_APPROVED,),
+        Action.SUBMIT: (State.SEALED,),
+        Action.REVIEW: (State.SUBMITTED,) if reviewed else (),
+        Action.RECEIVE: (State.REVIEWED,) if reviewed else (State.SUBMITTED,),
+        Action.APPROVE: (State.RECEIVED,),
+        Action.REJECT: (State.SUBMITTED, State.RECEIVED) if reviewed else (State.RECEIVED,),
+        Action.EXECUTE: (State.APPROVED,),
+    }.get(action, ())
+
+
+def _roles_for(application: Application, action: str) -> tuple[str, ...]:
+    if action in (Action.HEAD_APPROVE, Action.REVIEW, Action.APPROVE, Action.REJECT):
+        return (Role.Code.BUREAU_HEAD,)
+    if action == Action.SEAL:
+        return SEAL_ROLES
+    if action == Action.SUBMIT:
+        return DRAFT_ROLES
+    if action == Action.RECEIVE:
+        return RECEIVE_ROLES
+    if action == Action.EXECUTE:
+        return HANDOVER_ROLES if application.kind == Kind.EXIT_RESTRICTION else DRAFT_ROLES
+    return COMMENT_ROLES
+
+
+def _role_names(codes: Sequence[str]) -> str:
+    return ", ".join(str(Role.Code(code).label) for code in codes)
+
+
+def check_action(user: User, application: Application, action: str) -> None:
+    """Raise unless ``user`` may take ``action`` on the application now.
+
+    Raises ``ValidationError`` when the application's state does not allow the action, and
+    ``PermissionDenied`` when the user's court or role may not take it.
+    """
+    if action not in Action.ALL:
+        raise ValidationError({"action": _("Unknown action %(action)s.") % {"action": action}})
+    if action == Action.COMMENT:
+        _check_comment(user, application)
+        return
+    if action not in _allowed_states_any(application):
+        raise ValidationError(
+            {
+                "state": _("The application is %(state)s; %(action)s is not possible now.")
+                % {"state": application.get_state_display(), "action": action_label(action)}
+            }
+        )
+    court = _acting_court(application, action)
+    roles = _roles_for(application, action)
+    if (
+        court is None
+        or not user.is_active
+        or user.court_id != court.pk
+        or not user.has_role(*roles)
+    ):
+        raise PermissionDenied(
+            _("Only the %(roles)s of %(court)s may do this: %(action)s.")
+            % {
+                "roles": _role_names(roles),
+                "court": court.name if court is not None else "—",
+                "action": action_label(action),
+            }
+        )
+
+
+def _allowed_states_any(application: Application) -> set[str]:
+    """Return the actions whose allowed states include the application's current state."""
+    return {
+        action for action in Action.ALL if application.state in _allowed_states(application, action)
+    }
+
+
+def _check_comment(user: User, application: Application) -> None:
+    courts = {court.pk for court in _courts_told(application)}
+    if not user.is_active or user.court_id not in courts or not user.has_role(*COMMENT_ROLES):
+        raise PermissionDenied(
+            _("Only the staff of a court that the application has reached may comment on it.")
+        )
+
+
+def allowed_actions(user: User, application: Application) -> list[str]:
+    """Return the actions that ``user`` may take on the application now, in workflow order."""
+    allowed = []
+    for action in Action.ALL:
+        try:
+            check_action(user, application, action)
+        except (ValidationError, PermissionDenied):
+            continue
+        allowed.append(action)
+    return allowed
+
+
+def action_label(action: str) -> str:
+    labels = {
+        Action.HEAD_APPROVE: _("sign as bureau head"),
+        Action.SEAL: _("apply the court's seal"),
+        Action.SUBMIT: _("submit"),
+        Action.REVIEW: _("review and forward"),
+        Action.RECEIVE: _("register receipt"),
+        Action.APPROVE: _("approve with the court's seal"),
+        Action.REJECT: _("reject"),
+        Action.EXECUTE: _("execute"),
+        Action.COMMENT: _("comment"),
+    }
+    return str(labels.get(action, action))
+
+
+# Drafting
+
+
+@dataclass
+class ExitRestrictionInput:
+    """An exit restriction as typed in: the case, the debtor's ID document, reason and period."""
+
+    case_number: str
+    person_document_type: str
+    person_document_number: str
+    reason: str
+    legal_basis: str
+    period_months: int
+    period_start: datetime.date
+
+
+@dataclass
+class SeizureRenewalInput:
+    """A seizure renewal as typed in: the case, the seizure renewed, the reason and the period."""
+
+    case_number: str
+    seized_property: str
+    previous_document_number: str
+    previous_start: datetime.date
+    previous_end: datetime.date
+    reason: str
+    legal_basis: str
+    period_months: int
+
+
+def _require_drafter(actor: User) -> Court:
+    court = actor.court
+    if not actor.is_active or court is None or not actor.has_role(*DRAFT_ROLES):
+        raise PermissionDenied(
+            _("Only the %(roles)s of a court draft applications.")
+            % {"roles": _role_names(DRAFT_ROLES)}
+        )
+    return court
+
+
+def _own_case(actor: User, court: Court, number: str) -> EnforcementCase:
+    number = number.strip()
+    case = EnforcementCase.objects.filter(case_number=number, court=court).first()
+    if case is None:
+        raise ValidationError(
+            {
+                "case_number": _(
+                    "%(number)s: no such case of %(court)s; an application is made by the "
+                    "court that enforces the case. Check the number."
+                )
+                % {"number": number or "—", "court": court.name}
+            }
+        )
+    if case.status != EnforcementCase.Status.OPEN or case.type_code not in IMPLEMENTING_TYPE_CODES:
+        raise ValidationError(
+            {
+                "case_number": _(
+                    "%(number)s is not an open case of type 执, 执恢 or 执保; only those are "
+                    "enforced with control measures."
+                )
+                % {"number": number}
+            }
+        )
+    return case
+
+
+def _check_period(months: int, limits: tuple[int, int]) -> None:
+    low, high = limits
+    if not low <= months <= high:
+        raise ValidationError(
+            {
+                "period_months": _("%(months)s months is outside %(low)s to %(high)s months.")
+                % {"months": months, "low": low, "high": high}
+            }
+        )
+
+
+def _check_reason(reason: str) -> None:
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for the application.")})
+
+
+def _debtor_person(case: EnforcementCase, document_type: str, number: str) -> Party:
+    try:
+        normal = check_document(document_type, number)
+    except (IdentityError, ValueError) as error:
+        raise ValidationError({"person_document_number": str(error)}) from error
+    party = Party.objects.filter(
+        case_roles__case=case,
+        case_roles__role=CaseParty.Role.DEBTOR,
+        document_type=document_type,
+        document_number=normal,
+    ).first()
+    if party is None:
+        raise ValidationError(
+            {
+                "person_document_number": _(
+                    "No debtor of case %(number)s has this identity document; check the "
+                    "number or add the person to the case as a debtor first."
+                )
+                % {"number": case.case_number}
+            }
+        )
+    if party.kind != Party.Kind.PERSON:
+        raise ValidationError(
+            {
+                "person_document_number": _(
+                    "%(name)s is an organisation; only a natural person is restricted from "
+                    "leaving the country."
+                )
+                % {"name": party.name}
+            }
+        )
+    return party
+
+
+def _agency_name() -> str:
+    agency = find_border_control_agency()
+    return agency.name if agency is not None else paperwork.PROVINCIAL_POLICE_NAME
+
+
+def _store_draft(actor: User, application: Application, now: datetime.datetime) -> Application:
+    application.save()
+    try:
+        rendered = paperwork.render(
+            application, agency_name=_agency_name(), today=timezone.localdate(now)
+        )
+    except (DocumentTemplateError, LookupError) as error:
+        logger.error("Rendering application %s failed: %s", application.pk, error)
+        raise ValidationError(
+            {
+                "template": _(
+                    "The document template %(code)s cannot be rendered (%(error)s); an "
+                    "administrator fixes it on the document templates page."
+                )
+                % {"code": paperwork.template_code(application), "error": error}
+            }
+        ) from error
+    revision = Revision.objects.create(
+        application=application,
+        number=0,
+        pdf=rendered.pdf,
+        sha256=hashlib.sha256(rendered.pdf).hexdigest(),
+        seal_box=list(rendered.seal_box),
+        created_at=now,
+    )
+    step = Step.objects.create(
+        application=application,
+        kind=Step.Kind.DRAFTED,
+        court=application.court,
+        actor=actor,
+        at=now,
+        revision=revision,
+    )
+    _publish(application, step)
+    logger.info(
+        "Application %s (%s) drafted at court %s for the decision of court %s",
+        application.pk,
+        application.kind,
+        application.court_id,
+        application.deciding_court_id,
+    )
+    return application
+
+
+def draft_exit_restriction(
+    actor: User, data: ExitRestrictionInput, *, now: datetime.datetime | None = None
+) -> Application:
+    """Draft an exit restriction of a debtor of ``actor``'s court's case; return it.
+
+    Renders the border-control request as the unsigned draft (revision 0). Raises
+    ``PermissionDenied`` or ``ValidationError`` naming the field; then nothing is stored.
+    """
+    now = now or timezone.now()
+    court = _require_drafter(actor)
+    reviewing, deciding = route(court, Kind.EXIT_RESTRICTION)
+    _check_period(data.period_months, EXIT_RESTRICTION_MONTHS)
+    _check_reason(data.reason)
+    if data.period_start < timezone.localdate(now):
+        raise ValidationError(
+            {"period_start": _("The period cannot start in the past; choose today or later.")}
+        )
+    with transaction.atomic():
+        case = _own_case(actor, court, data.case_number)
+        person = _debtor_person(case, data.person_document_type, data.person_document_number)
+        application = Application(
+            kind=Kind.EXIT_RESTRICTION,
+            court=court,
+            reviewing_court=reviewing,
+            deciding_court=deciding,
+            case=case,
+            case_number=case.case_number,
+            drafted_by=actor,
+            reason=data.reason.strip(),
+            legal_basis=data.legal_basis.strip(),
+            period_months=data.period_months,
+            period_start=data.period_start,
+            period_end=paperwork.add_months(data.period_start, data.period_months),
+            person=person,
+            person_name=person.name,
+            person_document_type=person.document_type,
+            person_document_number=person.document_number,
+            created_at=now,
+            state_changed_at=now,
+        )
+        application.step_due_at = step_deadline(application, State.DRAFTED, now)
+        return _store_draft(actor, application, now)
+
+
+def draft_seizure_renewal(
+    actor: User, data: SeizureRenewalInput, *, now: datetime.datetime | None = None
+) -> Application:
+    """Draft the renewal of a seizure in ``actor``'s court's case; return it.
+
+    The renewal starts the day after the seizure ends, and must be applied for before that
+    day. Raises ``PermissionDenied`` or ``ValidationError`` naming the field.
+    """
+    now = now or timezone.now()
+    court = _require_drafter(actor)
+    reviewing, deciding = route(court, Kind.SEIZURE_RENEWAL)
+    _check_period(data.period_months, SEIZURE_RENEWAL_MONTHS)
+    _check_reason(data.reason)
+    errors = {}
+    for name in ("seized_property", "previous_document_number"):
+        if not str(getattr(data, name)).strip():
+            errors[name] = _("This field is required.")
+    if errors:
+        raise ValidationError(errors)
+    if data.previous_end < data.previous_start:
+        raise ValidationError(
+            {"previous_end": _("The seizure ends before it starts; check both dates.")}
+        )
+    if data.previous_end < timezone.localdate(now):
+        raise ValidationError(
+            {
+                "previous_end": _(
+                    "The seizure ended on %(date)s, so it has lapsed and cannot be renewed; "
+                    "seize the property anew."
+                )
+                % {"date": data.previous_end.isoformat()}
+            }
+        )
+    start = data.previous_end + datetime.timedelta(days=1)
+    with transaction.atomic():
+        case = _own_case(actor, court, data.case_number)
+        application = Application(
+            kind=Kind.SEIZURE_RENEWAL,
+            court=court,
+            reviewing_court=reviewing,
+            deciding_court=deciding,
+            case=case,
+            case_number=case.case_number,
+            drafted_by=actor,
+            reason=data.reason.strip(),
+            legal_basis=data.legal_basis.strip(),
+            period_months=data.period_months,
+            period_start=start,
+            period_end=paperwork.add_months(start, data.period_months),
+            seized_property=data.seized_property.strip(),
+            previous_document_number=data.previous_document_number.strip(),
+            previous_start=data.previous_start,
+            previous_end=data.previous_end,
+            created_at=now,
+            state_changed_at=now,
+        )
+        application.step_due_at = step_deadline(application, State.DRAFTED, now)
+        return _store_draft(actor, application, now)
+
+
+# Steps
+
+
+def current_revision(application: Application) -> Revision:
+    return application.revisions.order_by("-number").first()  # type: ignore[return-value]
+
+
+def _url(application: Application) -> str:
+    return reverse("approval-detail", args=[application.pk])
+
+
+def _publish(application: Application, step: Step) -> None:
+    title = _("%(court)s: %(kind)s %(case)s — %(step)s") % {
+        "court": step.court.name,
+        "kind": application.get_kind_display(),
+        "case": application.case_number,
+        "step": step.get_kind_display(),
+    }
+    events.publish(
+        "approvals." + step.kind,
+        courts=_courts_told(application),
+        subject=application,
+        data={
+            "title": title,
+            "url": _url(application),
+            "application_id": application.pk,
+            "state": application.state,
+        },
+        severity=Event.Severity.MAJOR if step.kind == Step.Kind.OVERDUE else Event.Severity.INFO,
+    )
+
+
+def _locked(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("court", "reviewing_court", "deciding_court", "case", "person")
+        .get(pk=application.pk)
+    )
+
+
+def _signed_revision(
+    application: Application, sign: Callable[[bytes, Revision], bytes], now: datetime.datetime
+) -> Revision:
+    current = current_revision(application)
+    try:
+        signed = sign(bytes(current.pdf), current)
+    except signing.SealingError as error:
+        raise ValidationError({"pdf": str(error)}) from error
+    return Revision.objects.create(
+        application=application,
+        number=current.number + 1,
+        pdf=signed,
+        sha256=hashlib.sha256(signed).hexdigest(),
+        seal_box=current.seal_box,
+        created_at=now,
+    )
+
+
+def _take_step(
+    actor: User,
+    application: Application,
+    action: str,
+    *,
+    step_kind: str,
+    to_state: str,
+    comment: str = "",
+    sign: Callable[[bytes, Revision], bytes] | None = None,
+    detail: dict[str, object] | None = None,
+    now: datetime.datetime | None = None,
+) -> Step:
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(application)
+        check_action(actor, locked, action)
+        revision = _signed_revision(locked, sign, now) if sign is not None else None
+        step = Step.objects.create(
+            application=locked,
+            kind=step_kind,
+            court=actor.court,
+            actor=actor,
+            at=now,
+            comment=comment.strip(),
+            revision=revision,
+            due_at=locked.step_due_at,
+            detail=detail or {},
+        )
+        locked.state = to_state
+        locked.state_changed_at = now
+        locked.step_due_at = step_deadline(locked, to_state, now)
+        locked.overdue_at = None
+        locked.save(update_fields=["state", "state_changed_at", "step_due_at", "overdue_at"])
+        _publish(locked, step)
+    application.refresh_from_db()
+    logger.info(
+        "Application %s: %s by user %s of court %s, now %s",
+        application.pk,
+        step_kind,
+        actor.pk,
+        actor.court_id,
+        to_state,
+    )
+    return step
+
+
+def _seal_box(revision: Revision) -> paperwork.SealBox:
+    page, x1, y1, x2, y2 = revision.seal_box
+    return (int(page), float(x1), float(y1), float(x2), float(y2))
+
+
+def approve_as_head(
+    actor: User,
+    application: Application,
+    *,
+    comment: str = "",
+    now: datetime.datetime | None = None,
+) -> Step:
+    """Add the bureau head's personal signature to the draft (执行局意见)."""
+
+    def sign(pdf: bytes, _revision: Revision) -> bytes:
+        return signing.sign_as_officer(
+            pdf, user=actor, reason=comment.strip() or _("Approved by the bureau head")
+        )
+
+    return _take_step(
+        actor,
+        application,
+        Action.HEAD_APPROVE,
+        step_kind=Step.Kind.HEAD_APPROVED,
+        to_state=State.HEAD_APPROVED,
+        comment=comment,
+        sign=sign,
+        now=now,
+    )
+
+
+def seal(
+    actor: User,
+    application: Application,
+    *,
+    comment: str = "",
+    now: datetime.datetime | None = None,
+) -> Step:
+    """Apply the applying court's seal over the court's name and date of the document."""
+
+    def sign(pdf: bytes, revision: Revision) -> bytes:
+        page, x1, y1, x2, y2 = _seal_box(revision)
+        return signing.seal_pdf(
+            pdf,
+            court=application.court,
+            user=actor,
+            box=(x1, y1, x2, y2),
+            page=page,
+            reason=_("Application of %(court)s") % {"court": application.court.name},
+        )
+
+    return _take_step(
+        actor,
+        application,
+        Action.SEAL,
+        step_kind=Step.Kind.SEALED,
+        to_state=State.SEALED,
+        comment=comment,
+        sign=sign,
+        now=now,
+    )
+
+
+def submit(
+    actor: User,
+    application: Application,
+    *,
+    comment: str = "",
+    now: datetime.datetime | None = None,
+) -> Step:
+    """Send the sealed application up to the reviewing or deciding court."""
+    return _take_step(
+        actor,
+        application,
+        Action.SUBMIT,
+        step_kind=Step.Kind.SUBMITTED,
+        to_state=State.SUBMITTED,
+        comment=comment,
+        now=now,
+    )
+
+
+def _require_comment(comment: str, message: str) -> None:
+    if not comment.strip():
+        raise ValidationError({"comment": message})
+
+
+def review(
+    actor: User, application: Application, *, comment: str, now: datetime.datetime | None = None
+) -> Step:
+    """Record the reviewing court's opinion and forward the application to the deciding court."""
+    _require_comment(comment, _("Write the court's opinion on the application."))
+    return _take_step(
+        actor,
+        application,
+        Action.REVIEW,
+        step_kind=Step.Kind.REVIEWED,
+        to_state=State.REVIEWED,
+        comment=comment,
+        now=now,
+    )
+
+
+def receive(
+    actor: User,
+    application: Application,
+    *,
+    comment: str = "",
+    now: datetime.datetime | None = None,
+) -> Step:
+    """Register that the deciding court has the application."""
+    return _take_step(
+        actor,
+        application,
+        Action.RECEIVE,
+        step_kind=Step.Kind.RECEIVED,
+        to_state=State.RECEIVED,
+        comment=comment,
+        now=now,
+    )
+
+
+def approve(
+    actor: User,
+    application: Application,
+    *,
+    comment: str = "",
+    now: datetime.datetime | None = None,
+) -> Step:
+    """Approve the application: the deciding court's seal is added beside the applying court's."""
+
+    def sign(pdf: bytes, revision: Revision) -> bytes:
+        page, x1, y1, x2, y2 = paperwork.deciding_seal_box(_seal_box(revision))
+        return signing.seal_pdf(
+            pdf,
+            court=actor.court,
+            user=actor,
+            box=(x1, y1, x2, y2),
+            page=page,
+            reason=_("Approved by %(court)s") % {"court": actor.court.name},
+        )
+
+    return _take_step(
+        actor,
+        application,
+        Action.APPROVE,
+        step_kind=Step.Kind.APPROVED,
+        to_state=State.APPROVED,
+        comment=comment,
+        sign=sign,
+        now=now,
+    )
+
+
+def reject(
+    actor: User, application: Application, *, comment: str, now: datetime.datetime | None = None
+) -> Step:
+    """Reject the application with the reason; the reviewing or the deciding court does this.
+
+    A rejection adds no seal: a seal on the application's document would read as approval.
+    """
+    _require_comment(comment, _("Give the reason for the rejection."))
+    return _take_step(
+        actor,
+        application,
+        Action.REJECT,
+        step_kind=Step.Kind.REJECTED,
+        to_state=State.REJECTED,
+        comment=comment,
+        now=now,
+    )
+
+
+def execute(
+    actor: User,
+    application: Application,
+    *,
+    comment: str = "",
+    now: datetime.datetime | None = None,
+) -> Step:
+    """Record that the approved application was carried out.
+
+    For an exit restriction the high court hands the border-control request to the
+    provincial public-security department (:func:`hand_over_border_control`). While the
+    gateway cannot carry that request, the step records what would be sent and why it was
+    not, and the comment must describe how the sealed PDF was handed over instead.
+    """
+    detail: dict[str, object] = {}
+    if application.kind == Kind.EXIT_RESTRICTION:
+        check_action(actor, application, Action.EXECUTE)
+        handover = hand_over_border_control(application)
+        detail = {"border_control": handover.as_detail()}
+        if not handover.sent:
+            _require_comment(
+                comment,
+                _(
+                    "The gateway cannot send the border-control request yet (%(gap)s). Hand "
+                    "the sealed PDF to %(agency)s and say here how and when."
+                )
+                % {"gap": handover.gap, "agency": handover.agency_name},
+            )
+    # NOTE: for a seizure renewal this only records the applying court's statement that the
+    # renewal notice went to the registry. zhixing.measures is to send it and record it there.
+    return _take_step(
+        actor,
+        application,
+        Action.EXECUTE,
+        step_kind=Step.Kind.EXECUTED,
+        to_state=State.EXECUTED,
+        comment=comment,
+        detail=detail,
+        now=now,
+    )
+
+
+def add_comment(
+    actor: User, application: Application, comment: str, *, now: datetime.datetime | None = None
+) -> Step:
+    """Add a comment of ``actor``'s court to the history; the state does not change."""
+    now = now or timezone.now()
+    _require_comment(comment, _("Write the comment."))
+    with transaction.atomic():
+        locked = _locked(application)
+        check_action(actor, locked, Action.COMMENT)
+        step = Step.objects.create(
+            application=locked,
+            kind=Step.Kind.COMMENT,
+            court=actor.court,
+            actor=actor,
+            at=now,
+            comment=comment.strip(),
+        )
+        _publish(locked, step)
+    return step
+
+
+def take_action(
+    actor: User,
+    application: Application,
+    action: str,
+    *,
+    comment: str = "",
+    now: datetime.datetime | None = None,
+) -> Step:
+    """Take ``action`` by name, as the detail page's buttons do."""
+    handlers: dict[str, Callable[..., Step]] = {
+        Action.HEAD_APPROVE: approve_as_head,
+        Action.SEAL: seal,
+        Action.SUBMIT: submit,
+        Action.REVIEW: review,
+        Action.RECEIVE: receive,
+        Action.APPROVE: approve,
+        Action.REJECT: reject,
+        Action.EXECUTE: execute,
+    }
+    if action == Action.COMMENT:
+        return add_comment(actor, application, comment, now=now)
+    if action not in handlers:
+        raise ValidationError({"action": _("Unknown action %(action)s.") % {"action": action}})
+    return handlers[action](actor, application, comment=comment, now=now)
+
+
+# Handing border control to the public-security side
+
+
+# The gateway's category for exit and entry, and the action that border control would need.
+BORDER_CONTROL_CATEGORY = "exit_entry"
+BORDER_CONTROL_ACTION = "restrict_exit"
+PROVINCIAL_POLICE_CODE = "police-gd"
+# Namespace of the item ids of border-control requests, which derive from the application id.
+HANDOVER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "zhixing:approvals:border-control")
+
+
+def find_border_control_agency() -> Agency | None:
+    """Return the provincial public-security agency that takes border-control requests.
+
+    That is the active police agency with the code ``police-gd``, or else the first active
+    police agency that serves queries about exit and entry.
+    """
+    police = list(Agency.objects.filter(kind=Agency.Kind.POLICE, active=True).order_by("code"))
+    for agency in police:
+        if agency.code == PROVINCIAL_POLICE_CODE:
+            return agency
+    for agency in police:
+        if BORDER_CONTROL_CATEGORY in agency.categories:
+            return agency
+    return None
+
+
+@dataclass(frozen=True)
+class BorderControlHandover:
+    """The border-control request of an approved exit restriction, as the gateway would get it.
+
+    While the gateway cannot carry the request, ``sent`` is false and ``gap`` gives the reason.
+    """
+
+    application_id: int
+    agency: Agency | None
+    agency_name: str
+    case: EnforcementCase
+    party: Party
+    category: str
+    action: str
+    item_id: uuid.UUID
+    document_sha256: str
+    period_start: datetime.date
+    period_end: datetime.date
+    sent: bool
+    gap: str
+
+    def item_request(self) -> ItemRequest:
+        """Return the gateway request to enqueue; raises ``ValueError`` without an agency."""
+        if self.agency is None:
+            raise ValueError(self.gap)
+        return ItemRequest(
+            agency=self.agency,
+            case=self.case,
+            party=self.party,
+            category=self.category,
+            action=self.action,
+            item_id=self.item_id,
+        )
+
+    def as_detail(self) -> dict[str, object]:
+        """Return the facts to store on the execution step; no personal data."""
+        return {
+            "agency": self.agency.code if self.agency is not None else "",
+            "category": self.category,
+            "action": self.action,
+            "item_id": str(self.item_id),
+            "document_sha256": self.document_sha256,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "sent": self.sent,
+            "gap": self.gap,
+        }
+
+
+def _handover_gap(agency: Agency | None) -> str:
+    if BORDER_CONTROL_ACTION not in LinkageAction.values:
+        return _(
+            "the gateway has no action %(action)s for border control, and its requests carry "
+            "no sealed document"
+        ) % {"action": BORDER_CONTROL_ACTION}
+    if agency is None:
+        return _("no active police agency takes exit and entry requests")
+    if BORDER_CONTROL_ACTION not in agency.actions:
+        return _("agency %(code)s does not accept the action %(action)s") % {
+            "code": agency.code,
+            "action": BORDER_CONTROL_ACTION,
+        }
+    return _("the gateway's requests carry no sealed document yet")
+
+
+def hand_over_border_control(application: Application) -> BorderControlHandover:
+    """Prepare the border-control request of an approved exit restriction for the gateway.
+
+    The request names the provincial public-security agency, the case, the debtor, the
+    category ``exit_entry`` and the action ``restrict_exit``, with an item id derived from the
+    application, so that queueing it twice creates one item. It carries the SHA-256 of the
+    approved, doubly sealed PDF, which the agency must receive with it.
+
+    TODO: nothing is queued yet, because the gateway lacks what this request needs: the action
+    ``restrict_exit`` in ``zhixing.linkage.models.Action`` and in the police agency's actions,
+    and a way to attach the sealed PDF to an item. Once both exist, pass
+    ``handover.item_request()`` and the PDF to ``gateway.enqueue`` here and set ``sent``.
+    """
+    if application.kind != Kind.EXIT_RESTRICTION or application.person is None:
+        raise ValidationError(
+            {"kind": _("Only an exit restriction hands a border-control request over.")}
+        )
+    if application.state not in (State.APPROVED, State.EXECUTED):
+        raise ValidationError(
+            {
+                "state": _("The application is %(state)s; only an approved one is handed over.")
+                % {"state": application.get_state_display()}
+            }
+        )
+    agency = find_border_control_agency()
+    revision = current_revision(application)
+    return BorderControlHandover(
+        application_id=application.pk,
+        agency=agency,
+        agency_name=agency.name if agency is not None else paperwork.PROVINCIAL_POLICE_NAME,
+        case=application.case,
+        party=application.person,
+        category=BORDER_CONTROL_CATEGORY,
+        action=BORDER_CONTROL_ACTION,
+        item_id=uuid.uuid5(HANDOVER_NAMESPACE, f"approvals/{application.pk}/border-control"),
+        document_sha256=revision.sha256,
+        period_start=application.period_start,
+        period_end=application.period_end,
+        sent=False,
+        gap=_handover_gap(agency),
+    )
+
+
+# Overdue steps
+
+
+def check_overdue(now: datetime.datetime | None = None) -> int:
+    """Flag the applications whose current step is past its deadline; return how many.
+
+    This is the periodic check of the app. Each flag is set once per step, guarded by the
+    empty ``overdue_at``, so runs at the same time or repeated after a crash flag it once.
+    """
+    now = now or timezone.now()
+    due = (
+        Application.objects.filter(step_due_at__lte=now, overdue_at__isnull=True)
+        .exclude(state__in=[State.REJECTED, State.EXECUTED])
+        .values_list("pk", flat=True)
+    )
+    flagged = 0
+    for pk in list(due):
+        with transaction.atomic():
+            updated = Application.objects.filter(
+                pk=pk, overdue_at__isnull=True, step_due_at__lte=now
+            ).update(overdue_at=now)
+            if not updated:
+                continue
+            application = Application.objects.select_related("court").get(pk=pk)
+            court = _overdue_court(application)
+            step = Step.objects.create(
+                application=application,
+                kind=Step.Kind.OVERDUE,
+                court=court,
+                at=now,
+                due_at=application.step_due_at,
+                comment=_("The step after “%(state)s” was due %(due)s.")
+                % {
+                    "state": application.get_state_display(),
+                    "due": timezone.localtime(application.step_due_at, CHINA).strftime(
+                        "%Y-%m-%d %H:%M"
+                    ),
+                },
+            )
+            _publish(application, step)
+        flagged += 1
+        logger.info("Application %s is overdue in state %s", pk, application.state)
+    return flagged
+
+
+def _overdue_court(application: Application) -> Court:
+    """Return the court whose step is overdue."""
+    state = application.state
+    if state == State.SUBMITTED and application.reviewing_court is not None:
+        return application.reviewing_court
+    if state in (State.SUBMITTED, State.REVIEWED, State.RECEIVED):
+        return application.deciding_court
+    if state == State.APPROVED and application.kind == Kind.EXIT_RESTRICTION:
+        return application.deciding_court
+    return application.court

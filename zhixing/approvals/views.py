@@ -1,0 +1,177 @@
+"""Pages of the approvals app: the lists of sent and received applications, the forms, and an
+application's history with the actions the viewer may take.
+
+Applications are read through :func:`services.visible_applications`: those of the user's
+court and of the courts below it. Anything else returns 404, like a missing one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from zhixing.approvals import services
+from zhixing.approvals.forms import ExitRestrictionForm, SeizureRenewalForm, StepForm
+from zhixing.approvals.models import Application, Kind, Revision
+from zhixing.audit import services as audit
+from zhixing.cases.identity import mask_id_number
+from zhixing.courts.models import User
+
+logger = logging.getLogger(__name__)
+
+LIST_ROWS = 100
+FORMS: dict[str, type[ExitRestrictionForm] | type[SeizureRenewalForm]] = {
+    Kind.EXIT_RESTRICTION: ExitRestrictionForm,
+    Kind.SEIZURE_RENEWAL: SeizureRenewalForm,
+}
+
+
+def _is_partial(request: HttpRequest) -> bool:
+    return bool(request.headers.get("HX-Request")) and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def _render(request: HttpRequest, page: str, partial: str, context: dict[str, Any]) -> HttpResponse:
+    response = render(request, partial if _is_partial(request) else page, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _application(request: HttpRequest, pk: int) -> Application:
+    user: User = request.user  # type: ignore[assignment]
+    return get_object_or_404(
+        services.visible_applications(user).select_related(
+            "court", "reviewing_court", "deciding_court", "drafted_by", "person"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    """Show the applications the user's court sent and those it received, with their states."""
+    user: User = request.user  # type: ignore[assignment]
+    related = ("court", "deciding_court", "reviewing_court")
+    context = {
+        "sent": services.sent_by(user).select_related(*related)[:LIST_ROWS],
+        "received": services.received_by(user).select_related(*related)[:LIST_ROWS],
+        "may_draft": user.court is not None
+        and user.court.parent_id is not None
+        and user.has_role(*services.DRAFT_ROLES),
+        "kinds": Kind.choices,
+    }
+    return _render(request, "approvals/list.html", "approvals/_lists.html", context)
+
+
+@login_required
+def application_new(request: HttpRequest, kind: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if kind not in FORMS:
+        raise Http404("No such kind of application.")
+    form = FORMS[kind](request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if kind == Kind.EXIT_RESTRICTION:
+                application = services.draft_exit_restriction(user, form.to_input())  # type: ignore[arg-type]
+            else:
+                application = services.draft_seizure_renewal(user, form.to_input())  # type: ignore[arg-type]
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Application drafted; the bureau head signs it next."))
+            return redirect("approval-detail", pk=application.pk)
+    return render(
+        request,
+        "approvals/new.html",
+        {"form": form, "kind": kind, "kind_label": Kind(kind).label},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _add_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for key, key_messages in error.message_dict.items():
+            for message in key_messages:
+                form.add_error(key if key in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+@login_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    application = _application(request, pk)
+    steps = list(application.steps.select_related("court", "actor", "revision"))
+    revisions = list(application.revisions.defer("pdf").order_by("number"))
+    actions = services.allowed_actions(user, application)
+    handover = None
+    if application.kind == Kind.EXIT_RESTRICTION and "execute" in actions:
+        handover = services.hand_over_border_control(application)
+    context = {
+        "application": application,
+        "steps": steps,
+        "revisions": revisions,
+        "current": revisions[-1] if revisions else None,
+        "actions": [(action, services.action_label(action)) for action in actions],
+        "involved": services.involved_courts(application),
+        "masked_document": mask_id_number(application.person_document_number)
+        if application.person_document_number
+        else "",
+        "handover": handover,
+    }
+    return _render(request, "approvals/detail.html", "approvals/_detail.html", context)
+
+
+@login_required
+@require_POST
+def application_step(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    application = _application(request, pk)
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an action."))
+        return redirect("approval-detail", pk=application.pk)
+    action = form.cleaned_data["action"]
+    try:
+        step = services.take_action(user, application, action, comment=form.cleaned_data["comment"])
+    except (PermissionDenied, ValidationError) as error:
+        text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        messages.error(request, text)
+    else:
+        messages.success(request, _("Done: %(step)s.") % {"step": step.get_kind_display()})
+    return redirect("approval-detail", pk=application.pk)
+
+
+@login_required
+def application_pdf(request: HttpRequest, pk: int, number: int | None = None) -> HttpResponse:
+    """Download the application's current PDF, or one revision of it (audited)."""
+    application = _application(request, pk)
+    revisions = Revision.objects.filter(application=application)
+    if number is None:
+        revision = revisions.order_by("-number").first()
+        if revision is None:
+            raise Http404("The application has no document.")
+    else:
+        revision = get_object_or_404(revisions, number=number)
+    detail: dict[str, Any] = {"revision": revision.number, "sha256": revision.sha256}
+    if application.person_document_number:
+        # The border-control request prints the person's identity document.
+        detail["personal_fields"] = ["person_name", "person_document_number"]
+    audit.record(audit.Action.EXPORT, application, detail=detail)
+    response = HttpResponse(bytes(revision.pdf), content_type="application/pdf")
+    name = f"application-{application.pk}-r{revision.number}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
