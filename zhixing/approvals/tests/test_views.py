@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _client(client, user):
+    """Log ``user`` in; the pages answer in English, which the assertions compare."""
     client.force_login(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
 
 
