@@ -21,10 +21,14 @@ class AuditSearchForm(forms.Form):
     object_id = forms.CharField(label=_("Object ID"), required=False)
     court_code = forms.CharField(label=_("Court code"), required=False)
     since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def _clean_day(self, name: str) -> datetime.date | None:

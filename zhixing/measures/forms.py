@@ -28,7 +28,7 @@ class MeasureForm(forms.Form):
     start_date = forms.DateField(
         label=_("Start"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Empty: today. At most 30 days ahead."),
     )
     period_months = forms.TypedChoiceField(

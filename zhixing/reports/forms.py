@@ -79,8 +79,12 @@ class ReplyForm(forms.Form):
 
 
 class AnalysisForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     bucket = forms.ChoiceField(
         label=_("Trend by"),
         choices=[("day", _("Day")), ("week", _("Week")), ("month", _("Month"))],

@@ -180,3 +180,19 @@ def test_analysis_export_is_audited(courts, staff):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "By kind" in book.sheetnames
     assert AuditRecord.objects.filter(action="export", object_type="reports.analysis").exists()
+
+
+def test_analysis_dates_render_for_date_inputs(courts, staff):
+    import datetime
+
+    from django.utils import timezone
+
+    # Chinese, the default language, formats dates as 2026/11/01, which date inputs reject.
+    client = Client()
+    client.force_login(staff["粤"])
+    today = timezone.localdate()
+
+    content = client.get("/reports/analysis/").content.decode()
+
+    assert f'value="{today.isoformat()}"' in content
+    assert f'value="{(today - datetime.timedelta(days=29)).isoformat()}"' in content
