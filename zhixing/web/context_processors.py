@@ -16,9 +16,7 @@ from zhixing.linkage.services import may_manage_agencies
 OVERDUE_BADGE_CAP = 100
 
 # Domains that later releases add; shown so that officers see where the platform is going.
-UPCOMING_SECTIONS = (
-    _("Statistics"),
-)
+UPCOMING_SECTIONS = (_("Statistics"),)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
