@@ -393,21 +393,31 @@ class Simulator:
         else:
             after = int(after_text)
             store.advance_poll_position(agency.code, court, after)
-        stored = store.answers_after(agency.code, court, after, int(limit_text))
-        body = protocol.envelope(agency.code, [entry.answer for entry in stored])
-        body["next_cursor"] = str(stored[-1].seq if stored else after)
+        stored = store.answer_texts_after(agency.code, court, after, int(limit_text))
+        # The answers are spliced in as stored, which gives the bytes json.dumps would give
+        # for the whole page, without decoding and encoding each answer again.
+        empty = json.dumps(protocol.envelope(agency.code, []), ensure_ascii=False)
+        head = empty.removesuffix("[]}")
+        next_cursor = json.dumps(str(stored[-1][0] if stored else after))
+        answers = ", ".join(text for _seq, text in stored)
+        page = head + "[" + answers + '], "next_cursor": ' + next_cursor + "}"
         if hangs:
             await self.hang(agency)
-        payload, headers = self.answer_body(agency, body)
+        payload, headers = self.answer_body(agency, page.encode())
         await send_response(send, 200, payload, headers)
 
     def answer_body(
-        self, agency: Agency, body: dict[str, Any]
+        self, agency: Agency, body: dict[str, Any] | bytes
     ) -> tuple[bytes, list[tuple[str, str]]]:
-        """Encode and sign an answer body, spoiling it as the agency's faults say."""
+        """Encode and sign an answer body (a message, or one already encoded), spoiling it as
+        the agency's faults say."""
         faults = self.faults[agency.code]
         if self.chance(faults.garbage_rate):
-            payload = protocol.garbage(body, self.rng)
+            payload = protocol.garbage(
+                json.loads(body) if isinstance(body, bytes) else body, self.rng
+            )
+        elif isinstance(body, bytes):
+            payload = body
         else:
             payload = json.dumps(body, ensure_ascii=False).encode()
         key = self.agency_keys[agency.code]

@@ -140,11 +140,19 @@ def check_callback_url(url: Any) -> None:
         raise InvalidRequest(f"callback_url {url!r}: host {address} is not a loopback address")
 
 
-def answer(item_id: str, status: str, records: list[dict[str, Any]], error: str | None) -> dict:
+def answer(
+    item_id: str,
+    status: str,
+    records: list[dict[str, Any]],
+    error: str | None,
+    *,
+    answered_at: str | None = None,
+) -> dict:
+    """Build one answer. `answered_at` (default: now) lets a page of answers share one time."""
     result: dict[str, Any] = {
         "item_id": item_id,
         "status": status,
-        "answered_at": now_text(),
+        "answered_at": answered_at or now_text(),
         "records": records,
     }
     if error is not None:

@@ -381,31 +381,38 @@ class Store:
         """Store (item, status, answer) triples, mark the items answered and queue callbacks.
 
         `new_assets` contains (agency, category, subject key, records) of subjects generated
-        for these answers, which are stored in the same transaction.
+        for these answers, which are stored in the same transaction. Items that are no longer
+        pending get no answer.
         """
         with self.transaction() as db:
-            for agency, category, key, records in new_assets:
-                self._insert_assets(db, agency, category, key, records, now)
-            for item, status, answer in answers:
-                updated = db.execute(
-                    "UPDATE items SET state = 'answered' WHERE item_id = ? AND state = 'pending'",
-                    (item.item_id,),
-                ).rowcount
-                if not updated:
-                    continue
-                cursor = db.execute(
-                    "INSERT INTO answers (item_id, agency, court, status, answer, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        item.item_id,
-                        item.agency,
-                        item.court,
-                        status,
-                        json.dumps(answer, ensure_ascii=False),
-                        now,
-                    ),
+            self._insert_assets(db, new_assets, now)
+            answered: set[str] = set()
+            ids = [item.item_id for item, _status, _answer in answers]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                answered.update(
+                    row[0]
+                    for row in db.execute(
+                        "UPDATE items SET state = 'answered' WHERE state = 'pending'"  # noqa: S608
+                        f" AND item_id IN ({marks}) RETURNING item_id",
+                        chunk,
+                    )
                 )
+            rows = [
+                (item, (item.item_id, item.agency, item.court, status, encode(answer), now))
+                for item, status, answer in answers
+                if item.item_id in answered
+            ]
+            insert = (
+                "INSERT INTO answers (item_id, agency, court, status, answer, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
+            )
+            db.executemany(insert, [row for item, row in rows if not item.callback_url])
+            # A callback needs the answer's sequence number, so those rows go one by one.
+            for item, row in rows:
                 if item.callback_url:
+                    cursor = db.execute(insert, row)
                     self._add_delivery(
                         db, cursor.lastrowid, item.agency, item.court, item.callback_url
                     )
@@ -421,6 +428,18 @@ class Store:
         )
 
     # Polling
+
+    def answer_texts_after(
+        self, agency: str, court: str, after: int, limit: int
+    ) -> list[tuple[int, str]]:
+        """Return (sequence number, answer as stored JSON text) of a court's answers after
+        `after`, oldest first, for pages that are sent without decoding the answers."""
+        rows = self.connection.execute(
+            "SELECT seq, answer FROM answers"
+            " WHERE agency = ? AND court = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (agency, court, after, limit),
+        )
+        return [(row[0], row[1]) for row in rows]
 
     def answers_after(self, agency: str, court: str, after: int, limit: int) -> list[StoredAnswer]:
         rows = self.connection.execute(
@@ -504,56 +523,77 @@ class Store:
 
     def assets(self, agency: str, category: str, subject_key: str) -> list[dict[str, Any]] | None:
         """Return the records of a subject, or None when they were never generated."""
-        known = self.connection.execute(
-            "SELECT 1 FROM subjects WHERE agency = ? AND category = ? AND subject_key = ?",
-            (agency, category, subject_key),
-        ).fetchone()
-        if not known:
-            return None
-        rows = self.connection.execute(
-            "SELECT record, amount, state FROM assets WHERE agency = ? AND category = ?"
-            " AND subject_key = ? ORDER BY position",
-            (agency, category, subject_key),
+        return self.subject_assets([(agency, category, subject_key)]).get(
+            (agency, category, subject_key)
         )
-        records = []
-        for row in rows:
-            record = json.loads(row["record"])
-            if row["amount"] is not None:
-                record["balance"] = row["amount"]
-            if row["state"] is not None:
-                record["state"] = row["state"]
-            records.append(record)
-        return records
+
+    def subject_assets(
+        self, subjects: Iterable[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+        """Return the records of each (agency, category, subject key) that has been generated.
+
+        Subjects never generated are missing from the result. One query per agency, category
+        and 500 subjects reads the subjects, and one more their records.
+        """
+        keys_by_kind: dict[tuple[str, str], set[str]] = {}
+        for agency, category, key in subjects:
+            keys_by_kind.setdefault((agency, category), set()).add(key)
+        found: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        for (agency, category), key_set in keys_by_kind.items():
+            keys = sorted(key_set)
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                condition = f"agency = ? AND category = ? AND subject_key IN ({marks})"
+                for (key,) in self.connection.execute(
+                    f"SELECT subject_key FROM subjects WHERE {condition}",  # noqa: S608
+                    (agency, category, *chunk),
+                ):
+                    found[(agency, category, key)] = []
+                rows = self.connection.execute(
+                    "SELECT subject_key, record, amount, state FROM assets"  # noqa: S608
+                    f" WHERE {condition} ORDER BY subject_key, position",
+                    (agency, category, *chunk),
+                )
+                for row in rows:
+                    record = json.loads(row["record"])
+                    if row["amount"] is not None:
+                        record["balance"] = row["amount"]
+                    if row["state"] is not None:
+                        record["state"] = row["state"]
+                    found[(agency, category, row["subject_key"])].append(record)
+        return found
 
     @staticmethod
     def _insert_assets(
         db: sqlite3.Connection,
-        agency: str,
-        category: str,
-        subject_key: str,
-        records: list[dict[str, Any]],
+        subjects: list[tuple[str, str, str, list[dict[str, Any]]]],
         now: str,
     ) -> None:
-        inserted = db.execute(
+        """Store generated subjects with their records, and leave those stored before as they are.
+
+        A subject's records are drawn from its document number, so a repeat draws the same
+        positions, which the unique key of the assets skips.
+        """
+        db.executemany(
             "INSERT OR IGNORE INTO subjects (agency, category, subject_key, generated_at)"
             " VALUES (?, ?, ?, ?)",
-            (agency, category, subject_key, now),
-        ).rowcount
-        if not inserted:
-            return
+            [(agency, category, key, now) for agency, category, key, _records in subjects],
+        )
         db.executemany(
-            "INSERT INTO assets (agency, category, subject_key, position, record, amount,"
-            " state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO assets (agency, category, subject_key, position, record,"
+            " amount, state) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     agency,
                     category,
-                    subject_key,
+                    key,
                     position,
                     json.dumps(record, ensure_ascii=False),
                     record.get("balance"),
                     record.get("state"),
                 )
+                for agency, category, key, records in subjects
                 for position, record in enumerate(records)
             ],
         )
@@ -575,6 +615,11 @@ class Store:
                 "SELECT COUNT(*) FROM deliveries WHERE agency = ? AND state = 'pending'"
             ),
         }
+
+
+def encode(answer: dict[str, Any]) -> str:
+    """Return the JSON text an answer is stored as, which answer pages splice together."""
+    return json.dumps(answer, ensure_ascii=False)
 
 
 def _stored_answer(row: sqlite3.Row) -> StoredAnswer:

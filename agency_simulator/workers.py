@@ -99,27 +99,41 @@ class Background:
             await self.sleep(self.answers_due, next_at)
 
     def answer(self, items: list[Item]) -> None:
+        """Answer due items: from the subject's stored records, or from newly drawn ones."""
         store = self.simulator.db()
         now = protocol.now_text()
         answers: list[tuple[Item, str, dict[str, Any]]] = []
         new_assets: list[tuple[str, str, str, list[dict[str, Any]]]] = []
+        # One look-up for the whole page. Subjects drawn in this page are kept here as well.
+        known = store.subject_assets(
+            (item.agency, item.category, item.subject_key) for item in items
+        )
         for item in items:
             agency = self.simulator.agencies.get(item.agency)
             faults = self.simulator.faults.get(item.agency)
             if agency is None or faults is None:
                 message = "agency no longer configured in the simulator"
-                answers.append((item, "error", protocol.answer(item.item_id, "error", [], message)))
+                error = protocol.answer(item.item_id, "error", [], message, answered_at=now)
+                answers.append((item, "error", error))
                 continue
             if self.simulator.chance(faults.item_error_rate):
                 message = "simulated processing error; send the item again"
-                answers.append((item, "error", protocol.answer(item.item_id, "error", [], message)))
+                error = protocol.answer(item.item_id, "error", [], message, answered_at=now)
+                answers.append((item, "error", error))
                 continue
-            records = store.assets(item.agency, item.category, item.subject_key)
+            subject = (item.agency, item.category, item.subject_key)
+            records = known.get(subject)
             if records is None:
-                records = generate_records(agency, item.category, item.subject)
-                new_assets.append((item.agency, item.category, item.subject_key, records))
+                records = known[subject] = generate_records(agency, item.category, item.subject)
+                new_assets.append((*subject, records))
             status = "found" if records else "not_found"
-            answers.append((item, status, protocol.answer(item.item_id, status, records, None)))
+            answers.append(
+                (
+                    item,
+                    status,
+                    protocol.answer(item.item_id, status, records, None, answered_at=now),
+                )
+            )
         store.save_answers(answers, new_assets, now)
 
     # Callbacks

@@ -7,13 +7,14 @@ each record is keyed by case, item and its position in the answer.
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connection
 from django.urls import reverse
@@ -21,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from zhixing.cases.models import EnforcementCase
-from zhixing.inquiry.models import AssetRecord, QueryItem
+from zhixing.inquiry.models import AssetRecord, QueryItem, QueryRequest
+from zhixing.linkage import bulk
 from zhixing.linkage.models import GatewayItem
 
 logger = logging.getLogger(__name__)
@@ -152,42 +154,95 @@ def _cases_of(item: GatewayItem) -> set[int]:
     return cases
 
 
-def _asset_rows(item: GatewayItem, case_ids: Iterable[int]) -> list[AssetRecord]:
-    """Return the unsaved asset records of ``item``'s answer for each of ``case_ids``."""
-    if item.state != GatewayItem.State.ANSWERED or not isinstance(item.answer, dict):
+class StoredAnswer(Protocol):
+    """An item with its stored answer: a ``GatewayItem``, or what the gateway passes."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def agency_id(self) -> int: ...
+    @property
+    def case_id(self) -> int: ...
+    @property
+    def party_id(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def answer(self) -> Any: ...
+    @property
+    def answered_at(self) -> datetime.datetime | None: ...
+
+
+# The columns of an asset record that the rows of ``_asset_values`` fill, in their order.
+_COLUMNS = (
+    "case_id",
+    "party_id",
+    "agency_id",
+    "item_id",
+    "position",
+    "answered_at",
+    "record_type",
+    "institution",
+    "identifier",
+    "amount",
+    "currency",
+    "location",
+    "status",
+    "description",
+    "raw",
+)
+_TEXT_COLUMNS = ("institution", "identifier", "currency", "location", "status", "description")
+# Looked up once: ``Type.values`` builds a new list on every access.
+_RECORD_TYPES = frozenset(AssetRecord.Type.values)
+_ANSWERED = GatewayItem.State.ANSWERED.value
+
+
+def _asset_values(item: StoredAnswer, case_ids: Iterable[int]) -> list[tuple[Any, ...]]:
+    """Return the asset records of ``item``'s answer for each of ``case_ids``, as rows of
+    ``_COLUMNS`` whose ``raw`` is the record itself."""
+    if item.state != _ANSWERED or not isinstance(item.answer, dict):
         return []
     records = item.answer.get("records")
     if not isinstance(records, list) or not records or item.answered_at is None:
         return []
-    typed: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = []
+    # Per record: the columns from ``position`` on, which every case's copy shares.
+    shared: list[tuple[Any, ...]] = []
     for position, record in enumerate(records):
         kind = record.get("type") if isinstance(record, dict) else None
-        if kind not in AssetRecord.Type.values:
+        if kind not in _RECORD_TYPES:
             logger.warning(
                 "Gateway item %s: record %s has no known type; left out", item.pk, position
             )
             continue
         assert isinstance(record, dict)
-        columns = {
-            name: (value[: _MAX[name]] if name in _MAX else value)
-            for name, value in _columns(str(kind), record).items()
-        }
-        typed.append((position, str(kind), record, columns))
-    return [
-        AssetRecord(
-            case_id=case_id,
-            party_id=item.party_id,
-            agency_id=item.agency_id,
-            item_id=item.pk,
-            position=position,
-            answered_at=item.answered_at,
-            record_type=kind,
-            raw=record,
-            **columns,
+        columns = _columns(str(kind), record)
+        text = {name: columns.get(name, "")[: _MAX.get(name)] for name in _TEXT_COLUMNS}
+        shared.append(
+            (
+                position,
+                item.answered_at,
+                str(kind),
+                text["institution"],
+                text["identifier"],
+                columns.get("amount"),
+                text["currency"],
+                text["location"],
+                text["status"],
+                text["description"],
+                record,
+            )
         )
+    return [
+        (case_id, item.party_id, item.agency_id, item.pk, *columns)
         for case_id in sorted(case_ids)
-        for position, kind, record, columns in typed
+        for columns in shared
     ]
+
+
+def _asset_rows(item: StoredAnswer, case_ids: Iterable[int]) -> list[AssetRecord]:
+    """Return the unsaved asset records of ``item``'s answer for each of ``case_ids``."""
+    rows = _asset_values(item, case_ids)
+    return [AssetRecord(**dict(zip(_COLUMNS, values, strict=True))) for values in rows]
 
 
 def store_assets(item: GatewayItem, case_ids: set[int] | None = None, *, count: bool = True) -> int:
@@ -206,12 +261,12 @@ def store_assets(item: GatewayItem, case_ids: set[int] | None = None, *, count: 
     return AssetRecord.objects.filter(item=item).count() - before if count else 0
 
 
-def record_answers(items: Sequence[GatewayItem]) -> None:
+def record_answers(items: Sequence[StoredAnswer]) -> None:
     """Store the assets of the answers that the gateway just stored on ``items``.
 
     One query finds the cases of queries that reused the items, and one bulk insert writes
-    the records of all of them. ``items`` need their ids, case, party and agency ids, state,
-    answer and answer time; the gateway passes them as it stored them, unread.
+    the records of all of them (COPY on PostgreSQL). The gateway passes the items as it
+    stored them, unread.
     """
     with_records = [
         item for item in items if isinstance(item.answer, dict) and item.answer.get("records")
@@ -219,83 +274,29 @@ def record_answers(items: Sequence[GatewayItem]) -> None:
     if not with_records:
         return
     cases: dict[Any, set[int]] = {item.pk: {item.case_id} for item in with_records}
-    reused = QueryItem.objects.filter(item_id__in=list(cases)).values_list(
-        "item_id", "request__case_id"
-    )
-    for item_id, case_id in reused:
-        cases[item_id].add(case_id)
-    rows = [row for item in with_records for row in _asset_rows(item, cases[item.pk])]
-    if connection.vendor == "postgresql":
-        _copy_rows(rows)
-        return
-    # bulk_create leaves no audit record: assets are copies of answers the gateway stored.
-    AssetRecord.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BULK_ROWS)
-
-
-_COPY_COLUMNS = (
-    "case_id",
-    "party_id",
-    "agency_id",
-    "item_id",
-    "position",
-    "answered_at",
-    "record_type",
-    "institution",
-    "identifier",
-    "amount",
-    "currency",
-    "location",
-    "status",
-    "description",
-    "raw",
-    "created_at",
-)
-
-
-def _copy_rows(rows: Sequence[AssetRecord]) -> None:
-    """Insert ``rows`` on PostgreSQL: COPY into a temporary table, then INSERT … SELECT.
-
-    COPY takes the rows in one stream, without building an INSERT statement of them, and the
-    INSERT skips rows that exist already, as ``bulk_create(ignore_conflicts=True)`` would.
-    """
-    if not rows:
-        return
-    table = AssetRecord._meta.db_table
-    columns = ", ".join(_COPY_COLUMNS)
-    now = timezone.now()
+    item_field = QueryItem._meta.get_field("item")
+    condition, params = bulk.in_list("link.item_id", list(cases), item_field)
     with connection.cursor() as cursor:
-        # The temporary table lives as long as the connection and is emptied at each commit.
         cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS asset_copy ON COMMIT DELETE ROWS "  # noqa: S608
-            f"AS SELECT {columns} FROM {table} WITH NO DATA"
+            f"SELECT link.item_id, query.case_id FROM {QueryItem._meta.db_table} AS link "  # noqa: S608
+            f"JOIN {QueryRequest._meta.db_table} AS query ON query.id = link.request_id "
+            f"WHERE {condition}",
+            params,
         )
-        cursor.execute("TRUNCATE asset_copy")
-        with cursor.cursor.copy(f"COPY asset_copy ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(
-                    (
-                        row.case_id,
-                        row.party_id,
-                        row.agency_id,
-                        row.item_id,
-                        row.position,
-                        row.answered_at,
-                        row.record_type,
-                        row.institution,
-                        row.identifier,
-                        row.amount,
-                        row.currency,
-                        row.location,
-                        row.status,
-                        row.description,
-                        json.dumps(row.raw, ensure_ascii=False),
-                        now,
-                    )
-                )
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM asset_copy "  # noqa: S608
-            "ON CONFLICT DO NOTHING"
-        )
+        for item_id, case_id in cursor.fetchall():
+            cases[item_field.to_python(item_id)].add(case_id)
+    if connection.vendor == "postgresql":
+        now = timezone.now()
+        rows = [
+            (*values[:-1], json.dumps(values[-1], ensure_ascii=False), now)
+            for item in with_records
+            for values in _asset_values(item, cases[item.pk])
+        ]
+        bulk.copy_insert(AssetRecord._meta.db_table, (*_COLUMNS, "created_at"), rows)
+        return
+    records = [row for item in with_records for row in _asset_rows(item, cases[item.pk])]
+    # bulk_create leaves no audit record: assets are copies of answers the gateway stored.
+    AssetRecord.objects.bulk_create(records, ignore_conflicts=True, batch_size=BULK_ROWS)
 
 
 def record_answer(item_id: uuid.UUID | str) -> None:
@@ -305,7 +306,7 @@ def record_answer(item_id: uuid.UUID | str) -> None:
         record_answers([item])
 
 
-def announce_answers(items: Sequence[GatewayItem]) -> None:
+def announce_answers(items: Sequence[StoredAnswer]) -> None:
     """Tell each case officer, through the event stream, how many of their items were answered.
 
     One event per officer and page of answers: the request list and the inbox refresh on it.

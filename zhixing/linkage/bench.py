@@ -38,13 +38,13 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Model
 from django.utils import timezone
 
 from zhixing.cases import bench as case_bench
@@ -53,7 +53,7 @@ from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.courts.models import Court
 from zhixing.inquiry.models import AssetRecord
-from zhixing.linkage import gateway, keys, services
+from zhixing.linkage import bulk, gateway, keys, services
 from zhixing.linkage.models import (
     Action,
     Agency,
@@ -74,9 +74,13 @@ ENQUEUE_CHUNK = 5000
 CASES_PER_DEBTOR = 6
 # The run gives up when no item was answered for this long.
 STALL_SECONDS = 120.0
-WATCH_SECONDS = 0.2
+# The watch only counts open items, because the run's end comes from the items' own times.
+WATCH_SECONDS = 0.5
 WORKER_POLL_SECONDS = 0.05
 WORKER_STOP_SECONDS = 15.0
+WORKER_READY_SECONDS = 60.0
+# The line that ``zhixing gateway-worker`` prints just before it starts its loop.
+WORKER_STARTED = "Gateway worker running"
 DEFAULT_UNBATCHED_ITEMS = 2000
 State = GatewayItem.State
 
@@ -219,7 +223,8 @@ class Workers:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> None:
-        environment = {**os.environ}
+        # Unbuffered, so that the line that reports a running worker reaches the log at once.
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
         # Polling, not callbacks: the benchmark runs no web server to receive them.
         environment.pop(gateway.CALLBACK_URL_ENV, None)
         with self.log_path.open("ab") as log:
@@ -237,6 +242,18 @@ class Workers:
                         command, stdout=log, stderr=log, env=environment
                     )
                 )
+
+    def wait_ready(self, timeout: float = WORKER_READY_SECONDS) -> None:
+        """Wait until every worker has printed that it runs, so that the timed runs leave
+        out the start-up of Python and Django. Raises BenchError when a worker exits."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check()
+            log = self.log_path.read_text(encoding="utf-8", errors="replace")
+            if log.count(WORKER_STARTED) >= self.count:
+                return
+            time.sleep(WATCH_SECONDS)
+        logger.warning("Gateway workers did not report their start within %.0f s", timeout)
 
     def check(self) -> None:
         for process in self.processes:
@@ -271,32 +288,41 @@ def _timed_run(
     ids = [request.item_id for request in requests]
     started_at = timezone.now()
     started = time.perf_counter()
-    for start in range(0, len(requests), ENQUEUE_CHUNK):
-        gateway.enqueue(requests[start : start + ENQUEUE_CHUNK])
+    # By agency, so that each chunk fills whole batches that the workers send while the
+    # next chunk is queued.
+    by_agency = sorted(requests, key=lambda request: request.agency.pk)
+    for start in range(0, len(by_agency), ENQUEUE_CHUNK):
+        gateway.enqueue(by_agency[start : start + ENQUEUE_CHUNK])
     say(f"  {label}: {len(requests)} items queued in {time.perf_counter() - started:.1f} s")
-    ours = GatewayItem.objects.filter(agency__in=agencies, created_at__gte=started_at)
+    # Earlier runs left no open items of these agencies, so the open ones are this run's.
+    # Counting them reads the agency and state index, which keeps the watch cheap while the
+    # workers run. The full count by state follows once.
+    still_open = GatewayItem.objects.filter(agency__in=agencies, state__in=GatewayItem.OPEN_STATES)
     last_change = time.monotonic()
-    done = answered = failed = 0
+    done = 0
     reported = -1
     while True:
         workers.check()
-        states = dict(ours.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
-        answered = states.get(State.ANSWERED, 0)
-        failed = states.get(State.FAILED, 0) + states.get(State.EXPIRED, 0)
-        if answered + failed != done:
-            done = answered + failed
+        closed = len(requests) - still_open.count()
+        if closed != done:
+            done = closed
             last_change = time.monotonic()
         if done * 10 // len(requests) != reported:
             reported = done * 10 // len(requests)
-            say(f"  {label}: {answered} answered, {failed} failed")
+            say(f"  {label}: {done} of {len(requests)} items answered or failed")
         if done >= len(requests):
             break
         if time.monotonic() - last_change > STALL_SECONDS:
             raise BenchError(
-                f"{label}: no item finished for {STALL_SECONDS:.0f} s ({answered} answered, "
-                f"{failed} failed of {len(requests)}); see {workers.log_path}"
+                f"{label}: no item finished for {STALL_SECONDS:.0f} s ({done} of "
+                f"{len(requests)} answered or failed); see {workers.log_path}"
             )
         time.sleep(WATCH_SECONDS)
+    ours = GatewayItem.objects.filter(agency__in=agencies, created_at__gte=started_at)
+    states = dict(ours.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    answered = states.get(State.ANSWERED, 0)
+    failed = states.get(State.FAILED, 0) + states.get(State.EXPIRED, 0)
+    say(f"  {label}: {answered} answered, {failed} failed")
     rows = list(
         GatewayItem.objects.filter(pk__in=ids, state=State.ANSWERED).values_list(
             "updated_at", "batch__created_at"
@@ -312,34 +338,130 @@ def _timed_run(
     return RunResult(len(requests), answered, failed, seconds, latencies)
 
 
+# Ids per statement that selects or deletes rows by id (SQLite limits the parameters).
+ID_CHUNK = 1000
+
+
+def _by_ids(model: type[Model], column: str, ids: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+    """Yield conditions with parameters that select the rows of ``model`` whose ``column``
+    is one of ``ids``, a chunk of ids each."""
+    field = next(field for field in model._meta.concrete_fields if field.column == column)
+    for start in range(0, len(ids), ID_CHUNK):
+        yield bulk.in_list(column, ids[start : start + ID_CHUNK], field)
+
+
+def _stored_rows(
+    model: type[Model], column: str, ids: Sequence[Any]
+) -> tuple[list[str], list[list[Any]]]:
+    """Return the column names of ``model`` (without an integer key) and the rows whose
+    ``column`` is one of ``ids``, as the database stores them (JSON as text)."""
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if not (field.primary_key and field.get_internal_type() == "BigAutoField")
+    ]
+    columns = [field.column for field in fields]
+    postgres = connection.vendor == "postgresql"
+    selected = ", ".join(
+        f"{field.column}::text"
+        if postgres and field.get_internal_type() == "JSONField"
+        else field.column
+        for field in fields
+    )
+    rows: list[list[Any]] = []
+    with connection.cursor() as cursor:
+        for condition, params in _by_ids(model, column, ids):
+            cursor.execute(
+                f"SELECT {selected} FROM {model._meta.db_table} WHERE {condition}",  # noqa: S608
+                params,
+            )
+            rows += [list(row) for row in cursor.fetchall()]
+    return columns, rows
+
+
+def _new_id() -> Any:
+    """Return a new UUID as the database stores it."""
+    return GatewayItem._meta.get_field("id").get_db_prep_value(uuid.uuid4(), connection)
+
+
+def _write_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert ``rows`` by the fastest bulk insert of the database: COPY on PostgreSQL, one
+    prepared INSERT for all rows on SQLite."""
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {model._meta.db_table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(
+            f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({marks})",  # noqa: S608
+            rows,
+        )
+
+
 def _raw_ceiling(item_ids: Sequence[uuid.UUID]) -> tuple[float, int]:
-    """Write copies of the rows the run stored for its items by bulk inserts; return the
-    seconds the inserts and the commit took, and the number of rows written."""
-    items = list(GatewayItem.objects.filter(pk__in=item_ids))
-    batch_ids = {item.batch_id for item in items if item.batch_id is not None}
-    batches = list(GatewayBatch.objects.filter(pk__in=batch_ids))
-    assets = list(AssetRecord.objects.filter(item_id__in=item_ids))
-    new_batch = {batch.pk: uuid.uuid4() for batch in batches}
-    new_item = {item.pk: uuid.uuid4() for item in items}
-    for batch in batches:
-        batch.pk = new_batch[batch.pk]
-    for item in items:
-        item.pk = new_item[item.pk]
-        item.batch_id = new_batch.get(item.batch_id) if item.batch_id else None
-    for asset in assets:
-        asset.pk = None
-        asset.item_id = new_item[asset.item_id]
+    """Write copies of the rows the run stored for its items by bulk inserts from this process.
+
+    The copies (items, batches, asset records) get new ids and point to each other. The
+    seconds cover the inserts and the commit, which checks the foreign keys. The rows are
+    read and prepared before the clock starts, and removed afterwards. Returns the seconds
+    and the number of rows. Events that announced the answers are left out, about one row per
+    page of answers and officer.
+    """
+    item_columns, items = _stored_rows(GatewayItem, "id", item_ids)
+    item_key, item_batch = item_columns.index("id"), item_columns.index("batch_id")
+    batch_ids = sorted({row[item_batch] for row in items} - {None})
+    batch_columns, batches = _stored_rows(GatewayBatch, "id", batch_ids)
+    asset_columns, assets = _stored_rows(AssetRecord, "item_id", [row[item_key] for row in items])
+    batch_key, asset_item = batch_columns.index("id"), asset_columns.index("item_id")
+    new_batch = {row[batch_key]: _new_id() for row in batches}
+    new_item = {row[item_key]: _new_id() for row in items}
+    for row in batches:
+        row[batch_key] = new_batch[row[batch_key]]
+    for row in items:
+        row[item_key] = new_item[row[item_key]]
+        row[item_batch] = new_batch.get(row[item_batch])
+    for row in assets:
+        row[asset_item] = new_item[row[asset_item]]
     started = time.perf_counter()
     with transaction.atomic():
-        GatewayBatch.objects.bulk_create(batches, batch_size=1000)
-        GatewayItem.objects.bulk_create(items, batch_size=1000)
-        AssetRecord.objects.bulk_create(assets, batch_size=1000)
+        _write_rows(GatewayBatch, batch_columns, batches)
+        _write_rows(GatewayItem, item_columns, items)
+        _write_rows(AssetRecord, asset_columns, assets)
     seconds = time.perf_counter() - started
-    with transaction.atomic():
-        AssetRecord.objects.filter(item_id__in=new_item.values()).delete()
-        GatewayItem.objects.filter(pk__in=new_item.values()).delete()
-        GatewayBatch.objects.filter(pk__in=new_batch.values()).delete()
+    # Raw deletes: Django's delete() would send signals that audit each row.
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model, column, ids in (
+            (AssetRecord, "item_id", list(new_item.values())),
+            (GatewayItem, "id", list(new_item.values())),
+            (GatewayBatch, "id", list(new_batch.values())),
+        ):
+            for condition, params in _by_ids(model, column, ids):
+                cursor.execute(
+                    f"DELETE FROM {model._meta.db_table} WHERE {condition}",  # noqa: S608
+                    params,
+                )
     return seconds, len(items) + len(batches) + len(assets)
+
+
+def _vacuum(say: Callable[[str], None]) -> None:
+    """Vacuum and analyse the tables the run writes, on PostgreSQL.
+
+    Each item is updated three times, so earlier runs leave dead rows and index entries
+    behind, which a server without autovacuum keeps. Every run then starts from the same
+    state, and the planner has statistics of the cases just loaded.
+    """
+    if connection.vendor != "postgresql":
+        return
+    say("Vacuuming the gateway and case tables ...")
+    tables = [
+        model._meta.db_table
+        for model in (GatewayItem, GatewayBatch, AssetRecord, EnforcementCase, Party, CaseParty)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
 
 
 def _remove_agencies(agencies: Sequence[Agency]) -> None:
@@ -408,6 +530,9 @@ def run(
     )
     pool = Workers(workers, folder / "workers.log")
     try:
+        # The workers start first, so that they are ready once the cases are loaded.
+        say(f"Starting {workers} gateway worker processes ...")
+        pool.start()
         pairs = _load_debtors(court, needed, cleanup, seed, say)
         # The simulator verifies the court's signatures with its public key.
         simulator.court_keys.mkdir(parents=True, exist_ok=True)
@@ -423,8 +548,8 @@ def run(
         split = math.ceil(items / asked_per_debtor)
         batched = _requests(pairs[:split], agencies, items)
         unbatched = _requests(pairs[split:], agencies, unbatched_items)
-        say(f"Starting {workers} gateway worker processes ...")
-        pool.start()
+        _vacuum(say)
+        pool.wait_ready()
         say(f"Batched run: {items} items, batch size {batch_size} ...")
         main = _timed_run(batched, agencies, pool, delay_ms, "batched", say)
         single: RunResult | None = None

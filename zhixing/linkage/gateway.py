@@ -25,13 +25,13 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, F, Field, Min, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -41,7 +41,7 @@ from zhixing.audit import services as audit
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.events import services as events
-from zhixing.linkage import circuit, keys
+from zhixing.linkage import bulk, circuit, keys
 from zhixing.linkage.adapters import (
     Adapter,
     AdapterFailure,
@@ -53,6 +53,7 @@ from zhixing.linkage.adapters.online import dumps
 from zhixing.linkage.models import (
     Action,
     Agency,
+    AgencyHealth,
     AnswerCursor,
     GatewayBatch,
     GatewayItem,
@@ -165,7 +166,7 @@ def notify_officer(item: GatewayItem, message: str) -> None:
         )
 
 
-def answer_hook(items: Sequence[GatewayItem]) -> None:
+def answer_hook(items: Sequence[AnsweredItem]) -> None:
     """Turn the answers just stored on ``items`` into the inquiry app's asset records."""
     # Imported here because the inquiry app builds on this module.
     from zhixing.inquiry.assets import announce_answers, record_answers
@@ -219,6 +220,20 @@ def _check_request(request: ItemRequest, debtors: set[tuple[int, int]]) -> None:
         )
 
 
+# The columns of a gateway item in field order, and the values of a new item's other columns.
+_ITEM_COLUMNS = [field.attname for field in GatewayItem._meta.concrete_fields]
+_NEW_ITEM: dict[str, Any] = {
+    "state": State.PENDING.value,
+    "attempts": 0,
+    "lease_until": None,
+    "lease_owner": "",
+    "batch_id": None,
+    "last_error": "",
+    "answered_at": None,
+    "answer": None,
+}
+
+
 def enqueue(
     requests: Iterable[ItemRequest], *, now: datetime.datetime | None = None
 ) -> list[GatewayItem]:
@@ -239,46 +254,119 @@ def enqueue(
             role=CaseParty.Role.DEBTOR,
         ).values_list("case_id", "party_id")
     )
-    items = []
+    rows = []
+    deadlines: dict[tuple[int, str], datetime.datetime] = {}
     for request in requests:
         _check_request(request, debtors)
-        items.append(
-            GatewayItem(
-                id=request.item_id or uuid.uuid4(),
-                agency=request.agency,
-                court_id=request.case.court_id,
-                case=request.case,
-                party=request.party,
-                category=request.category,
-                action=request.action,
-                next_attempt_at=now,
-                deadline=request.agency.deadline_for(request.action, now),
-                created_at=now,
-            )
-        )
-    # bulk_create leaves no audit record per item; the inquiry service audits the query.
-    GatewayItem.objects.bulk_create(items, ignore_conflicts=True)
+        key = (request.agency.pk, request.action)
+        if key not in deadlines:
+            deadlines[key] = request.agency.deadline_for(request.action, now)
+        values = {
+            **_NEW_ITEM,
+            "id": request.item_id or uuid.uuid4(),
+            "agency_id": request.agency.pk,
+            "court_id": request.case.court_id,
+            "case_id": request.case.pk,
+            "party_id": request.party.pk,
+            "category": request.category,
+            "action": request.action,
+            "next_attempt_at": now,
+            "deadline": deadlines[key],
+            "created_at": now,
+            "updated_at": now,
+        }
+        rows.append([values[name] for name in _ITEM_COLUMNS])
+    # Built as loaded rows: that skips most of the model's keyword handling.
+    items = [GatewayItem.from_db(connection.alias, _ITEM_COLUMNS, row) for row in rows]
+    # Neither path leaves an audit record per item, because the inquiry service audits the query.
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            all_new = bulk.copy_insert(GatewayItem._meta.db_table, _ITEM_COLUMNS, rows)
+    else:
+        GatewayItem.objects.bulk_create(items, ignore_conflicts=True)
+        all_new = False
     logger.info("Queued %s gateway item(s)", len(items))
+    if all_new:
+        return items
+    # Some ids existed already: return the stored items, as they are.
     return list(GatewayItem.objects.filter(pk__in=[item.pk for item in items]))
 
 
 # Forming batches
 
 
-def _due(agency: Agency, now: datetime.datetime) -> QuerySet[GatewayItem]:
-    return GatewayItem.objects.filter(agency=agency, state=State.PENDING, next_attempt_at__lte=now)
+def _due(agency_id: int, now: datetime.datetime) -> QuerySet[GatewayItem]:
+    return GatewayItem.objects.filter(
+        agency_id=agency_id, state=State.PENDING, next_attempt_at__lte=now
+    )
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """Due pending items of one agency and court: new ones, or those of one batch to resend."""
+
+    court_id: int
+    batch_id: uuid.UUID | None
+    count: int
+    oldest: datetime.datetime
+
+
+def _due_units(agencies: QuerySet[Agency], now: datetime.datetime) -> dict[int, list[_Unit]]:
+    """Return the units with due items of ``agencies``, by agency id, from one grouped query."""
+    rows = (
+        GatewayItem.objects.filter(
+            state=State.PENDING, next_attempt_at__lte=now, agency__in=agencies
+        )
+        .values_list("agency_id", "court_id", "batch_id")
+        .annotate(count=Count("id"), oldest=Min("created_at"))
+        .order_by()
+    )
+    units: dict[int, list[_Unit]] = {}
+    for agency_id, court_id, batch_id, count, oldest in rows:
+        units.setdefault(agency_id, []).append(_Unit(court_id, batch_id, count, oldest))
+    return units
+
+
+def _ready_units(agency: Agency, units: list[_Unit], now: datetime.datetime) -> list[_Unit]:
+    """Return the units of ``agency`` to send now: batches to resend first, then full batches
+    and those whose oldest item has waited the batch window, oldest first."""
+    window_start = now - datetime.timedelta(seconds=agency.batch_window_seconds)
+    resend = sorted(
+        (unit for unit in units if unit.batch_id is not None),
+        key=lambda unit: (unit.court_id, str(unit.batch_id)),
+    )
+    fresh = sorted(
+        (
+            unit
+            for unit in units
+            if unit.batch_id is None
+            and (unit.count >= agency.batch_size or unit.oldest <= window_start)
+        ),
+        key=lambda unit: unit.oldest,
+    )
+    return resend + fresh
+
+
+def _field_value(name: str, value: Any) -> Any:
+    """Return ``value`` of the gateway item field ``name`` as the database stores it."""
+    field = GatewayItem._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field.get_db_prep_value(value, connection)
 
 
 def _claim(
-    agency: Agency,
-    candidates: QuerySet[GatewayItem],
-    batch: GatewayBatch | None,
-    court_id: int,
-    now: datetime.datetime,
-    owner: str,
-) -> GatewayBatch | None:
-    """Lease up to a batch of ``candidates`` into ``batch`` (or a new one); None if none left."""
+    agency: Agency, unit: _Unit, now: datetime.datetime, owner: str
+) -> tuple[GatewayBatch, int] | None:
+    """Lease up to a batch of the unit's due items into a new batch, or into the unit's batch.
+
+    Returns the batch and the number of items taken, or None when no item was left.
+    """
     lease_until = now + lease_length(agency)
+    candidates = _due(agency.pk, now).filter(court_id=unit.court_id)
+    if unit.batch_id is None:
+        candidates = candidates.filter(batch__isnull=True)
+    else:
+        candidates = candidates.filter(batch_id=unit.batch_id)
     with transaction.atomic():
         ordered = candidates.order_by("created_at", "id")
         if connection.vendor == "postgresql":
@@ -286,22 +374,29 @@ def _claim(
         ids = list(ordered.values_list("pk", flat=True)[: agency.batch_size])
         if not ids:
             return None
-        if batch is None:
-            batch = GatewayBatch(agency=agency, court_id=court_id)
+        if unit.batch_id is None:
+            batch = GatewayBatch(
+                agency=agency,
+                court_id=unit.court_id,
+                state=BatchState.SENDING,
+                lease_until=lease_until,
+                lease_owner=owner,
+                attempts=1,
+            )
             # bulk_create leaves no audit record: batches are the gateway's bookkeeping.
             GatewayBatch.objects.bulk_create([batch])
-        taken = candidates.filter(pk__in=ids).update(
-            state=State.SENT, batch=batch, lease_until=lease_until, lease_owner=owner
-        )
-        if not taken:
-            return None
-        GatewayBatch.objects.filter(pk=batch.pk).update(
-            state=BatchState.SENDING,
-            lease_until=lease_until,
-            lease_owner=owner,
-            attempts=batch.attempts + 1,
-        )
-    batch.refresh_from_db()
+        else:
+            batch = GatewayBatch.objects.get(pk=unit.batch_id)
+            GatewayBatch.objects.filter(pk=batch.pk).update(
+                state=BatchState.SENDING,
+                lease_until=lease_until,
+                lease_owner=owner,
+                attempts=F("attempts") + 1,
+            )
+            batch.refresh_from_db()
+        taken = _lease_items(ids, unit, batch, lease_until, owner, now)
+    if not taken:
+        return None
     logger.info(
         "Claimed %s item(s) into batch %s for agency %s (attempt %s)",
         taken,
@@ -309,28 +404,43 @@ def _claim(
         agency.code,
         batch.attempts,
     )
-    return batch
+    return batch, taken
 
 
-def _ready_units(agency: Agency, now: datetime.datetime) -> list[tuple[int, uuid.UUID | None]]:
-    """Return (court id, batch id) pairs with items to send now, batches to resend first."""
-    due = _due(agency, now)
-    resend: list[tuple[int, uuid.UUID | None]] = [
-        (court_id, batch_id)
-        for court_id, batch_id in due.filter(batch__isnull=False)
-        .values_list("court_id", "batch_id")
-        .distinct()
-    ]
-    window_start = now - datetime.timedelta(seconds=agency.batch_window_seconds)
-    fresh: list[tuple[int, uuid.UUID | None]] = [
-        (group["court_id"], None)
-        for group in due.filter(batch__isnull=True)
-        .values("court_id")
-        .annotate(oldest=Min("created_at"), count=Count("id"))
-        .order_by("oldest")
-        if group["count"] >= agency.batch_size or group["oldest"] <= window_start
-    ]
-    return resend + fresh
+def _lease_items(
+    ids: Sequence[uuid.UUID],
+    unit: _Unit,
+    batch: GatewayBatch,
+    lease_until: datetime.datetime,
+    owner: str,
+    now: datetime.datetime,
+) -> int:
+    """Mark the locked items ``ids`` sent in ``batch``, and return how many were still due.
+
+    The conditions repeat those of the candidates, so the update alone is still safe.
+    """
+    condition, id_params = bulk.in_list("id", ids, GatewayItem._meta.get_field("id"))
+    batch_condition = "batch_id IS NULL" if unit.batch_id is None else "batch_id = %s"
+    batch_params = [] if unit.batch_id is None else [_field_value("batch", unit.batch_id)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {GatewayItem._meta.db_table} SET state = %s, batch_id = %s, "  # noqa: S608
+            f"lease_until = %s, lease_owner = %s WHERE {condition} AND agency_id = %s "
+            f"AND court_id = %s AND state = %s AND next_attempt_at <= %s AND {batch_condition}",
+            [
+                State.SENT.value,
+                _field_value("batch", batch.pk),
+                _field_value("lease_until", lease_until),
+                owner,
+                *id_params,
+                batch.agency_id,
+                unit.court_id,
+                State.PENDING.value,
+                _field_value("next_attempt_at", now),
+                *batch_params,
+            ],
+        )
+        return cursor.rowcount
 
 
 def form_batches(
@@ -338,6 +448,7 @@ def form_batches(
     *,
     owner: str = DEFAULT_OWNER,
     agencies: QuerySet[Agency] | None = None,
+    item_limit: int | None = None,
 ) -> list[GatewayBatch]:
     """Claim due pending items into batches, per agency and court; return the new batches.
 
@@ -345,59 +456,134 @@ def form_batches(
     Agencies outside their service hours, with an open circuit or with ``concurrency`` batches
     in flight get none. Items whose earlier batch failed in passing go out again under the
     same batch id. ``agencies`` limits the pass to some agencies (default: every active one).
+    With ``item_limit``, no further batch is formed once the batches hold that many items. One
+    grouped query finds the agencies with due items, so a pass costs the others nothing.
 
     NOTE: the in-flight count is read before claiming, so two workers forming batches at the
     same moment may together exceed an agency's concurrency by the number of workers.
     """
     now = now or timezone.now()
+    active = (agencies if agencies is not None else Agency.objects.all()).filter(active=True)
+    units = _due_units(active, now)
+    if not units:
+        return []
+    in_flight = dict(
+        GatewayBatch.objects.filter(
+            agency_id__in=list(units), state=BatchState.SENDING, lease_until__gt=now
+        )
+        .values_list("agency_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    # A closed circuit lets every batch through, so only the others need a look.
+    closed = set(
+        AgencyHealth.objects.filter(
+            agency_id__in=list(units), circuit=AgencyHealth.Circuit.CLOSED
+        ).values_list("agency_id", flat=True)
+    )
     formed: list[GatewayBatch] = []
-    for agency in (agencies if agencies is not None else Agency.objects.all()).filter(active=True):
+    claimed_items = 0
+    for agency in active.filter(pk__in=list(units)):
+        if item_limit is not None and claimed_items >= item_limit:
+            break
         if not agency.in_service(now):
             continue
-        units = _ready_units(agency, now)
-        if not units:
+        ready = _ready_units(agency, units[agency.pk], now)
+        if not ready:
             continue
-        in_flight = GatewayBatch.objects.filter(
-            agency=agency, state=BatchState.SENDING, lease_until__gt=now
-        ).count()
-        limit = agency.concurrency - in_flight
-        if limit <= 0:
+        allowed_here = agency.concurrency - in_flight.get(agency.pk, 0)
+        if allowed_here <= 0:
             continue
-        allowed = circuit.allowance(agency, now, lease_length(agency))
-        if allowed is not None:
-            limit = min(limit, allowed)
-        for court_id, batch_id in units:
-            while limit > 0:
-                candidates = _due(agency, now).filter(court_id=court_id)
-                if batch_id is None:
-                    candidates = candidates.filter(batch__isnull=True)
-                    batch = None
-                else:
-                    candidates = candidates.filter(batch_id=batch_id)
-                    batch = GatewayBatch.objects.get(pk=batch_id)
-                claimed = _claim(agency, candidates, batch, court_id, now, owner)
+        if agency.pk not in closed:
+            allowed = circuit.allowance(agency, now, lease_length(agency))
+            if allowed is not None:
+                allowed_here = min(allowed_here, allowed)
+        window_start = now - datetime.timedelta(seconds=agency.batch_window_seconds)
+        for unit in ready:
+            remaining = unit.count
+            while allowed_here > 0:
+                claimed = _claim(agency, unit, now, owner)
                 if claimed is None:
                     break
-                formed.append(claimed)
-                limit -= 1
-                if batch_id is not None:
+                batch, taken = claimed
+                formed.append(batch)
+                allowed_here -= 1
+                claimed_items += taken
+                if item_limit is not None and claimed_items >= item_limit:
+                    return formed
+                remaining -= taken
+                if unit.batch_id is not None or remaining <= 0:
                     break
-                # Another full batch may wait; a partial one waits for its window again.
-                remaining = candidates.count()
-                oldest = candidates.aggregate(oldest=Min("created_at"))["oldest"]
-                window_start = now - datetime.timedelta(seconds=agency.batch_window_seconds)
-                if remaining < agency.batch_size and (oldest is None or oldest > window_start):
+                # Another full batch may wait, but a partial one waits for its window again.
+                if remaining < agency.batch_size and not _window_passed(
+                    agency, unit, window_start, now
+                ):
                     break
-            if limit <= 0:
+            if allowed_here <= 0:
                 break
     return formed
 
 
+def _window_passed(
+    agency: Agency, unit: _Unit, window_start: datetime.datetime, now: datetime.datetime
+) -> bool:
+    """Return whether the oldest item left in ``unit`` has waited the batch window."""
+    oldest = (
+        _due(agency.pk, now)
+        .filter(court_id=unit.court_id, batch__isnull=True)
+        .aggregate(oldest=Min("created_at"))["oldest"]
+    )
+    return oldest is not None and oldest <= window_start
+
+
 # Sending
 
+# The columns of an item that its entry in a batch message needs, in the order that
+# ``_message_entries`` reads them.
+_MESSAGE_COLUMNS = (
+    "pk",
+    "action",
+    "category",
+    "deadline",
+    "case__case_number",
+    "party__kind",
+    "party__name",
+    "party__document_type",
+    "party__document_number",
+)
 
-def batch_message(batch: GatewayBatch, items: Sequence[GatewayItem]) -> dict[str, Any]:
-    """Build the protocol's batch message for ``items`` of ``batch``."""
+
+def _message_entries(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Return the batch message's items from rows of ``_MESSAGE_COLUMNS``."""
+    deadlines: dict[datetime.datetime, str] = {}
+    entries = []
+    for item_id, action, category, deadline, case_number, kind, name, document_type, number in rows:
+        # Items queued together share their deadline, so each is formatted once.
+        deadline_text = deadlines.get(deadline)
+        if deadline_text is None:
+            deadline_text = deadlines[deadline] = _local_text(deadline)
+        entries.append(
+            {
+                "item_id": str(item_id),
+                "action": action,
+                "category": category,
+                "case_number": case_number,
+                "subject": {
+                    "kind": kind,
+                    "name": name,
+                    "document_type": PROTOCOL_DOCUMENT_TYPES.get(document_type, document_type),
+                    "document_number": number,
+                },
+                "deadline": deadline_text,
+                # NOTE: control measures carry their sealed document here once the e-seal
+                # service produces it; queries need none.
+                "document": None,
+            }
+        )
+    return entries
+
+
+def _message(batch: GatewayBatch, entries: list[dict[str, Any]]) -> dict[str, Any]:
     court = batch.court
     message: dict[str, Any] = {
         "protocol": PROTOCOL,
@@ -409,28 +595,27 @@ def batch_message(batch: GatewayBatch, items: Sequence[GatewayItem]) -> dict[str
     callback_url = os.environ.get(CALLBACK_URL_ENV, "")
     if callback_url:
         message["callback_url"] = callback_url
-    message["items"] = [
-        {
-            "item_id": str(item.pk),
-            "action": item.action,
-            "category": item.category,
-            "case_number": item.case.case_number,
-            "subject": {
-                "kind": item.party.kind,
-                "name": item.party.name,
-                "document_type": PROTOCOL_DOCUMENT_TYPES.get(
-                    item.party.document_type, item.party.document_type
-                ),
-                "document_number": item.party.document_number,
-            },
-            "deadline": _local_text(item.deadline),
-            # NOTE: control measures carry their sealed document here once the e-seal
-            # service produces it; queries need none.
-            "document": None,
-        }
+    message["items"] = entries
+    return message
+
+
+def batch_message(batch: GatewayBatch, items: Sequence[GatewayItem]) -> dict[str, Any]:
+    """Build the protocol's batch message for ``items`` of ``batch``."""
+    rows = [
+        (
+            item.pk,
+            item.action,
+            item.category,
+            item.deadline,
+            item.case.case_number,
+            item.party.kind,
+            item.party.name,
+            item.party.document_type,
+            item.party.document_number,
+        )
         for item in items
     ]
-    return message
+    return _message(batch, _message_entries(rows))
 
 
 def _retry_or_fail(
@@ -499,40 +684,77 @@ def _parse_ids(values: Iterable[Any]) -> set[uuid.UUID]:
     return ids
 
 
+def _acknowledge(batch: GatewayBatch, accepted: Sequence[uuid.UUID]) -> int:
+    """Mark the accepted items of ``batch`` acknowledged, and return how many changed.
+
+    Items of the batch that a lapsed lease sent back to pending are covered as well.
+    """
+    if not accepted:
+        return 0
+    table = GatewayItem._meta.db_table
+    condition, id_params = bulk.in_list("id", accepted, GatewayItem._meta.get_field("id"))
+    ours = f"{condition} AND batch_id = %s AND state IN (%s, %s)"
+    params = [*id_params, _field_value("batch", batch.pk), State.SENT.value, State.PENDING.value]
+    values = f"state = '{State.ACKNOWLEDGED.value}', lease_until = NULL, lease_owner = '', "
+    values += "last_error = ''"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The rows are locked in id order, as the storing of answers locks them, so that
+            # an acknowledgement and a page of answers about the same items cannot deadlock.
+            cursor.execute(
+                f"UPDATE {table} AS item SET {values} FROM (SELECT id FROM {table} "  # noqa: S608
+                f"WHERE {ours} ORDER BY id FOR UPDATE) AS locked WHERE item.id = locked.id",
+                params,
+            )
+        else:
+            cursor.execute(f"UPDATE {table} SET {values} WHERE {ours}", params)  # noqa: S608
+        return cursor.rowcount
+
+
 def _apply_ack(
-    batch: GatewayBatch, ack: dict[str, Any], owner: str, now: datetime.datetime
+    batch: GatewayBatch,
+    ack: dict[str, Any],
+    owner: str,
+    now: datetime.datetime,
+    sent: Iterable[uuid.UUID] | None = None,
 ) -> DispatchResult:
+    """Record the acknowledgement of ``batch`` in one transaction.
+
+    ``sent`` are the ids of the items this worker sent. When the acknowledgement names each
+    of them, no item can be missing from it, and the look for missing items is skipped.
+    """
     result = DispatchResult()
-    # Items of this batch that a lapsed lease sent back to pending are covered as well.
     ours = GatewayItem.objects.filter(batch=batch, state__in=(State.SENT, State.PENDING))
     accepted = _parse_ids(ack.get("accepted", []))
-    result.acknowledged = ours.filter(pk__in=accepted).update(
-        state=State.ACKNOWLEDGED, lease_until=None, lease_owner="", last_error=""
-    )
-    for rejection in ack.get("rejected", []):
-        if not isinstance(rejection, dict):
-            continue
-        reason = str(rejection.get("reason", "")) or "no reason given"
-        rejected_ids = _parse_ids([rejection.get("item_id")])
-        result.rejected += _fail(
-            ours.filter(pk__in=rejected_ids), f"rejected by {batch.agency.code}: {reason}"
+    named = set(accepted)
+    with transaction.atomic():
+        result.acknowledged = _acknowledge(batch, list(accepted))
+        for rejection in ack.get("rejected", []):
+            if not isinstance(rejection, dict):
+                continue
+            reason = str(rejection.get("reason", "")) or "no reason given"
+            rejected_ids = _parse_ids([rejection.get("item_id")])
+            named |= rejected_ids
+            result.rejected += _fail(
+                ours.filter(pk__in=rejected_ids), f"rejected by {batch.agency.code}: {reason}"
+            )
+        if sent is None or not named.issuperset(sent):
+            # An item the acknowledgement leaves out goes again in a new batch, because the
+            # agency would repeat this acknowledgement for the same batch id.
+            missing = GatewayItem.objects.filter(batch=batch, state=State.SENT, lease_owner=owner)
+            retried, failed = _retry_or_fail(
+                missing, "missing from the acknowledgement", now, keep_batch=False
+            )
+            result.retried += retried
+            result.failed += failed
+        GatewayBatch.objects.filter(pk=batch.pk).update(
+            state=BatchState.ACKNOWLEDGED,
+            sent_at=now,
+            ack=ack,
+            lease_until=None,
+            lease_owner="",
+            last_error="",
         )
-    # An item the acknowledgement leaves out goes again in a new batch, because the agency
-    # would repeat this acknowledgement for the same batch id.
-    missing = GatewayItem.objects.filter(batch=batch, state=State.SENT, lease_owner=owner)
-    retried, failed = _retry_or_fail(
-        missing, "missing from the acknowledgement", now, keep_batch=False
-    )
-    result.retried += retried
-    result.failed += failed
-    GatewayBatch.objects.filter(pk=batch.pk).update(
-        state=BatchState.ACKNOWLEDGED,
-        sent_at=now,
-        ack=ack,
-        lease_until=None,
-        lease_owner="",
-        last_error="",
-    )
     return result
 
 
@@ -551,12 +773,16 @@ def dispatch_batch(
     still leases are sent, so a batch taken over after a lapsed lease is not sent twice by it.
     """
     agency = batch.agency
-    items = list(
-        batch.items.filter(state=State.SENT, lease_owner=owner).select_related("case", "party")
-    )
-    if not items:
+    # Only the batch id goes into the query, so that the planner reads the batch's items by
+    # its index rather than every sent item by the state index. The rest is checked here.
+    rows = [
+        row[:-2]
+        for row in batch.items.values_list(*_MESSAGE_COLUMNS, "state", "lease_owner")
+        if row[-2] == State.SENT and row[-1] == owner
+    ]
+    if not rows:
         return DispatchResult()
-    body = dumps(batch_message(batch, items))
+    body = dumps(_message(batch, _message_entries(rows)))
     headers = keys.signed_headers(batch.court, body)
     circuit.rate_limiter.wait(agency)
     started = time.monotonic()
@@ -588,7 +814,7 @@ def dispatch_batch(
     latency_ms = int((time.monotonic() - started) * 1000)
     now = now or timezone.now()
     circuit.record_success(agency, latency_ms)
-    result = _apply_ack(batch, ack, owner, now)
+    result = _apply_ack(batch, ack, owner, now, sent=[row[0] for row in rows])
     logger.info(
         "Batch %s to agency %s: %s acknowledged, %s rejected, %s retried in %s ms",
         batch.pk,
@@ -604,31 +830,113 @@ def dispatch_batch(
 # Answers
 
 
-def _answer_time(answer: dict[str, Any], now: datetime.datetime) -> datetime.datetime:
+class AnsweredItem(NamedTuple):
+    """An item whose answer was just stored, with what its asset records and events need.
+
+    A named tuple, because a page creates up to 1,000 of them and a frozen dataclass takes
+    several times longer to build.
+    """
+
+    pk: uuid.UUID
+    agency_id: int
+    case_id: int
+    party_id: int
+    court_id: int
+    answered_at: datetime.datetime
+    answer: dict[str, Any]
+    state: str = State.ANSWERED.value
+
+
+def _answer_time(
+    answer: dict[str, Any], now: datetime.datetime, parsed: dict[str, datetime.datetime]
+) -> datetime.datetime:
+    """Return the answer's time, or ``now`` when it has none. ``parsed`` caches the parses."""
     value = answer.get("answered_at")
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None or timezone.is_naive(parsed):
+    if not isinstance(value, str):
         return now
-    return parsed
+    moment = parsed.get(value)
+    if moment is None:
+        moment = parse_datetime(value)
+        if moment is None or timezone.is_naive(moment):
+            moment = now
+        parsed[value] = moment
+    return moment
 
 
-def _write_answers(items: Sequence[GatewayItem], stored_at: datetime.datetime) -> None:
-    """Write the answers of ``items`` (locked and open) in one statement on PostgreSQL."""
+def _as_uuid(value: Any) -> uuid.UUID:
+    """Return an item id read by raw SQL as a UUID (SQLite returns its hexadecimal text)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _known_ids(agency: Agency, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Return those of ``ids`` that are items of ``agency``."""
+    if not ids:
+        return set()
+    condition, params = bulk.in_list("id", ids, GatewayItem._meta.get_field("id"))
+    with connection.cursor() as cursor:
+        # The agency is checked here, so that the query reads the primary key alone.
+        cursor.execute(
+            f"SELECT id, agency_id FROM {GatewayItem._meta.db_table} WHERE {condition}",  # noqa: S608
+            params,
+        )
+        return {
+            _as_uuid(item_id) for item_id, agency_id in cursor.fetchall() if agency_id == agency.pk
+        }
+
+
+def _lock_open_items(ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, int, int, int]]:
+    """Lock the open items among ``ids`` in id order, and return their (id, case, party, court).
+
+    On SQLite the transaction holds the only write lock, so no row lock is needed.
+    """
+    condition, params = bulk.in_list("id", ids, GatewayItem._meta.get_field("id"))
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    open_states = [state.value for state in GatewayItem.OPEN_STATES]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, case_id, party_id, court_id FROM {GatewayItem._meta.db_table} "  # noqa: S608
+            f"WHERE {condition} AND state IN (%s, %s, %s) ORDER BY id{lock}",
+            [*params, *open_states],
+        )
+        return [
+            (_as_uuid(item_id), case_id, party_id, court_id)
+            for item_id, case_id, party_id, court_id in cursor.fetchall()
+        ]
+
+
+def _write_answers(items: Sequence[AnsweredItem], stored_at: datetime.datetime) -> None:
+    """Write the answers of ``items``, which are locked and open.
+
+    On PostgreSQL the answers go by COPY into a temporary table, which the update joins, so
+    that no statement carries a page of answers as literals for psycopg and the server to
+    parse.
+    """
     table = GatewayItem._meta.db_table
     open_states = [state.value for state in GatewayItem.OPEN_STATES]
     # The state condition repeats the lock's, so each statement alone is still safe.
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            rows = ", ".join(["(%s::uuid, %s::timestamptz, %s::jsonb)"] * len(items))
-            values: list[Any] = [State.ANSWERED.value, stored_at]
-            for item in items:
-                values += [item.pk, item.answered_at, dumps(item.answer).decode("utf-8")]
+            # The temporary table lives as long as the connection and is emptied at each
+            # commit. The DELETE empties it when one transaction stores two pages.
+            cursor.execute(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS answer_copy "
+                "(id uuid, answered_at timestamptz, body jsonb) ON COMMIT DELETE ROWS"
+            )
+            cursor.execute("DELETE FROM answer_copy")
+            with cursor.cursor.copy("COPY answer_copy (id, answered_at, body) FROM STDIN") as copy:
+                for item in items:
+                    copy.write_row((item.pk, item.answered_at, dumps(item.answer).decode("utf-8")))
+            # The temporary table has no statistics, which could lead the planner to scan
+            # every item. The list of ids lets it read the items by their key instead.
+            condition, id_params = bulk.in_list(
+                "item.id", [item.pk for item in items], GatewayItem._meta.get_field("id")
+            )
             cursor.execute(
                 f"UPDATE {table} AS item SET state = %s, answered_at = answer.answered_at, "  # noqa: S608
                 "answer = answer.body, lease_until = NULL, lease_owner = '', last_error = '', "
-                f"updated_at = %s FROM (VALUES {rows}) AS answer (id, answered_at, body) "
-                "WHERE item.id = answer.id AND item.state IN (%s, %s, %s)",
-                [*values, *open_states],
+                f"updated_at = %s FROM answer_copy AS answer WHERE {condition} "
+                "AND item.id = answer.id AND item.state IN (%s, %s, %s)",
+                [State.ANSWERED.value, stored_at, *id_params, *open_states],
             )
             return
         answer_field = GatewayItem._meta.get_field("answer")
@@ -665,26 +973,20 @@ def _store_final_answers(
     leaves every item open, so the repeated page stores everything.
     """
     stored_at = timezone.now()
+    parsed: dict[str, datetime.datetime] = {}
     with transaction.atomic():
-        open_items = GatewayItem.objects.filter(
-            pk__in=list(answers), state__in=GatewayItem.OPEN_STATES
-        ).order_by("pk")
-        if connection.vendor == "postgresql":
-            open_items = open_items.select_for_update()
-        rows = list(open_items.values_list("pk", "case_id", "party_id", "court_id"))
+        rows = _lock_open_items(list(answers))
         if not rows:
             return 0
         items = [
-            GatewayItem(
-                id=item_id,
+            AnsweredItem(
+                pk=item_id,
                 agency_id=agency.pk,
                 case_id=case_id,
                 party_id=party_id,
                 court_id=court_id,
-                state=State.ANSWERED,
-                answered_at=_answer_time(answers[item_id], now),
+                answered_at=_answer_time(answers[item_id], now, parsed),
                 answer=answers[item_id],
-                updated_at=stored_at,
             )
             for item_id, case_id, party_id, court_id in rows
         ]
@@ -716,9 +1018,7 @@ def apply_answers(
             continue
         assert isinstance(answer, dict)
         by_id[item_id] = answer
-    known = set(
-        GatewayItem.objects.filter(agency=agency, pk__in=by_id).values_list("pk", flat=True)
-    )
+    known = _known_ids(agency, list(by_id))
     final: dict[uuid.UUID, dict[str, Any]] = {}
     others: list[tuple[uuid.UUID, dict[str, Any]]] = []
     for item_id, answer in by_id.items():
@@ -818,10 +1118,14 @@ def _verified_reply(agency: Agency, reply: SignedReply) -> dict[str, Any]:
 
 
 def _cursor(agency: Agency, court_id: int) -> AnswerCursor:
+    cursors = AnswerCursor.objects.select_related("court").filter(agency=agency, court_id=court_id)
+    cursor = cursors.first()
+    if cursor is not None:
+        return cursor
     AnswerCursor.objects.bulk_create(
         [AnswerCursor(agency=agency, court_id=court_id)], ignore_conflicts=True
     )
-    return AnswerCursor.objects.select_related("court").get(agency=agency, court_id=court_id)
+    return cursors.get()
 
 
 def _poll_page(
@@ -884,9 +1188,10 @@ def poll_answers(
     """
     now = now or timezone.now()
     court_ids = set(
-        GatewayItem.objects.filter(
-            agency=agency, state__in=(State.SENT, State.ACKNOWLEDGED)
-        ).values_list("court_id", flat=True)
+        GatewayItem.objects.filter(agency=agency, state__in=(State.SENT, State.ACKNOWLEDGED))
+        .order_by()
+        .values_list("court_id", flat=True)
+        .distinct()
     )
     interval = datetime.timedelta(seconds=agency.poll_interval_seconds)
     answered = 0

@@ -24,6 +24,9 @@ from zhixing.linkage.models import Agency, GatewayItem
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
+# Items one pass claims and sends, in whole batches, before it collects answers. A bound
+# lets one worker store answers while another waits for an agency to acknowledge its batch.
+ITEMS_PER_PASS = 1000
 
 _online = OnlineAdapter()
 _manual = ManualAdapter()
@@ -65,6 +68,8 @@ def run_gateway_once(
     """Sweep lapsed leases, expire overdue items, send due batches and collect answers.
 
     Answers come from polling online agencies and from the inboxes of batch-file agencies.
+    One pass sends whole batches until they hold ``ITEMS_PER_PASS`` items, and the next pass
+    sends more, so a caller that wants everything sent runs passes while they are busy.
 
     ``adapters`` maps agency codes to adapters that replace the default ones, as tests do.
     """
@@ -84,7 +89,9 @@ def run_gateway_once(
         | Q(adapter=Agency.Adapter.BATCH_FILE)
         | Q(code__in=list(adapters or {}))
     )
-    for batch in gateway.form_batches(now, owner=owner, agencies=reachable):
+    for batch in gateway.form_batches(
+        now, owner=owner, agencies=reachable, item_limit=ITEMS_PER_PASS
+    ):
         adapter = pick(batch.agency)
         assert adapter is not None
         try:
@@ -96,8 +103,10 @@ def run_gateway_once(
         result.batches += 1
         result.acknowledged += outcome.acknowledged
 
+    # Without order_by() the model's ordering would add created_at to the DISTINCT.
     outstanding = set(
         GatewayItem.objects.filter(state=GatewayItem.State.ACKNOWLEDGED)
+        .order_by()
         .values_list("agency_id", flat=True)
         .distinct()
     )
