@@ -1113,7 +1113,7 @@ def _verified_reply(agency: Agency, reply: SignedReply) -> dict[str, Any]:
     # like one that is not JSON: those answers match no item, and moving the cursor past them
     # would lose them for good.
     if not all(_well_formed(answer) for answer in data["answers"]):
-        raise InvalidMessageError("the page holds answers in the wrong shape")
+        raise InvalidMessageError("the page contains answers without a valid item id or status")
     return data
 
 
