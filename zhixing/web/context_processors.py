@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from zhixing.cases.views import overdue_count
 from zhixing.command.services import may_read_orders
 from zhixing.courts import scope
+from zhixing.events import services as events
 from zhixing.linkage.services import may_manage_agencies
 
 # The overdue badge counts up to this many cases and then shows "99+".
@@ -35,4 +36,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         count = overdue_count(user, OVERDUE_BADGE_CAP)
         context["nav_overdue_count"] = count
         context["nav_overdue_capped"] = count >= OVERDUE_BADGE_CAP
+        # The page's stream resumes after the newest event at render time, so an event
+        # written between rendering and the stream's connection still reaches the page.
+        context["live_after"] = events.latest_id()
     return context
