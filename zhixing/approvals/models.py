@@ -121,6 +121,10 @@ class Application(TrackedModel, models.Model):
     state_changed_at = models.DateTimeField(_("state changed"), default=timezone.now)
     step_due_at = models.DateTimeField(_("current step due"), null=True, blank=True)
     overdue_at = models.DateTimeField(_("flagged overdue"), null=True, blank=True)
+    # The gateway item that carried the border-control request of an exit restriction.
+    border_control_item = models.UUIDField(
+        _("border-control request"), null=True, blank=True, unique=True
+    )
 
     class Meta:
         verbose_name = _("application")
@@ -209,11 +213,12 @@ class Step(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
         EXECUTED = "executed", _("Executed")
+        AGENCY_ANSWERED = "agency_answered", _("Answered by the agency")
         COMMENT = "comment", _("Comment")
         OVERDUE = "overdue", _("Overdue")
 
     application = models.ForeignKey(Application, related_name="steps", on_delete=models.CASCADE)
-    kind = models.CharField(_("step"), max_length=16, choices=Kind.choices)
+    kind = models.CharField(_("step"), max_length=20, choices=Kind.choices)
     court = models.ForeignKey(
         "courts.Court", verbose_name=_("court"), related_name="+", on_delete=models.PROTECT
     )

@@ -20,12 +20,13 @@ event to the courts involved, so their pages update live.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -36,8 +37,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhixing import wakeup
 from zhixing.approvals import paperwork
 from zhixing.approvals.models import Application, Kind, Revision, State, Step
+from zhixing.audit import services as audit
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.identity import IdentityError, check_document
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
@@ -47,6 +50,7 @@ from zhixing.documents.rendering import DocumentTemplateError
 from zhixing.esign import signing
 from zhixing.events import services as events
 from zhixing.events.models import Event
+from zhixing.linkage import gateway
 from zhixing.linkage.gateway import ItemRequest
 from zhixing.linkage.models import Action as LinkageAction
 from zhixing.linkage.models import Agency
@@ -888,36 +892,68 @@ def execute(
     """Record that the approved application was carried out.
 
     For an exit restriction the high court hands the border-control request to the
-    provincial public-security department (:func:`hand_over_border_control`). While the
-    gateway cannot carry that request, the step records what would be sent and why it was
-    not, and the comment must describe how the sealed PDF was handed over instead.
+    provincial public-security department (:func:`hand_over_border_control`): the gateway
+    sends it with the approved, doubly sealed PDF, in the same transaction as the step. When
+    no agency takes the request, the step records why, and the comment must describe how the
+    sealed PDF was handed over instead.
     """
-    detail: dict[str, object] = {}
-    if application.kind == Kind.EXIT_RESTRICTION:
-        check_action(actor, application, Action.EXECUTE)
-        handover = hand_over_border_control(application)
-        detail = {"border_control": handover.as_detail()}
-        if not handover.sent:
-            _require_comment(
-                comment,
-                _(
-                    "The gateway cannot send the border-control request yet (%(gap)s). Hand "
-                    "the sealed PDF to %(agency)s and say here how and when."
-                )
-                % {"gap": handover.gap, "agency": handover.agency_name},
+    now = now or timezone.now()
+    if application.kind != Kind.EXIT_RESTRICTION:
+        # NOTE: for a seizure renewal this only records the applying court's statement that
+        # the renewal notice went to the registry. zhixing.measures is to send it there.
+        return _take_step(
+            actor,
+            application,
+            Action.EXECUTE,
+            step_kind=Step.Kind.EXECUTED,
+            to_state=State.EXECUTED,
+            comment=comment,
+            now=now,
+        )
+    check_action(actor, application, Action.EXECUTE)
+    handover = hand_over_border_control(application)
+    if handover.gap:
+        _require_comment(
+            comment,
+            _(
+                "The gateway cannot send the border-control request (%(gap)s). Hand the sealed "
+                "PDF to %(agency)s and say here how and when."
             )
-    # NOTE: for a seizure renewal this only records the applying court's statement that the
-    # renewal notice went to the registry. zhixing.measures is to send it and record it there.
-    return _take_step(
-        actor,
-        application,
-        Action.EXECUTE,
-        step_kind=Step.Kind.EXECUTED,
-        to_state=State.EXECUTED,
-        comment=comment,
-        detail=detail,
-        now=now,
+            % {"gap": handover.gap, "agency": handover.agency_name},
+        )
+        return _take_step(
+            actor,
+            application,
+            Action.EXECUTE,
+            step_kind=Step.Kind.EXECUTED,
+            to_state=State.EXECUTED,
+            comment=comment,
+            detail={"border_control": handover.as_detail()},
+            now=now,
+        )
+    sent = replace(handover, sent=True)
+    with transaction.atomic():
+        step = _take_step(
+            actor,
+            application,
+            Action.EXECUTE,
+            step_kind=Step.Kind.EXECUTED,
+            to_state=State.EXECUTED,
+            comment=comment,
+            detail={"border_control": sent.as_detail()},
+            now=now,
+        )
+        gateway.enqueue([sent.item_request()], now=now)
+        Application.objects.filter(pk=application.pk).update(border_control_item=sent.item_id)
+    wakeup.wake(wakeup.GATEWAY_TASK)
+    application.refresh_from_db()
+    logger.info(
+        "Border-control request of application %s queued to agency %s as item %s",
+        application.pk,
+        handover.agency_name,
+        sent.item_id,
     )
+    return step
 
 
 def add_comment(
@@ -972,7 +1008,7 @@ def take_action(
 
 # The gateway's category for exit and entry, and the action that border control would need.
 BORDER_CONTROL_CATEGORY = "exit_entry"
-BORDER_CONTROL_ACTION = "restrict_exit"
+BORDER_CONTROL_ACTION = LinkageAction.RESTRICT_EXIT.value
 PROVINCIAL_POLICE_CODE = "police-gd"
 # Namespace of the item ids of border-control requests, which derive from the application id.
 HANDOVER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "zhixing:approvals:border-control")
@@ -996,9 +1032,10 @@ def find_border_control_agency() -> Agency | None:
 
 @dataclass(frozen=True)
 class BorderControlHandover:
-    """The border-control request of an approved exit restriction, as the gateway would get it.
+    """The border-control request of an approved exit restriction, as the gateway gets it.
 
-    While the gateway cannot carry the request, ``sent`` is false and ``gap`` gives the reason.
+    ``gap`` says why the gateway cannot send it (no agency takes it), or is empty; ``sent``
+    is true once it is queued.
     """
 
     application_id: int
@@ -1044,11 +1081,7 @@ class BorderControlHandover:
 
 
 def _handover_gap(agency: Agency | None) -> str:
-    if BORDER_CONTROL_ACTION not in LinkageAction.values:
-        return _(
-            "the gateway has no action %(action)s for border control, and its requests carry "
-            "no sealed document"
-        ) % {"action": BORDER_CONTROL_ACTION}
+    """Return why the gateway cannot send the border-control request to ``agency``, or ""."""
     if agency is None:
         return _("no active police agency takes exit and entry requests")
     if BORDER_CONTROL_ACTION not in agency.actions:
@@ -1056,7 +1089,7 @@ def _handover_gap(agency: Agency | None) -> str:
             "code": agency.code,
             "action": BORDER_CONTROL_ACTION,
         }
-    return _("the gateway's requests carry no sealed document yet")
+    return ""
 
 
 def hand_over_border_control(application: Application) -> BorderControlHandover:
@@ -1065,12 +1098,8 @@ def hand_over_border_control(application: Application) -> BorderControlHandover:
     The request names the provincial public-security agency, the case, the debtor, the
     category ``exit_entry`` and the action ``restrict_exit``, with an item id derived from the
     application, so that queueing it twice creates one item. It carries the SHA-256 of the
-    approved, doubly sealed PDF, which the agency must receive with it.
-
-    TODO: nothing is queued yet, because the gateway lacks what this request needs: the action
-    ``restrict_exit`` in ``zhixing.linkage.models.Action`` and in the police agency's actions,
-    and a way to attach the sealed PDF to an item. Once both exist, pass
-    ``handover.item_request()`` and the PDF to ``gateway.enqueue`` here and set ``sent``.
+    approved, doubly sealed PDF, which travels with it (:func:`message_fields`). ``gap`` is
+    empty when the gateway can send it; :func:`execute` queues it.
     """
     if application.kind != Kind.EXIT_RESTRICTION or application.person is None:
         raise ValidationError(
@@ -1100,6 +1129,104 @@ def hand_over_border_control(application: Application) -> BorderControlHandover:
         sent=False,
         gap=_handover_gap(agency),
     )
+
+
+def message_fields(item_ids: Sequence[str]) -> dict[str, dict[str, object]]:
+    """Return what the batch message adds to the border-control requests among ``item_ids``.
+
+    Each found item id maps to ``{"document", "measure"}``: the approved, doubly sealed PDF
+    and the period of the restriction (``docs/protocol.md`` section 8).
+    """
+    keys = []
+    for value in item_ids:
+        try:
+            keys.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    fields: dict[str, dict[str, object]] = {}
+    for application in Application.objects.filter(border_control_item__in=keys):
+        revision = current_revision(application)
+        pdf = bytes(revision.pdf)
+        fields[str(application.border_control_item)] = {
+            "document": {
+                "kind": paperwork.template_code(application),
+                "sha256": hashlib.sha256(pdf).hexdigest(),
+                "pdf_base64": base64.b64encode(pdf).decode("ascii"),
+            },
+            "measure": {
+                "asset_type": None,
+                "identifier": None,
+                "amount": None,
+                "start": application.period_start.isoformat(),
+                "end": application.period_end.isoformat(),
+                "reference": None,
+            },
+        }
+    return fields
+
+
+def _border_control_outcome(answer: object) -> tuple[str, dict[str, object]]:
+    """Return the result (done, partial, rejected) and the facts of an agency's answer."""
+    if not isinstance(answer, dict) or answer.get("status") != "found":
+        reason = _("the agency found no one to restrict")
+        return "rejected", {"reason": reason}
+    records = answer.get("records") or []
+    record = next(
+        (row for row in records if isinstance(row, dict) and row.get("type") == "restrict_exit"),
+        None,
+    )
+    if record is None:
+        return "", {}
+    given = record.get("result")
+    result = given if given in ("done", "partial", "rejected") else "done"
+    facts: dict[str, object] = {
+        key: str(record[key])[:500] for key in ("start", "end", "reason") if record.get(key)
+    }
+    return result, facts
+
+
+def record_border_control_answer(items: Sequence[gateway.AnsweredItem]) -> int:
+    """Record the agency's answers to border-control requests among ``items``; return how many.
+
+    Each answer becomes a step of its application, once: a repeated answer changes nothing.
+    """
+    keys = [item.pk for item in items]
+    applications = list(
+        Application.objects.filter(border_control_item__in=keys).select_related("deciding_court")
+    )
+    if not applications:
+        return 0
+    answers: dict[uuid.UUID | None, object] = {item.pk: item.answer for item in items}
+    recorded = 0
+    for application in applications:
+        result, facts = _border_control_outcome(answers.get(application.border_control_item))
+        if not result:
+            logger.error(
+                "Answer to border-control item %s has no restrict_exit record; left for a person",
+                application.border_control_item,
+            )
+            continue
+        with transaction.atomic():
+            locked = _locked(application)
+            if locked.steps.filter(kind=Step.Kind.AGENCY_ANSWERED).exists():
+                continue
+            step = Step.objects.create(
+                application=locked,
+                kind=Step.Kind.AGENCY_ANSWERED,
+                court=locked.deciding_court,
+                actor=None,
+                at=timezone.now(),
+                comment=str(facts.get("reason", "")),
+                detail={"border_control": {"result": result, **facts}},
+            )
+            audit.record(
+                audit.Action.UPDATE,
+                locked,
+                detail={"event": "border_control_answered", "result": result},
+            )
+            _publish(locked, step)
+            recorded += 1
+    return recorded
 
 
 # Overdue steps

@@ -120,6 +120,9 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     handover = None
     if application.kind == Kind.EXIT_RESTRICTION and "execute" in actions:
         handover = services.hand_over_border_control(application)
+        # The page explains only a request that the gateway cannot send.
+        if not handover.gap:
+            handover = None
     context = {
         "application": application,
         "steps": steps,

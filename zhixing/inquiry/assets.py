@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from zhixing.cases.models import EnforcementCase
 from zhixing.inquiry.models import AssetRecord, QueryItem, QueryRequest
 from zhixing.linkage import bulk
-from zhixing.linkage.models import GatewayItem
+from zhixing.linkage.models import Action, GatewayItem
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +195,8 @@ _TEXT_COLUMNS = ("institution", "identifier", "currency", "location", "status", 
 # Looked up once: ``Type.values`` builds a new list on every access.
 _RECORD_TYPES = frozenset(AssetRecord.Type.values)
 _ANSWERED = GatewayItem.State.ANSWERED.value
+# Records of control measures are named after their action: freeze, seize, renew …
+_MEASURE_TYPES = frozenset(Action.values) - {Action.QUERY.value}
 
 
 def _asset_values(item: StoredAnswer, case_ids: Iterable[int]) -> list[tuple[Any, ...]]:
@@ -210,6 +212,9 @@ def _asset_values(item: StoredAnswer, case_ids: Iterable[int]) -> list[tuple[Any
     for position, record in enumerate(records):
         kind = record.get("type") if isinstance(record, dict) else None
         if kind not in _RECORD_TYPES:
+            if kind in _MEASURE_TYPES:
+                # The agency's record of a control measure; zhixing.measures reads it.
+                continue
             logger.warning(
                 "Gateway item %s: record %s has no known type; left out", item.pk, position
             )

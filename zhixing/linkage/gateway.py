@@ -167,12 +167,40 @@ def notify_officer(item: GatewayItem, message: str) -> None:
 
 
 def answer_hook(items: Sequence[AnsweredItem]) -> None:
-    """Turn the answers just stored on ``items`` into the inquiry app's asset records."""
-    # Imported here because the inquiry app builds on this module.
+    """Pass the answers just stored on ``items`` to the apps that asked.
+
+    Answers to queries become the inquiry app's asset records; answers to control measures
+    update their measures, and the answer to a border-control request its application.
+    """
+    # Imported here because these apps build on this module.
+    from zhixing.approvals.services import record_border_control_answer
     from zhixing.inquiry.assets import announce_answers, record_answers
+    from zhixing.measures.services import record_measure_answer
 
     record_answers(items)
     announce_answers(items)
+    record_measure_answer(items)
+    record_border_control_answer(items)
+
+
+def measure_fields(entries: list[dict[str, Any]]) -> None:
+    """Add the sealed document and the measure to the entries of control-measure items.
+
+    Entries of queries stay as they are; an entry whose document cannot be found keeps
+    ``document`` null, and the agency rejects the item.
+    """
+    ids = [entry["item_id"] for entry in entries if entry["action"] != Action.QUERY]
+    if not ids:
+        return
+    # Imported here because these apps build on this module.
+    from zhixing.approvals.services import message_fields as approval_fields
+    from zhixing.measures.services import message_fields
+
+    fields = {**message_fields(ids), **approval_fields(ids)}
+    for entry in entries:
+        extra = fields.get(entry["item_id"])
+        if extra is not None:
+            entry.update(extra)
 
 
 def lease_length(agency: Agency) -> datetime.timedelta:
@@ -575,11 +603,10 @@ def _message_entries(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
                     "document_number": number,
                 },
                 "deadline": deadline_text,
-                # NOTE: control measures carry their sealed document here once the e-seal
-                # service produces it; queries need none.
                 "document": None,
             }
         )
+    measure_fields(entries)
     return entries
 
 

@@ -52,6 +52,7 @@ class Action(models.TextChoices):
     RELEASE = "release", _("Release")
     DEDUCT = "deduct", _("Deduct")
     SEIZE = "seize", _("Seize")
+    RESTRICT_EXIT = "restrict_exit", _("Restrict exit")
 
 
 def _validate_categories(value: object) -> None:

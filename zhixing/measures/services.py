@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -42,6 +42,7 @@ from zhixing.events import services as events
 from zhixing.events.models import Event
 from zhixing.inquiry.models import AssetRecord
 from zhixing.linkage import gateway
+from zhixing.linkage.models import Action as GatewayAction
 from zhixing.linkage.models import GatewayItem
 from zhixing.measures import documents
 from zhixing.measures.kinds import SPECS, KindSpec, MeasureKind
@@ -785,18 +786,100 @@ def document_for_item(item_id: uuid.UUID | str) -> dict[str, Any] | None:
     "pdf_base64"}]``. Items of queries and unknown ids return None.
     """
     try:
-        key = uuid.UUID(str(item_id))
+        key = str(uuid.UUID(str(item_id)))
     except ValueError:
         return None
-    rows = list(MeasureDocument.objects.filter(step__item_id=key).order_by("role"))
-    notice = next((row for row in rows if row.role == MeasureDocument.Role.NOTICE), None)
-    if notice is None:
+    fields = message_fields([key]).get(key)
+    return fields["document"] if fields is not None else None
+
+
+def _date_text(day: datetime.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _reference(step: MeasureStep, applies: dict[int, uuid.UUID]) -> str | None:
+    """Return the item id of the request that ``step`` continues or ends, or None.
+
+    A renewal or release continues its measure's first request. A deduction continues the
+    same court's freeze of the same asset in the same case, when one holds it.
+    """
+    measure = step.measure
+    if step.kind != MeasureStep.Kind.APPLY:
+        first = applies.get(measure.pk)
+        return str(first) if first is not None else None
+    if measure.kind != MeasureKind.DEDUCT:
         return None
-    document = _document_dict(notice)
-    attachments = [_document_dict(row) for row in rows if row.role == MeasureDocument.Role.RULING]
-    if attachments:
-        document["attachments"] = attachments
-    return document
+    freeze = (
+        MeasureStep.objects.filter(
+            kind=MeasureStep.Kind.APPLY,
+            measure__kind=MeasureKind.FREEZE,
+            measure__case_id=measure.case_id,
+            measure__court_id=measure.court_id,
+            measure__asset_identifier=measure.asset_identifier,
+            measure__state__in=ControlMeasure.ACTIVE_STATES,
+        )
+        .order_by("-created_at")
+        .values_list("item_id", flat=True)
+        .first()
+    )
+    return str(freeze) if freeze is not None else None
+
+
+def message_fields(item_ids: Iterable[uuid.UUID | str]) -> dict[str, dict[str, Any]]:
+    """Return what the batch message adds to the items of measures among ``item_ids``.
+
+    Each found item id (as text) maps to ``{"document", "measure"}``: the sealed notice (see
+    :func:`document_for_item`) and the asset, amount, period and the item id of the request it
+    continues (``docs/protocol.md`` section 8). Ids of other items are left out.
+    """
+    keys = []
+    for value in item_ids:
+        try:
+            keys.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    steps = list(MeasureStep.objects.filter(item_id__in=keys).select_related("measure"))
+    if not steps:
+        return {}
+    applies = dict(
+        MeasureStep.objects.filter(
+            measure_id__in={step.measure_id for step in steps}, kind=MeasureStep.Kind.APPLY
+        ).values_list("measure_id", "item_id")
+    )
+    documents_by_step: dict[int, list[MeasureDocument]] = {}
+    for row in MeasureDocument.objects.filter(step__in=steps).order_by("role"):
+        documents_by_step.setdefault(row.step_id, []).append(row)
+    fields = {}
+    for step in steps:
+        measure = step.measure
+        rows = documents_by_step.get(step.pk, [])
+        notice = next((row for row in rows if row.role == MeasureDocument.Role.NOTICE), None)
+        document = None
+        if notice is not None:
+            document = _document_dict(notice)
+            rulings = [
+                _document_dict(row) for row in rows if row.role == MeasureDocument.Role.RULING
+            ]
+            if rulings:
+                document["attachments"] = rulings
+        amount = None
+        if (
+            step.action in (GatewayAction.FREEZE, GatewayAction.DEDUCT)
+            and measure.amount is not None
+        ):
+            amount = f"{measure.amount:.2f}"
+        fields[str(step.item_id)] = {
+            "document": document,
+            "measure": {
+                "asset_type": measure.asset_type,
+                "identifier": measure.asset_identifier,
+                "amount": amount,
+                "start": _date_text(step.start_date),
+                "end": _date_text(step.end_date),
+                "reference": _reference(step, applies),
+            },
+        }
+    return fields
 
 
 # Answers
@@ -928,18 +1011,33 @@ def _apply_outcome(
     _publish(measure, "measures.released", _("released"))
 
 
+class AnsweredRequest(Protocol):
+    """What an answered gateway item offers: its id and the answer the agency gave."""
+
+    @property
+    def pk(self) -> uuid.UUID: ...
+
+    @property
+    def answer(self) -> Any: ...
+
+
 def record_measure_answer(
-    items: Sequence[GatewayItem], *, now: datetime.datetime | None = None
+    items: Sequence[AnsweredRequest], *, now: datetime.datetime | None = None
 ) -> int:
     """Update the measures whose steps the answered ``items`` are; return how many changed.
 
-    ``items`` are gateway items as the gateway's answer hook passes them (id, state, answer);
-    items of queries and items answered before change nothing, so the gateway may pass every
-    answered item. An answer that names no record of the step's action is logged and left for
-    a person to read, and the step stays open.
+    ``items`` are the items as the gateway's answer hook passes them, or gateway items; a
+    gateway item counts only in the state answered. Items of queries and items answered before
+    change nothing, so the gateway may pass every answered item. An answer that names no
+    record of the step's action is logged and left for a person to read, and the step stays
+    open.
     """
     now = now or timezone.now()
-    answered = {item.pk: item for item in items if item.state == GatewayItem.State.ANSWERED}
+    answered = {
+        item.pk: item
+        for item in items
+        if getattr(item, "state", GatewayItem.State.ANSWERED) == GatewayItem.State.ANSWERED
+    }
     if not answered:
         return 0
     changed = 0

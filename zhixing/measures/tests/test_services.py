@@ -14,10 +14,11 @@ from django.utils import timezone
 from zhixing.audit.models import AuditRecord
 from zhixing.esign import verification
 from zhixing.events.models import Event
-from zhixing.linkage.models import GatewayItem
+from zhixing.linkage import gateway
+from zhixing.linkage.models import GatewayBatch, GatewayItem
 from zhixing.measures import services
 from zhixing.measures.models import ControlMeasure, MeasureDocument, MeasureStep
-from zhixing.measures.tests.conftest import ACCOUNT, CAR, HOME, answer_step
+from zhixing.measures.tests.conftest import ACCOUNT, CAR, HOME, answer_step, found
 
 State = ControlMeasure.State
 CHINA = datetime.timezone(datetime.timedelta(hours=8))
@@ -246,6 +247,34 @@ def test_document_for_query_item_is_none(officer, case, debtors, make_asset):
     assert services.document_for_item("not-a-uuid") is None
 
 
+def test_batch_message_carries_document_and_measure(officer, case, debtors, make_asset):
+    measure = in_force(officer, make_asset(case, debtors[0], ACCOUNT))
+    apply = measure.steps.get()
+    renewal = services.renew_measure(officer, measure, now=NOW + datetime.timedelta(days=300))
+    items = list(GatewayItem.objects.filter(pk__in=[apply.item_id, renewal.item_id]))
+    batch = GatewayBatch.objects.create(agency=items[0].agency, court=case.court)
+
+    entries = {entry["item_id"]: entry for entry in gateway.batch_message(batch, items)["items"]}
+
+    first = entries[str(apply.item_id)]
+    assert first["document"] == services.document_for_item(apply.item_id)
+    assert first["document"]["attachments"][0]["kind"] == "ruling_freeze"
+    assert first["measure"] == {
+        "asset_type": "bank_account",
+        "identifier": ACCOUNT["account_number"],
+        "amount": "50000.00",
+        "start": "2026-12-04",
+        "end": "2027-12-03",
+        "reference": None,
+    }
+    second = entries[str(renewal.item_id)]
+    assert second["action"] == "renew"
+    assert second["document"]["kind"] == "assistance_notice_renew_freeze"
+    assert "attachments" not in second["document"]
+    assert second["measure"]["reference"] == str(apply.item_id)
+    assert second["measure"]["end"] == renewal.end_date.isoformat()
+
+
 @pytest.mark.parametrize(
     ("kind", "record", "agency", "category", "ruling", "notice"),
     [
@@ -365,8 +394,7 @@ def test_full_answer_puts_measure_in_force(officer, case, debtors, make_asset):
         },
     )
 
-    assert record(step) == 1
-
+    # The gateway's answer hook recorded the answer.
     measure.refresh_from_db()
     assert measure.state == State.IN_FORCE
     assert measure.actual_amount == Decimal("50000.00")
@@ -378,6 +406,20 @@ def test_full_answer_puts_measure_in_force(officer, case, debtors, make_asset):
     assert Event.objects.filter(kind="measures.answered", user=officer).exists()
     # The same answer again changes nothing.
     assert record(step) == 0
+
+
+def test_answer_stored_without_the_hook_is_recorded_once(officer, case, debtors, make_asset):
+    measure = freeze(officer, make_asset(case, debtors[0], ACCOUNT))
+    step = measure.steps.get()
+    record_ = {"type": "freeze", "account_number": ACCOUNT["account_number"]}
+    GatewayItem.objects.filter(pk=step.item_id).update(
+        state=GatewayItem.State.ANSWERED, answer=found(step.item_id, record_)
+    )
+
+    assert record(step) == 1
+    assert record(step) == 0
+    measure.refresh_from_db()
+    assert measure.state == State.IN_FORCE
 
 
 def test_partial_answer(officer, case, debtors, make_asset):
@@ -447,7 +489,11 @@ def test_sync_reads_acknowledged_failed_and_answered(officer, case, debtors, mak
     assert "account closed" in second.outcome_note
     assert services.sync_gateway_states(NOW) == 0
 
-    answer_step(first.steps.get(), {"type": "freeze", "frozen_amount": "50000.00"})
+    # An answer stored without the answer hook, as before the gateway passed answers on.
+    item_id = first.steps.get().item_id
+    GatewayItem.objects.filter(pk=item_id).update(
+        state="answered", answer=found(item_id, {"type": "freeze", "frozen_amount": "50000.00"})
+    )
     assert services.sync_gateway_states(NOW) == 1
     first.refresh_from_db()
     assert first.state == State.IN_FORCE
