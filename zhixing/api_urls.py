@@ -5,8 +5,10 @@ from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.routers import DefaultRouter
 
 from zhixing.cases import api as cases_api
+from zhixing.command import api as command_api
 from zhixing.courts import api as courts_api
 from zhixing.esign import api as esign_api
+from zhixing.reports import api as reports_api
 
 router = DefaultRouter()
 router.register("courts", courts_api.CourtViewSet, basename="court")
@@ -14,6 +16,23 @@ router.register("users", courts_api.UserViewSet, basename="user")
 router.register("cases", cases_api.CaseViewSet, basename="case")
 router.register("parties", cases_api.PartyViewSet, basename="party")
 router.register("esign/verifications", esign_api.VerificationViewSet, basename="esign-verification")
+router.register(
+    "reports/instructions", reports_api.InstructionViewSet, basename="report-instruction"
+)
+router.register(
+    "reports/attachments", reports_api.ReportAttachmentViewSet, basename="report-attachment"
+)
+router.register("reports", reports_api.ReportViewSet, basename="report")
+router.register(
+    "orders/attachments", command_api.OrderAttachmentViewSet, basename="order-attachment"
+)
+router.register(
+    "orders/supervision-notices",
+    command_api.SupervisionNoticeViewSet,
+    basename="order-supervision-notice",
+)
+router.register("orders", command_api.OrderViewSet, basename="order")
+router.register("duty", command_api.DutyViewSet, basename="duty")
 
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(api_version="v1"), name="openapi"),

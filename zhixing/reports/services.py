@@ -204,16 +204,25 @@ def _store_files(report: SituationReport, files: Sequence[UploadedFile]) -> None
                 % {"count": len(files), "max": MAX_ATTACHMENTS}
             }
         )
-    for upload in files:
-        stored = attachments.store(upload)
+    stored: list[attachments.StoredFile] = []
+    try:
+        for upload in files:
+            stored.append(attachments.store(upload))
+    except ValidationError as error:
+        # The report's rows roll back with the caller's transaction. The files written before
+        # the rejected one are deleted here, so that no file is left without a row.
+        for item in stored:
+            attachments.path_of(item.stored_name).unlink(missing_ok=True)
+        raise ValidationError({"uploads": error.messages}) from error
+    for item in stored:
         ReportAttachment.objects.create(
             report=report,
-            stored_name=stored.stored_name,
-            original_name=stored.original_name,
-            kind=stored.kind,
-            content_type=stored.content_type,
-            size=stored.size,
-            sha256=stored.sha256,
+            stored_name=item.stored_name,
+            original_name=item.original_name,
+            kind=item.kind,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
         )
 
 
