@@ -34,7 +34,9 @@ CATEGORIES = (
     "online_payment",
     "ship",
 )
-ACTIONS = ("query", "freeze", "renew", "release", "deduct", "seize")
+ACTIONS = ("query", "freeze", "renew", "release", "deduct", "seize", "restrict_exit")
+# Actions that apply, renew or end a control measure and carry a sealed document.
+MEASURE_ACTIONS = ACTIONS[1:]
 
 # A hanging request never lasts longer than this, so a test run or a demo cannot stall.
 MAX_TIMEOUT_S = 30.0

@@ -13,13 +13,13 @@ import random
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from agency_simulator import exchange, protocol, workers
+from agency_simulator import exchange, measures, protocol, workers
 from agency_simulator.agencies import CHINA_TZ, Agency, ConfigError, Faults, load_agencies
 from agency_simulator.population import subject_key
 from agency_simulator.signing import (
@@ -114,6 +114,9 @@ class Simulator:
         self.exchange = (
             exchange.Exchange(self, settings.exchange_dir) if settings.exchange_dir else None
         )
+        # The date that measures are judged by, set through POST /admin/clock; None follows
+        # the real date in China.
+        self.fixed_today: date | None = None
 
     # Life cycle
 
@@ -172,6 +175,10 @@ class Simulator:
     def paused_agencies(self) -> list[str]:
         moment = datetime.now(CHINA_TZ)
         return [code for code, agency in self.agencies.items() if self.unavailable(agency, moment)]
+
+    def today(self) -> date:
+        """Return the date by which measures start, expire and are renewed."""
+        return self.fixed_today or datetime.now(CHINA_TZ).date()
 
     def chance(self, rate: float) -> bool:
         return rate > 0 and self.rng.random() < rate
@@ -240,7 +247,8 @@ class Simulator:
             return
         if parts[0] == "admin":
             require_loopback(scope)
-            await self.admin(method, parts[1:], await read_body(receive))
+            query = urllib.parse.parse_qs(scope["query_string"].decode("latin-1"))
+            await self.admin(method, parts[1:], await read_body(receive), query)
         raise error(404, "not_found", f"no endpoint at {scope['path']}")
 
     # Court endpoints
@@ -342,7 +350,7 @@ class Simulator:
             accepted.append(request.item_id)
             due_at = time.time() + delay.sample_ms(self.rng) / 1000
             if known is None:
-                new_items.append(new_item(request, due_at))
+                new_items.append(new_item(request, due_at, batch.court_name))
             elif known.state == "answered" and statuses.get(request.item_id) == "error":
                 retried.append((request.item_id, due_at))
             elif known.state == "answered":
@@ -427,7 +435,23 @@ class Simulator:
 
     # Admin endpoints, loopback only
 
-    async def admin(self, method: str, path: list[str], body: bytes) -> None:
+    async def admin(
+        self, method: str, path: list[str], body: bytes, query: dict[str, list[str]]
+    ) -> None:
+        if path == ["measures"]:
+            require_method(method, "GET")
+            code = _single(query, "agency")
+            if code is not None and code not in self.agencies:
+                raise error(404, "unknown_agency", f"no agency with code {code!r}")
+            raise Response(200, measures.describe(self.db().connection, code, self.today()))
+        if path == ["clock"]:
+            if method == "POST":
+                self.set_today(_json_object(body))
+            else:
+                require_method(method, "GET")
+            raise Response(
+                200, {"today": self.today().isoformat(), "fixed": self.fixed_today is not None}
+            )
         if path == ["agencies"]:
             require_method(method, "GET")
             raise Response(
@@ -448,6 +472,23 @@ class Simulator:
                 require_method(method, "GET")
             raise Response(200, self.faults[agency.code].to_json())
         raise error(404, "not_found", "no admin endpoint at /admin/" + "/".join(path))
+
+    def set_today(self, body: dict[str, Any]) -> None:
+        """Fix the date of measures to `today` (YYYY-MM-DD), or follow the real date with null."""
+        if set(body) != {"today"}:
+            raise error(400, "invalid_request", 'expected {"today": "YYYY-MM-DD"} or null')
+        value = body["today"]
+        fixed: date | None = None
+        if value is not None:
+            try:
+                fixed = date.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise error(
+                    400, "invalid_request", f"today {value!r} is not a date YYYY-MM-DD"
+                ) from None
+        self.fixed_today = fixed
+        logger.info("date of measures set to %s", self.today().isoformat())
+        self.background.wake_answers()
 
     def change_faults(self, agencies: list[Agency], changes: dict[str, Any]) -> None:
         reset = changes.pop("reset", False)
@@ -472,7 +513,7 @@ class Simulator:
         }
 
 
-def new_item(request: protocol.ItemRequest, due_at: float) -> NewItem:
+def new_item(request: protocol.ItemRequest, due_at: float, court_name: str) -> NewItem:
     raw = request.raw
     return NewItem(
         item_id=request.item_id,
@@ -484,6 +525,8 @@ def new_item(request: protocol.ItemRequest, due_at: float) -> NewItem:
         deadline=raw["deadline"],
         document=raw.get("document"),
         due_at=due_at,
+        measure=raw.get("measure") if raw["action"] != "query" else None,
+        court_name=court_name,
     )
 
 

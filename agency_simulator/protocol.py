@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from agency_simulator import PROTOCOL
-from agency_simulator.agencies import ACTIONS, CHINA_TZ, Agency
+from agency_simulator.agencies import ACTIONS, CHINA_TZ, MEASURE_ACTIONS, Agency
+from agency_simulator.measure_requests import document_reason, measure_reason
 
 MAX_ITEMS_PER_BATCH = 1000
 SUBJECT_KINDS = ("person", "organisation")
@@ -35,6 +36,7 @@ class ItemRequest:
 class BatchRequest:
     batch_id: str
     court_code: str
+    court_name: str
     callback_url: str | None
     items: list[ItemRequest]
 
@@ -82,7 +84,11 @@ def parse_batch(body: bytes, agency: Agency, signer: str, now: datetime) -> Batc
         seen.add(item_id)
         parsed.append(ItemRequest(item_id=item_id, raw=item, reason=reason))
     return BatchRequest(
-        batch_id=batch_id, court_code=signer, callback_url=callback_url, items=parsed
+        batch_id=batch_id,
+        court_code=signer,
+        court_name=court["name"] if isinstance(court.get("name"), str) else "",
+        callback_url=callback_url,
+        items=parsed,
     )
 
 
@@ -91,7 +97,7 @@ def item_reason(item: dict[str, Any], agency: Agency, now: datetime) -> str | No
     action = item.get("action")
     if action not in ACTIONS:
         return f"unknown action {action!r}"
-    if action != "query" or action not in agency.actions:
+    if action not in agency.actions:
         return f"action {action!r} not supported"
     if item.get("category") not in agency.categories:
         return "category not served"
@@ -112,6 +118,10 @@ def item_reason(item: dict[str, Any], agency: Agency, now: datetime) -> str | No
     if deadline <= now:
         return "deadline passed"
     document = item.get("document")
+    if action in MEASURE_ACTIONS:
+        return document_reason(document) or measure_reason(
+            action, item["category"], item.get("measure")
+        )
     if document is not None and not isinstance(document, dict):
         return "document must be an object or null"
     return None

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from agency_simulator.holdings import ASSET_TYPES, Hold, present
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS agency_keys (
@@ -47,7 +51,9 @@ CREATE TABLE IF NOT EXISTS items (
     received_at TEXT NOT NULL,
     due_at REAL NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('pending', 'answered')),
-    attempts INTEGER NOT NULL DEFAULT 1
+    attempts INTEGER NOT NULL DEFAULT 1,
+    measure TEXT,
+    court_name TEXT
 );
 CREATE INDEX IF NOT EXISTS items_pending ON items (due_at) WHERE state = 'pending';
 -- The sequence number is the polling cursor; it only grows.
@@ -89,8 +95,9 @@ CREATE TABLE IF NOT EXISTS subjects (
     generated_at TEXT NOT NULL,
     PRIMARY KEY (agency, category, subject_key)
 );
--- Every record an agency returns. Accounts keep their balance in `amount` so that freezes and
--- deductions can change it; `state` is the record's state (normal, frozen, seized, ...).
+-- Every record an agency returns, as generated. Deposits keep their current balance in
+-- `amount`, which deductions lower; `state` is the generated state (normal, frozen, ...).
+-- Query answers show both with the measures in force (agency_simulator.holdings).
 CREATE TABLE IF NOT EXISTS assets (
     id INTEGER PRIMARY KEY,
     agency TEXT NOT NULL,
@@ -102,22 +109,38 @@ CREATE TABLE IF NOT EXISTS assets (
     state TEXT,
     UNIQUE (agency, category, subject_key, position)
 );
--- Control measures on an asset (freeze, seizure, deduction, renewal, release), by item.
+-- Control measures the simulator applied, one row per item; `id` gives the precedence.
+-- Freezes, seizures and exit restrictions hold an asset (or a person) from `starts_on` to
+-- `ends_on`; renewals, releases and deductions name the hold they act on in `reference_id`.
+-- `amount` is the limit a freeze of a deposit has left after deductions, or the money a
+-- deduction moved. `period_days` is the length of a hold's first period, which bounds its
+-- renewals. Holds stay `active` until released or, for freezes, `spent` by deductions; one
+-- whose `ends_on` has passed counts as expired without a change of row.
 CREATE TABLE IF NOT EXISTS measures (
     id INTEGER PRIMARY KEY,
-    asset_id INTEGER NOT NULL REFERENCES assets (id),
-    item_id TEXT NOT NULL REFERENCES items (item_id),
+    item_id TEXT NOT NULL UNIQUE REFERENCES items (item_id),
+    agency TEXT NOT NULL,
+    asset_id INTEGER REFERENCES assets (id),
+    subject_key TEXT NOT NULL,
     court TEXT NOT NULL,
+    court_name TEXT NOT NULL,
     case_number TEXT NOT NULL,
     action TEXT NOT NULL,
+    reference_id INTEGER REFERENCES measures (id),
     amount TEXT,
-    starts_at TEXT NOT NULL,
-    ends_at TEXT,
-    state TEXT NOT NULL,
+    asked_amount TEXT,
+    starts_on TEXT,
+    ends_on TEXT,
+    period_days INTEGER,
+    state TEXT NOT NULL CHECK (state IN ('active', 'released', 'spent', 'done')),
+    ended_on TEXT,
     created_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS measures_by_asset ON measures (asset_id);
+CREATE INDEX IF NOT EXISTS measures_by_asset ON measures (asset_id, state);
+CREATE INDEX IF NOT EXISTS measures_by_agency ON measures (agency, id);
 """
+# Columns added to `items` after its first version, added to older databases on opening.
+LATER_ITEM_COLUMNS = {"measure": "TEXT", "court_name": "TEXT"}
 
 
 @dataclass(frozen=True)
@@ -136,6 +159,9 @@ class Item:
     callback_url: str | None
     state: str
     attempts: int
+    # The `measure` of a measure item, and the name of the court that sent the item.
+    measure: Any = None
+    court_name: str = ""
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Item:
@@ -154,7 +180,14 @@ class Item:
             callback_url=row["callback_url"],
             state=row["state"],
             attempts=row["attempts"],
+            measure=json.loads(row["measure"]) if row["measure"] else None,
+            court_name=row["court_name"] or "",
         )
+
+
+# Function that applies one measure item inside the transaction of save_answers and returns
+# (status, answer).
+ApplyMeasure = Callable[[sqlite3.Connection, "Item"], tuple[str, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -189,6 +222,8 @@ class NewItem:
     deadline: str
     document: Any
     due_at: float
+    measure: Any = None
+    court_name: str = ""
 
 
 class Store:
@@ -200,7 +235,28 @@ class Store:
         # transactions, which a simulator may accept.
         self.connection.execute("PRAGMA synchronous = NORMAL")
         self.connection.execute("PRAGMA foreign_keys = ON")
+        self._drop_unused_measures_table()
         self.connection.executescript(SCHEMA)
+        self._add_later_item_columns()
+
+    def _drop_unused_measures_table(self) -> None:
+        """Drop the `measures` table of earlier versions, which never stored a row."""
+        columns = {row[1] for row in self.connection.execute("PRAGMA table_info(measures)")}
+        if not columns or "period_days" in columns:
+            return
+        rows = self.connection.execute("SELECT COUNT(*) FROM measures").fetchone()[0]
+        if rows:
+            raise ValueError(
+                f"the measures table of an earlier simulator version holds {rows} rows;"
+                " move the database aside and start with a new one"
+            )
+        self.connection.execute("DROP TABLE measures")
+
+    def _add_later_item_columns(self) -> None:
+        columns = {row[1] for row in self.connection.execute("PRAGMA table_info(items)")}
+        for name, kind in LATER_ITEM_COLUMNS.items():
+            if name not in columns:
+                self.connection.execute(f"ALTER TABLE items ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self.connection.close()
@@ -287,8 +343,8 @@ class Store:
             db.executemany(
                 "INSERT INTO items (item_id, agency, court, batch_id, action, category,"
                 " case_number, subject, subject_key, deadline, document, callback_url,"
-                " received_at, due_at, state) VALUES"
-                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+                " received_at, due_at, state, measure, court_name) VALUES"
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
                 [
                     (
                         item.item_id,
@@ -307,6 +363,10 @@ class Store:
                         callback_url,
                         now,
                         item.due_at,
+                        json.dumps(item.measure, ensure_ascii=False)
+                        if item.measure is not None
+                        else None,
+                        item.court_name,
                     )
                     for item in new_items
                 ],
@@ -377,15 +437,27 @@ class Store:
         answers: list[tuple[Item, str, dict[str, Any]]],
         new_assets: list[tuple[str, str, str, list[dict[str, Any]]]],
         now: str,
+        measure_items: Sequence[Item] = (),
+        apply_measure: ApplyMeasure | None = None,
     ) -> None:
         """Store (item, status, answer) triples, mark the items answered and queue callbacks.
 
         `new_assets` contains (agency, category, subject key, records) of subjects generated
-        for these answers, which are stored in the same transaction. Items that are no longer
-        pending get no answer.
+        for these answers, which are stored in the same transaction. `apply_measure` answers
+        each of `measure_items` inside that transaction, after the new assets, so that a
+        measure and its answer are stored together or not at all, and concurrent measures on
+        one asset see each other. Items that are no longer pending get no answer.
         """
         with self.transaction() as db:
             self._insert_assets(db, new_assets, now)
+            answers = list(answers)
+            if measure_items:
+                assert apply_measure is not None
+                pending = self._pending(db, [item.item_id for item in measure_items])
+                for item in measure_items:
+                    if item.item_id in pending:
+                        status, answer = apply_measure(db, item)
+                        answers.append((item, status, answer))
             answered: set[str] = set()
             ids = [item.item_id for item, _status, _answer in answers]
             for start in range(0, len(ids), 500):
@@ -416,6 +488,22 @@ class Store:
                     self._add_delivery(
                         db, cursor.lastrowid, item.agency, item.court, item.callback_url
                     )
+
+    @staticmethod
+    def _pending(db: sqlite3.Connection, item_ids: list[str]) -> set[str]:
+        pending: set[str] = set()
+        for start in range(0, len(item_ids), 500):
+            chunk = item_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            pending.update(
+                row[0]
+                for row in db.execute(
+                    "SELECT item_id FROM items WHERE state = 'pending'"  # noqa: S608
+                    f" AND item_id IN ({marks})",
+                    chunk,
+                )
+            )
+        return pending
 
     @staticmethod
     def _add_delivery(
@@ -521,19 +609,22 @@ class Store:
 
     # Assets
 
-    def assets(self, agency: str, category: str, subject_key: str) -> list[dict[str, Any]] | None:
+    def assets(
+        self, agency: str, category: str, subject_key: str, today: date
+    ) -> list[dict[str, Any]] | None:
         """Return the records of a subject, or None when they were never generated."""
-        return self.subject_assets([(agency, category, subject_key)]).get(
+        return self.subject_assets([(agency, category, subject_key)], today).get(
             (agency, category, subject_key)
         )
 
     def subject_assets(
-        self, subjects: Iterable[tuple[str, str, str]]
+        self, subjects: Iterable[tuple[str, str, str]], today: date
     ) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
-        """Return the records of each (agency, category, subject key) that has been generated.
+        """Return the records of each (agency, category, subject key) that has been generated,
+        as a query answers them on `today`: with current balances and the holds in force.
 
         Subjects never generated are missing from the result. One query per agency, category
-        and 500 subjects reads the subjects, and one more their records.
+        and 500 subjects reads the subjects, one more their records, and one the holds.
         """
         keys_by_kind: dict[tuple[str, str], set[str]] = {}
         for agency, category, key in subjects:
@@ -551,16 +642,23 @@ class Store:
                 ):
                     found[(agency, category, key)] = []
                 rows = self.connection.execute(
-                    "SELECT subject_key, record, amount, state FROM assets"  # noqa: S608
+                    "SELECT id, subject_key, record, amount FROM assets"  # noqa: S608
                     f" WHERE {condition} ORDER BY subject_key, position",
                     (agency, category, *chunk),
+                ).fetchall()
+                holds = holds_in_force(
+                    self.connection,
+                    f"asset_id IN (SELECT id FROM assets WHERE {condition})",  # noqa: S608
+                    (agency, category, *chunk),
+                    today,
                 )
                 for row in rows:
-                    record = json.loads(row["record"])
-                    if row["amount"] is not None:
-                        record["balance"] = row["amount"]
-                    if row["state"] is not None:
-                        record["state"] = row["state"]
+                    record = present(
+                        json.loads(row["record"]),
+                        Decimal(row["amount"]) if row["amount"] is not None else None,
+                        holds.get(row["id"], []),
+                        today,
+                    )
                     found[(agency, category, row["subject_key"])].append(record)
         return found
 
@@ -590,7 +688,7 @@ class Store:
                     key,
                     position,
                     json.dumps(record, ensure_ascii=False),
-                    record.get("balance"),
+                    balance_of(record),
                     record.get("state"),
                 )
                 for agency, category, key, records in subjects
@@ -615,6 +713,45 @@ class Store:
                 "SELECT COUNT(*) FROM deliveries WHERE agency = ? AND state = 'pending'"
             ),
         }
+
+
+def balance_of(record: dict[str, Any]) -> str | None:
+    """Return the money of a deposit record (balance or holdings value), None for others."""
+    asset_type = ASSET_TYPES.get(str(record.get("type")))
+    if asset_type is None or asset_type.balance_field is None:
+        return None
+    value = record.get(asset_type.balance_field)
+    return str(value) if value is not None else None
+
+
+def holds_in_force(
+    db: sqlite3.Connection, condition: str, parameters: Sequence[Any], today: date
+) -> dict[int, list[Hold]]:
+    """Return the simulator's freezes and seizures in force on `today`, by asset id, oldest
+    first, for the assets that `condition` (SQL on `asset_id`, with ? marks) selects."""
+    rows = db.execute(
+        "SELECT id, item_id, asset_id, action, court_name, case_number, amount, starts_on,"  # noqa: S608
+        f" ends_on FROM measures WHERE {condition} AND state = 'active'"
+        " AND action IN ('freeze', 'seize') AND ends_on >= ? ORDER BY id",
+        (*parameters, today.isoformat()),
+    )
+    holds: dict[int, list[Hold]] = {}
+    for row in rows:
+        holds.setdefault(row["asset_id"], []).append(hold_of(row))
+    return holds
+
+
+def hold_of(row: sqlite3.Row) -> Hold:
+    return Hold(
+        action=row["action"],
+        court=row["court_name"],
+        case_number=row["case_number"],
+        start=date.fromisoformat(row["starts_on"]),
+        end=date.fromisoformat(row["ends_on"]),
+        limit=Decimal(row["amount"]) if row["amount"] is not None else None,
+        measure_id=row["id"],
+        item_id=row["item_id"],
+    )
 
 
 def encode(answer: dict[str, Any]) -> str:

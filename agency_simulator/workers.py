@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import defaultdict
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from agency_simulator import protocol
+from agency_simulator.holdings import present
+from agency_simulator.measures import apply_measure
 from agency_simulator.population import generate_records
 from agency_simulator.store import Delivery, Item
 
@@ -99,14 +102,17 @@ class Background:
             await self.sleep(self.answers_due, next_at)
 
     def answer(self, items: list[Item]) -> None:
-        """Answer due items: from the subject's stored records, or from newly drawn ones."""
+        """Answer due items: queries from the subject's stored records, or from newly drawn
+        ones, and measures by applying them to those records."""
         store = self.simulator.db()
         now = protocol.now_text()
+        today = self.simulator.today()
         answers: list[tuple[Item, str, dict[str, Any]]] = []
+        measure_items: list[Item] = []
         new_assets: list[tuple[str, str, str, list[dict[str, Any]]]] = []
         # One look-up for the whole page. Subjects drawn in this page are kept here as well.
         known = store.subject_assets(
-            (item.agency, item.category, item.subject_key) for item in items
+            ((item.agency, item.category, item.subject_key) for item in items), today
         )
         for item in items:
             agency = self.simulator.agencies.get(item.agency)
@@ -124,8 +130,15 @@ class Background:
             subject = (item.agency, item.category, item.subject_key)
             records = known.get(subject)
             if records is None:
-                records = known[subject] = generate_records(agency, item.category, item.subject)
-                new_assets.append((*subject, records))
+                generated = generate_records(agency, item.category, item.subject)
+                new_assets.append((*subject, generated))
+                records = known[subject] = [
+                    present(record, None, [], today) for record in generated
+                ]
+            if item.action != "query":
+                # Applied in the transaction that stores the answers, after the new assets.
+                measure_items.append(item)
+                continue
             status = "found" if records else "not_found"
             answers.append(
                 (
@@ -134,7 +147,8 @@ class Background:
                     protocol.answer(item.item_id, status, records, None, answered_at=now),
                 )
             )
-        store.save_answers(answers, new_assets, now)
+        apply = functools.partial(apply_measure, today=today, now=now)
+        store.save_answers(answers, new_assets, now, measure_items, apply)
 
     # Callbacks
 

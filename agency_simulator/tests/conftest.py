@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import signal
@@ -55,6 +57,44 @@ def item(category: str, subject: dict[str, Any] | None = None, **fields: Any) ->
     }
 
 
+def pdf_document(kind: str, ruling: str | None = None) -> dict[str, Any]:
+    """Return a `document` with a small stand-in PDF and, with `ruling`, one attachment."""
+
+    def pdf(name: str) -> dict[str, str]:
+        data = f"%PDF-1.7\n% {name} {uuid.uuid4()}\n%%EOF\n".encode()
+        return {
+            "kind": name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "pdf_base64": base64.b64encode(data).decode("ascii"),
+        }
+
+    document: dict[str, Any] = pdf(kind)
+    if ruling is not None:
+        document["attachments"] = [pdf(ruling)]
+    return document
+
+
+def measure_item(
+    action: str,
+    category: str,
+    subject: dict[str, Any],
+    case_number: str = "(2026)粤0104执123号",
+    **measure: Any,
+) -> dict[str, Any]:
+    """Return a measure item; `measure` sets fields of `measure`, the others are null."""
+    fields = dict.fromkeys(("asset_type", "identifier", "amount", "start", "end", "reference"))
+    fields.update(measure)
+    ruling = f"ruling_{action}" if action in ("freeze", "deduct", "seize") else None
+    return item(
+        category,
+        subject,
+        action=action,
+        case_number=case_number,
+        document=pdf_document(f"assistance_notice_{action}", ruling),
+        measure=fields,
+    )
+
+
 class Court:
     """A test court: signs and sends batches and polls, as the platform would."""
 
@@ -90,6 +130,15 @@ class Court:
         url = f"{self.base_url}/agencies/{agency}/v1/answers?{urllib.parse.urlencode(query)}"
         return self.client.get(url, headers=sign(self.key, self.code, b""), timeout=timeout)
 
+    def run(self, agency: str, items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Send `items` in one batch, expect all accepted, and return the last answer of each."""
+        response = self.send(agency, self.batch(agency, items))
+        assert response.status_code == 202, response.text
+        assert response.json()["rejected"] == []
+        item_ids = {entry["item_id"] for entry in items}
+        answers = self.poll_until(agency, item_ids)
+        return {answer["item_id"]: answer for answer in answers if answer["item_id"] in item_ids}
+
     def poll_until(self, agency: str, item_ids: set[str], after: str = "0") -> list[dict]:
         """Poll from `after` until every item has an answer; return all answers seen."""
         answers: list[dict[str, Any]] = []
@@ -117,6 +166,15 @@ class Simulator:
         response = self.client.post(f"/admin/agencies/{agency}/faults", json=changes)
         assert response.status_code == 200, response.text
         return response.json()
+
+    def measures(self, agency: str) -> dict[str, Any]:
+        response = self.client.get("/admin/measures", params={"agency": agency})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def set_today(self, today: str | None) -> None:
+        response = self.client.post("/admin/clock", json={"today": today})
+        assert response.status_code == 200, response.text
 
     def counts(self, agency: str) -> dict[str, int]:
         agencies = self.client.get("/admin/agencies").json()["agencies"]

@@ -26,6 +26,7 @@ from agency_simulator.tests.conftest import (
     Simulator,
     build_agencies,
     item,
+    measure_item,
     person,
     start_simulator,
     stop_simulator,
@@ -88,6 +89,7 @@ def request_file(
     records = [["H", PROTOCOL, "request", batch_id, agency, COURT, "越秀区法院", sent_at]]
     for entry in items:
         subject = entry["subject"]
+        document = entry.get("document") or {}
         records.append(
             [
                 "D",
@@ -100,8 +102,8 @@ def request_file(
                 subject["document_type"],
                 subject["document_number"],
                 entry["deadline"],
-                "",
-                "",
+                document.get("kind", ""),
+                document.get("pdf_base64", ""),
             ]
         )
     records.append(["T", str(len(items) if count is None else count)])
@@ -276,6 +278,26 @@ def test_rejected_item_answered_with_error(exchanging: Simulator, court_key) -> 
 
     assert answers[wrong["item_id"]]["status"] == "error"
     assert "category not served" in answers[wrong["item_id"]]["error"]
+
+
+def test_measure_item_in_file_rejected(exchanging: Simulator, court_key) -> None:
+    freeze = measure_item(
+        "freeze",
+        "bank_account",
+        person(306),
+        asset_type="bank_account",
+        identifier="6212261234567890123",
+        amount="100.00",
+        start="2026-12-04",
+        end="2027-12-03",
+    )
+    _, data = request_file("bank-icbc", [freeze], court_key)
+    put_request(exchanging, "bank-icbc", "freeze.csv", data)
+
+    answers = wait_for_answers(exchanging, "bank-icbc", {freeze["item_id"]})
+
+    assert answers[freeze["item_id"]]["status"] == "error"
+    assert answers[freeze["item_id"]]["error"] == "rejected: document.sha256 missing"
 
 
 @pytest.mark.parametrize("fault", ["garbage_rate", "bad_signature_rate"])

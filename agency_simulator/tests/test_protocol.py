@@ -15,6 +15,7 @@ from agency_simulator.tests.conftest import (
     Court,
     Simulator,
     item,
+    measure_item,
     person,
 )
 from agency_simulator.tests.schemas import errors
@@ -29,8 +30,16 @@ def test_health_counts_agencies(simulator: Simulator) -> None:
 def test_batch_acknowledged_with_rejections(court: Court, simulator: Simulator) -> None:
     good = item("bank_account")
     wrong_category = item("vehicle")
-    freeze = item("bank_account", action="freeze")
-    body = court.batch("bank-icbc", [good, wrong_category, freeze, dict(good)])
+    seize = measure_item(
+        "seize",
+        "bank_account",
+        person(),
+        asset_type="bank_account",
+        identifier="6212261234567890123",
+        start="2026-12-04",
+        end="2027-12-03",
+    )
+    body = court.batch("bank-icbc", [good, wrong_category, seize, dict(good)])
     assert errors("batch", body) == []
 
     response = court.send("bank-icbc", body)
@@ -43,7 +52,7 @@ def test_batch_acknowledged_with_rejections(court: Court, simulator: Simulator) 
     reasons = {(entry["item_id"], entry["reason"]) for entry in acknowledgement["rejected"]}
     assert reasons == {
         (wrong_category["item_id"], "category not served"),
-        (freeze["item_id"], "action 'freeze' not supported"),
+        (seize["item_id"], "action 'seize' not supported"),
         (good["item_id"], "duplicate item_id in batch"),
     }
     simulator.verify("bank-icbc", response.content, response.headers)

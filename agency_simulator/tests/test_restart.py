@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from agency_simulator.agencies import CHINA_TZ
+from agency_simulator.agencies import CHINA_TZ, DEFAULT_AGENCIES_FILE, load_agencies
+from agency_simulator.population import generate_records
 from agency_simulator.signing import KEYS_ENV, CourtKeyring, SignatureError, public_key_pem, sign
 from agency_simulator.tests.conftest import (
     COURT,
     Court,
     build_agencies,
     item,
+    measure_item,
     person,
     start_simulator,
     stop_simulator,
@@ -48,6 +51,55 @@ def test_killed_simulator_answers_after_restart(
         assert (tmp_path / "agency-keys" / "bank-icbc.pem").read_bytes() == exported
     finally:
         stop_simulator(second)
+
+
+def test_measures_survive_restart(tmp_path: Path, court_keys: dict[str, Ed25519PrivateKey]) -> None:
+    (tmp_path / "court-keys").mkdir()
+    key = court_keys[COURT]
+    (tmp_path / "court-keys" / f"{COURT}.pem").write_bytes(public_key_pem(key.public_key()))
+    agencies = tmp_path / "agencies.json"
+    agencies.write_text(json.dumps(build_agencies(datetime.now(CHINA_TZ)), ensure_ascii=False))
+    bank = load_agencies(DEFAULT_AGENCIES_FILE)["bank-icbc"]
+    subject, account = next(
+        (subject, record)
+        for subject in (person(sequence, "440306") for sequence in range(1, 500))
+        for record in generate_records(bank, "bank_account", subject)
+        if record["state"] == "normal" and Decimal(record["balance"]) > 100
+    )
+    start = datetime.now(CHINA_TZ).date()
+    freeze = measure_item(
+        "freeze",
+        "bank_account",
+        subject,
+        asset_type="bank_account",
+        identifier=account["account_number"],
+        amount="100.00",
+        start=start.isoformat(),
+        end=(start + timedelta(days=364)).isoformat(),
+    )
+    first = start_simulator(tmp_path, "--agencies", str(agencies))
+    answered = Court(COURT, key, first.url).run("bank-icbc", [freeze])[freeze["item_id"]]
+    first.process.kill()
+    first.process.wait()
+    (tmp_path / "ready.json").unlink()
+
+    second = start_simulator(tmp_path, "--agencies", str(agencies))
+    try:
+        court = Court(COURT, key, second.url)
+        again = court.run("bank-icbc", [freeze])[freeze["item_id"]]
+        query = item("bank_account", subject)
+        records = court.run("bank-icbc", [query])[query["item_id"]]["records"]
+        listing = second.measures("bank-icbc")
+    finally:
+        stop_simulator(second)
+
+    assert again["records"] == answered["records"]
+    assert answered["records"][0]["frozen_amount"] == "100.00"
+    shown = next(r for r in records if r["account_number"] == account["account_number"])
+    assert shown["frozen_amount"] == "100.00"
+    assert shown["state"] == "frozen"
+    assert [entry["item_id"] for entry in listing["measures"]] == [freeze["item_id"]]
+    assert listing["assets"][0]["frozen_amount"] == "100.00"
 
 
 def test_keyring_reads_listing_and_environment(
