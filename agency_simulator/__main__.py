@@ -1,4 +1,4 @@
-"""Command line: `python -m agency_simulator --port P --db FILE --keys DIR`."""
+"""Command line: `python -m agency_simulator --port P --db FILE --keys DIR --trust-root FILE`."""
 
 from __future__ import annotations
 
@@ -37,9 +37,30 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         action="append",
         default=[],
-        help="folder of court public keys named <court code>.pem, or a listing file of"
-        " '<court code> <path>' lines; may be repeated. The environment variable"
-        " AGENCY_SIMULATOR_COURT_KEYS adds more, separated like PATH",
+        help="folder of court public keys named <court code>.sm2 (SM2) or <court code>.pem"
+        " (Ed25519), or a listing file of '<court code> <path>' lines; may be repeated. The"
+        " environment variable AGENCY_SIMULATOR_COURT_KEYS adds more, separated like PATH",
+    )
+    parser.add_argument(
+        "--trust-root",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="PEM file of the CA certificates that courts' seal certificates must chain to: the"
+        " platform's root (`zhixing pki export-root FILE`) and any intermediate CA, as"
+        " DIR/platform-ca.crt of `zhixing keys export DIR` contains them; may be repeated."
+        " Without it, ecdsa-sha256 and rsa-sha256 signatures are rejected",
+    )
+    parser.add_argument(
+        "--crl",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="CRL (DER or PEM, e.g. from `zhixing pki crl FILE`) of a trusted CA; may be"
+        " repeated. A certificate on it is rejected, and once the CRL is past its next update"
+        " every certificate of that CA is rejected until the file is replaced",
     )
     parser.add_argument(
         "--agencies",
@@ -134,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(
         database=arguments.db,
         court_key_sources=arguments.keys,
+        trust_roots=arguments.trust_root,
+        crls=arguments.crl,
         agencies_file=arguments.agencies,
         export_keys=arguments.export_keys,
         callback_workers=arguments.callback_workers,

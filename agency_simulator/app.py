@@ -59,6 +59,9 @@ class Settings:
     seed: int | None = None
     # Folder of the batch-file exchange: DIR/<agency code>/outbox and inbox.
     exchange_dir: Path | None = None
+    # CA certificates (PEM) that court certificates must chain to, and CRLs of those CAs.
+    trust_roots: list[Path] = dataclasses.field(default_factory=list)
+    crls: list[Path] = dataclasses.field(default_factory=list)
 
 
 class Response(Exception):
@@ -103,7 +106,9 @@ class Simulator:
         )
         self.faults: dict[str, Faults] = {code: a.faults for code, a in self.agencies.items()}
         self.buckets: dict[str, TokenBucket] = {}
-        self.keyring = CourtKeyring.from_arguments(settings.court_key_sources)
+        self.keyring = CourtKeyring.from_arguments(
+            settings.court_key_sources, settings.trust_roots, settings.crls
+        )
         # Pseudo-random draws decide simulated faults and delays; they protect nothing.
         self.rng = random.Random(settings.seed)  # noqa: S311
         # A key no court trusts, for answers that must fail signature checks.
@@ -268,6 +273,7 @@ class Simulator:
                 _header(headers, b"x-zhixing-signer"),
                 _header(headers, b"x-zhixing-signature"),
                 body,
+                _header(headers, b"x-zhixing-certificate"),
             )
         except (SignatureError, UnicodeDecodeError) as failure:
             logger.warning("rejected request to %s: %s", agency.code, failure)

@@ -93,7 +93,7 @@ def split_signed(data: bytes) -> tuple[bytes, str, str]:
     cut = data[:-1].rfind(b"\n") + 1
     parts = data[cut:-1].rstrip(b"\r").split(b",")
     if len(parts) != 3 or parts[0] != b"S":
-        raise FileFormatError("the last line is not 'S,<signer>,ed25519:<signature>'")
+        raise FileFormatError("the last line is not 'S,<signer>,<algorithm>:<signature>'")
     if cut == 0:
         raise FileFormatError("the file has no records before the S line")
     try:

@@ -343,6 +343,17 @@ ESIGN_PKCS11_PIN = os.environ.get("ZHIXING_PKCS11_PIN", "")
 # Outside production a court's seal certificate is issued the first time the court seals.
 ESIGN_AUTO_ISSUE = _env_flag("ZHIXING_ESIGN_AUTO_ISSUE", default=MODE != "production")
 
+# The courts' signature on gateway messages (zhixing/linkage/keys.py): "certificate" (default)
+# with the key of the court's seal certificate (ECDSA or RSA with SHA-256), or "sm2" with an
+# SM2 key pair per court (SM2 with SM3).
+GATEWAY_SIGNATURE_MODES = ("certificate", "sm2")
+GATEWAY_SIGNATURE = os.environ.get("ZHIXING_GATEWAY_SIGNATURE", "certificate")
+if GATEWAY_SIGNATURE not in GATEWAY_SIGNATURE_MODES:
+    raise ImproperlyConfigured(
+        f"ZHIXING_GATEWAY_SIGNATURE={GATEWAY_SIGNATURE!r} is invalid; use "
+        f"{' or '.join(GATEWAY_SIGNATURE_MODES)}."
+    )
+
 # Hours from the reminder to a court whose reply to an order is overdue until the supervision
 # notice (督办) that every court above it sees.
 COMMAND_SUPERVISION_HOURS = float(os.environ.get("ZHIXING_SUPERVISION_HOURS", "24"))

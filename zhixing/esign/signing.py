@@ -4,11 +4,12 @@ Every seal is an incremental update, so a document can carry several: a basic co
 an application, its intermediate court seals the approval, and each earlier signature still
 verifies, because the bytes it covers are unchanged.
 
-NOTE: the gateway still signs its messages with the courts' Ed25519 keys of
-``zhixing.linkage.keys``. Moving it to these certificates would mean signing each message body
-as a detached CMS signature with :func:`signer_for` (pyHanko's ``Signer.async_sign_general_data``)
-and verifying it with :mod:`zhixing.esign.verification`'s trust anchors and CRL; agencies would
-then need the root certificate (``zhixing pki export-root``) instead of each court's public key.
+The gateway signs its messages with the same seal certificates (``zhixing.linkage.keys``):
+a plain ECDSA or RSA signature over the message body made with the certificate's key, stored
+or on the token through :func:`signer_for`, with the certificate sent alongside. Seals on PDF
+documents stay on the standard PAdES algorithms, ECDSA or RSA with SHA-256, so that they
+verify in independent validators such as poppler's ``pdfsig``. SM2, which the gateway offers
+as an alternative for messages, is never used for PDF seals.
 """
 
 from __future__ import annotations

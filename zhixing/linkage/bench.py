@@ -534,11 +534,11 @@ def run(
         say(f"Starting {workers} gateway worker processes ...")
         pool.start()
         pairs = _load_debtors(court, needed, cleanup, seed, say)
-        # The simulator verifies the court's signatures with its public key.
-        simulator.court_keys.mkdir(parents=True, exist_ok=True)
-        (simulator.court_keys / f"{court.code}.pem").write_text(
-            keys.court_key(court).public_key_pem, encoding="ascii"
-        )
+        # The simulator verifies the court's signatures with the platform's CA certificates or
+        # the court's SM2 public key. Signing once creates the court's seal certificate or SM2
+        # key pair here, before the clock starts.
+        keys.sign(court, b"")
+        keys.export_public_keys(simulator.court_keys, courts=[court])
         say("Starting the agency simulator ...")
         try:
             simulator.start(threading.Event())

@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django import forms
 from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from zhixing.linkage import keys
 from zhixing.linkage.models import (
     DEFAULT_DEADLINE_HOURS,
     MAX_BATCH_SIZE,
@@ -230,6 +230,16 @@ class AgencyForm(forms.ModelForm):  # type: ignore[type-arg]
         text = self.cleaned_data.get("public_key_pem", "").strip().replace("\r\n", "\n")
         if not text:
             return ""
+        if text.startswith(keys.SM2_KEY_PREFIX):
+            if keys.usable_public_key(text):
+                return text
+            raise forms.ValidationError(
+                _(
+                    "The SM2 public key %(key)s is invalid. Write sm2: and then the point on "
+                    "the curve in hexadecimal: 04 and the x and y coordinates, 130 digits."
+                ),
+                params={"key": text[:80]},
+            )
         try:
             key = serialization.load_pem_public_key(text.encode("ascii"))
         except (ValueError, UnicodeEncodeError) as error:
@@ -240,11 +250,11 @@ class AgencyForm(forms.ModelForm):  # type: ignore[type-arg]
                 ),
                 params={"error": error},
             ) from error
-        if not isinstance(key, Ed25519PublicKey):
+        if not keys.usable_public_key(text):
             raise forms.ValidationError(
                 _(
-                    "The public key is a %(kind)s key, but the gateway verifies Ed25519 "
-                    "signatures only. Ask the agency for its Ed25519 public key."
+                    "The public key is a %(kind)s key, but the gateway verifies Ed25519, ECDSA, "
+                    "RSA and SM2 signatures only. Ask the agency for a key of one of these."
                 ),
                 params={"kind": type(key).__name__.removesuffix("PublicKey").removeprefix("_")},
             )

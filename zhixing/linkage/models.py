@@ -174,7 +174,10 @@ class Agency(TrackedModel, models.Model):
     public_key_pem = models.TextField(
         _("public key (PEM)"),
         blank=True,
-        help_text=_("The agency's Ed25519 public key that verifies its answers."),
+        help_text=_(
+            "The agency's public key that verifies its answers: Ed25519, ECDSA or RSA in PEM, "
+            "or sm2: and the SM2 point in hexadecimal."
+        ),
     )
     batch_size = models.PositiveIntegerField(
         _("batch size"),
@@ -263,30 +266,46 @@ class Agency(TrackedModel, models.Model):
 
 
 class CourtKey(models.Model):
-    """A court's Ed25519 key pair that signs its gateway messages.
+    """A court's key pair for gateway signatures that do not use its seal certificate.
 
-    The private key is stored as encrypted PKCS #8. The passphrase is the configured
+    With ``ZHIXING_GATEWAY_SIGNATURE=sm2`` a court signs its gateway messages with an SM2 key
+    pair stored here. The public key is ``04`` + x + y in hexadecimal. The private key is
+    encrypted with AES-256-GCM under a key that scrypt derives from the passphrase, as
+    :mod:`zhixing.linkage.keys` describes. The passphrase is the configured
     ``ZHIXING_KEY_PASSPHRASE`` or, without one, a key derived from the Django secret key, so a
-    copy of the database alone does not reveal it. One key pair per court until the court seal
-    certificates replace it.
+    copy of the database alone does not reveal it. Ed25519 rows (public key and encrypted
+    PKCS #8 in PEM) are the keys that courts signed with before the seal certificates.
+    Nothing signs with them any more.
     """
 
-    court = models.OneToOneField(
+    class Algorithm(models.TextChoices):
+        ED25519 = "ed25519", _("Ed25519 (no longer used)")
+        SM2 = "sm2", _("SM2 with SM3")
+
+    court = models.ForeignKey(
         "courts.Court",
         verbose_name=_("court"),
-        related_name="gateway_key",
+        related_name="gateway_keys",
         on_delete=models.CASCADE,
     )
-    public_key_pem = models.TextField(_("public key (PEM)"))
-    private_key_pem = models.TextField(_("encrypted private key (PEM)"), editable=False)
+    algorithm = models.CharField(_("algorithm"), max_length=16, choices=Algorithm.choices)
+    public_key = models.TextField(_("public key"))
+    private_key = models.TextField(_("encrypted private key"), editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("court key")
         verbose_name_plural = _("court keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["court", "algorithm"],
+                name="linkage_one_court_key_per_algorithm",
+                violation_error_message=_("This court already has a key of this algorithm."),
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.court} key"
+        return f"{self.court} {self.algorithm} key"
 
 
 class GatewayBatch(models.Model):

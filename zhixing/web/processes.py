@@ -133,9 +133,13 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 class SimulatorProcess:
     """The agency simulator as a child process, with its database and keys in ``folder``.
 
-    ``folder/court-keys`` must hold the courts' public keys before :meth:`start`; the
-    simulator writes its agencies' public keys to ``folder/agency-keys``. ``arguments`` are
-    added to the simulator's command line, e.g. ``["--agencies", FILE]``.
+    ``folder/court-keys`` holds what ``zhixing keys export`` writes there: the courts' SM2
+    public keys and ``platform-ca.crt``, the CA certificates that the courts' seal certificates
+    chain to, which the simulator gets as ``--trust-root``. The simulator reads the folder
+    again when a signer is unknown and the trust file again when it changes, so both may be
+    written after :meth:`start` too. It writes its agencies' public keys to
+    ``folder/agency-keys``. ``arguments`` are added to the simulator's command line, e.g.
+    ``["--agencies", FILE]``.
     """
 
     folder: Path
@@ -151,6 +155,12 @@ class SimulatorProcess:
     @property
     def court_keys(self) -> Path:
         return self.folder / "court-keys"
+
+    @property
+    def trust_file(self) -> Path:
+        from zhixing.linkage.keys import TRUST_FILE_NAME
+
+        return self.court_keys / TRUST_FILE_NAME
 
     @property
     def agency_keys(self) -> Path:
@@ -180,6 +190,8 @@ class SimulatorProcess:
             str(self.folder / "simulator.sqlite3"),
             "--keys",
             str(self.court_keys),
+            "--trust-root",
+            str(self.trust_file),
             "--export-keys",
             str(self.agency_keys),
             "--ready-file",

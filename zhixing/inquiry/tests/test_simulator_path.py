@@ -38,7 +38,7 @@ ANSWER_TIMEOUT_S = 30
 
 @contextlib.contextmanager
 def running_simulator(tmp_path: Path) -> Iterator[str]:
-    """Start the simulator with the court keys already in ``tmp_path / "court-keys"``."""
+    """Start the simulator on what ``keys.export_public_keys`` wrote to ``tmp_path/court-keys``."""
     ready = tmp_path / "ready.json"
     command = [
         sys.executable,
@@ -52,6 +52,8 @@ def running_simulator(tmp_path: Path) -> Iterator[str]:
         str(tmp_path / "simulator.sqlite3"),
         "--keys",
         str(tmp_path / "court-keys"),
+        "--trust-root",
+        str(tmp_path / "court-keys" / keys.TRUST_FILE_NAME),
         "--export-keys",
         str(tmp_path / "agency-keys"),
         # The batch-file agencies' folders, when the test makes it the data folder.
@@ -100,6 +102,15 @@ def run_until_answered(deadline_s: float) -> None:
 def simulator(tmp_path: Path, courts) -> Iterator[tuple[str, Path]]:
     # The simulator reads its key folder at start and then at most once a second.
     keys.export_public_keys(tmp_path / "court-keys")
+    with running_simulator(tmp_path) as url:
+        yield url, tmp_path
+
+
+@pytest.fixture
+def sm2_simulator(tmp_path: Path, courts, settings) -> Iterator[tuple[str, Path]]:
+    """The simulator with the courts' SM2 public keys, for courts that sign with SM2."""
+    settings.GATEWAY_SIGNATURE = "sm2"
+    keys.export_public_keys(tmp_path / "court-keys", courts=[courts["粤0104"]])
     with running_simulator(tmp_path) as url:
         yield url, tmp_path
 
@@ -171,3 +182,31 @@ def test_query_answers_become_assets(simulator, officer, case, monkeypatch, sett
     run_until_answered(2)
 
     assert AssetRecord.objects.filter(case=case).count() == count
+
+
+def test_sm2_signed_queries_answered(sm2_simulator, officer, case, monkeypatch, settings):
+    url, folder = sm2_simulator
+    settings.DATA_DIR = folder
+    debtors = list(case.parties.filter(case_roles__role="debtor"))[:1]
+    monkeypatch.delenv("ZHIXING_GATEWAY_CALLBACK_URL", raising=False)
+    load_agencies_file(keys_dir=folder / "agency-keys", base_url=f"{url}/agencies/{{code}}")
+    Agency.objects.update(
+        batch_window_seconds=0,
+        poll_interval_seconds=0,
+        rate_limit=1000,
+        service_start=None,
+        service_end=None,
+        service_days=[1, 2, 3, 4, 5, 6, 7],
+    )
+
+    result = services.request_query(officer, case, debtors)
+    run_until_answered(ANSWER_TIMEOUT_S)
+
+    states = dict(GatewayItem.objects.values_list("state").annotate(n=Count("id")))
+    pending = list(
+        GatewayItem.objects.exclude(state="answered").values_list("agency__code", "last_error")
+    )
+    assert states == {GatewayItem.State.ANSWERED: len(result.queued)}, (states, pending)
+    # Online and batch-file agencies both accepted the SM2 signatures.
+    adapters = set(GatewayItem.objects.values_list("agency__adapter", flat=True))
+    assert {Agency.Adapter.ONLINE, Agency.Adapter.BATCH_FILE} <= adapters

@@ -14,8 +14,9 @@ it is stored.
 
 Both kinds of file are CSV in UTF-8 with record types: a header ``H``, one detail record ``D``
 per item or answer, a trailer ``T`` with the count of ``D`` records, and a last line ``S`` with
-the signer and the Ed25519 signature of every byte before that line. ``docs/protocol.md``
-(section "Batch-file exchange") is the specification for agencies.
+the signer and the signature of every byte before that line, as :mod:`zhixing.linkage.keys`
+makes it (in certificate mode followed by ``;`` and the signing certificate).
+``docs/protocol.md`` (section "Batch-file exchange") is the specification for agencies.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def split_signature(data: bytes) -> SignedFile:
     cut = body.rfind(b"\n") + 1
     parts = body[cut:].rstrip(b"\r").split(b",")
     if len(parts) != 3 or parts[0] != b"S":
-        raise FileFormatError("the last line is not an S line 'S,<signer>,ed25519:<signature>'")
+        raise FileFormatError("the last line is not an S line 'S,<signer>,<signature>'")
     if cut == 0:
         raise FileFormatError("the file has no records before the S line")
     try:
@@ -326,7 +327,7 @@ class BatchFileAdapter:
         if court is None:
             raise PermanentFailure(f"The batch names court {court_code!r}, which is not known.")
         content = request_content(message)
-        data = content + signature_line(court_code, keys.sign(court, content))
+        data = content + signature_line(court_code, keys.sign(court, content).file_field())
         outbox = folder_path(agency.outbox_dir)
         path = outbox / f"{message['batch_id']}{FILE_SUFFIX}"
         try:

@@ -37,7 +37,7 @@ class AgencyKeys:
         signature = base64.b64encode(self.private_key.sign(body)).decode("ascii")
         return {
             keys.SIGNER_HEADER: self.agency.code,
-            keys.SIGNATURE_HEADER: keys.SIGNATURE_PREFIX + signature,
+            keys.SIGNATURE_HEADER: keys.ED25519_PREFIX + signature,
         }
 
     def answers_body(self, answers: list[dict[str, Any]]) -> bytes:
@@ -77,7 +77,7 @@ def signed_ack(request: httpx.Request, response: httpx.Response) -> httpx.Respon
         headers={
             **response.headers,
             keys.SIGNER_HEADER: code,
-            keys.SIGNATURE_HEADER: keys.SIGNATURE_PREFIX + signature,
+            keys.SIGNATURE_HEADER: keys.ED25519_PREFIX + signature,
         },
     )
 

@@ -27,6 +27,8 @@ import httpx
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 
+from zhixing.linkage import keys
+
 ROOT = Path(__file__).resolve().parents[3]
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
@@ -76,8 +78,9 @@ def _tail(path: Path, lines: int = 60) -> str:
 class SimulatorProcess:
     """The agency simulator as a process, with its loopback admin API.
 
-    Court public keys are read from ``folder / "court-keys"`` (the simulator looks at the
-    folder again at most once a second), and the agencies' keys are written to
+    Court public keys and the trust file ``platform-ca.crt`` (``keys.export_public_keys``) are
+    read from ``folder / "court-keys"`` (the simulator looks at the folder, and whether the trust
+    file changed, at most once a second), and the agencies' keys are written to
     ``folder / "agency-keys"`` at start.
     """
 
@@ -92,6 +95,10 @@ class SimulatorProcess:
     @property
     def court_keys(self) -> Path:
         return self.folder / "court-keys"
+
+    @property
+    def trust_file(self) -> Path:
+        return self.court_keys / keys.TRUST_FILE_NAME
 
     @property
     def agency_keys(self) -> Path:
@@ -112,6 +119,8 @@ class SimulatorProcess:
             str(self.folder / "simulator.sqlite3"),
             "--keys",
             str(self.court_keys),
+            "--trust-root",
+            str(self.trust_file),
             "--export-keys",
             str(self.agency_keys),
             "--ready-file",

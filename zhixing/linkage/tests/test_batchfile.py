@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
+from zhixing.esign import services
 from zhixing.inquiry.models import AssetRecord
 from zhixing.linkage import gateway, keys
 from zhixing.linkage.adapters import PermanentFailure, batchfile
@@ -101,7 +104,7 @@ def result_file(
     content = batchfile.encode_records(records)
     signature = base64.b64encode(agency.private_key.sign(content)).decode("ascii")
     return content + batchfile.signature_line(
-        signer or agency.agency.code, keys.SIGNATURE_PREFIX + signature
+        signer or agency.agency.code, keys.ED25519_PREFIX + signature
     )
 
 
@@ -157,7 +160,22 @@ def test_request_file_signature_line_is_percent_encoded(registry, sent):
     batch = GatewayBatch.objects.get()
     last_line = (outbox(registry.agency) / f"{batch.pk}.csv").read_bytes().splitlines()[-1]
 
-    assert last_line.startswith(b"S,%E7%B2%A40104,ed25519:")
+    assert last_line.startswith(b"S,%E7%B2%A40104,ecdsa-sha256:")
+
+
+def test_request_file_signature_carries_certificate(registry, sent, courts):
+    batch = GatewayBatch.objects.get()
+    signed = batchfile.split_signature((outbox(registry.agency) / f"{batch.pk}.csv").read_bytes())
+
+    value, certificate = keys.split_file_field(signed.signature)
+
+    seal = services.current_seal_certificate(courts["粤0104"])
+    der = x509.load_pem_x509_certificate(seal.certificate_pem.encode()).public_bytes(
+        serialization.Encoding.DER
+    )
+    assert base64.b64decode(certificate) == der
+    assert keys.verify_court(courts["粤0104"], signed.content, value, certificate)
+    assert not keys.verify_court(courts["粤0104"], signed.content + b"\n", value, certificate)
 
 
 def test_resent_batch_rewrites_same_file(registry, sent):

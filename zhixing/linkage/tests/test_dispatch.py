@@ -45,7 +45,10 @@ def test_batch_message_signed_by_court(bank, enqueue, fake_agency, courts):
     assert request.url.path == "/agencies/bank-icbc/v1/batches"
     assert keys.parse_signer(request.headers[keys.SIGNER_HEADER]) == "粤0104"
     assert keys.verify_court(
-        courts["粤0104"], request.content, request.headers[keys.SIGNATURE_HEADER]
+        courts["粤0104"],
+        request.content,
+        request.headers[keys.SIGNATURE_HEADER],
+        request.headers[keys.CERTIFICATE_HEADER],
     )
     message = json.loads(request.content)
     assert message["protocol"] == "zhixing-gateway/1"
@@ -138,7 +141,7 @@ def _other_key_signature():
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     signature = Ed25519PrivateKey.generate().sign(b"{}")
-    return keys.SIGNATURE_PREFIX + base64.b64encode(signature).decode("ascii")
+    return keys.ED25519_PREFIX + base64.b64encode(signature).decode("ascii")
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.test import Client
 from django.utils import timezone
 
@@ -33,8 +33,8 @@ def _pem(private_key: Any) -> str:
 
 
 PUBLIC_KEY = _pem(Ed25519PrivateKey.generate())
-# A key of another algorithm, which the gateway cannot verify signatures with.
-EC_KEY = _pem(ec.generate_private_key(ec.SECP256R1()))
+# A key-agreement key, which signs nothing, so the gateway cannot verify signatures with it.
+X25519_KEY = _pem(X25519PrivateKey.generate())
 
 
 def client_for(user) -> Client:
@@ -175,7 +175,12 @@ def test_create_is_audited(admin):
         ({"base_url": ""}, "base_url", "An online agency needs its base URL"),
         ({"public_key_pem": ""}, "public_key_pem", "needs its public key"),
         ({"public_key_pem": "not a key"}, "public_key_pem", "The public key cannot be read"),
-        ({"public_key_pem": EC_KEY}, "public_key_pem", "Ed25519 signatures only"),
+        ({"public_key_pem": X25519_KEY}, "public_key_pem", "RSA and SM2 signatures only"),
+        (
+            {"public_key_pem": "sm2:04ab"},
+            "public_key_pem",
+            "The SM2 public key sm2:04ab is invalid",
+        ),
         ({"service_end": ""}, "service_end", "Enter both the start and the end"),
         ({"service_end": "08:30"}, "service_end", "start and end at 08:30"),
         ({"service_days": []}, "service_days", "Choose at least one service day"),

@@ -1,4 +1,4 @@
-"""``zhixing keys export DIR``: write each court's gateway public key as ``{code}.pem``."""
+"""``zhixing keys export DIR``: write what agencies need to verify the courts' signatures."""
 
 from pathlib import Path
 from typing import Any
@@ -15,10 +15,18 @@ class Command(BaseCommand):
         commands = parser.add_subparsers(dest="command", required=True)
         export = commands.add_parser(
             "export",
-            help="Write each court's public key to DIR/{code}.pem, generating missing key pairs.",
+            help=f"Write the CA certificates that the courts' seal certificates chain to, in PEM, "
+            f"to DIR/{keys.TRUST_FILE_NAME} (the agency simulator's --trust-root) and, with "
+            f"ZHIXING_GATEWAY_SIGNATURE=sm2, each court's SM2 public key to "
+            f"DIR/{{code}}{keys.SM2_KEY_SUFFIX}, generating missing key pairs.",
         )
         export.add_argument("folder", type=Path, metavar="DIR")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        written = keys.export_public_keys(options["folder"])
-        self.stdout.write(f"Wrote {len(written)} public key(s) to {options['folder']}.")
+        folder = options["folder"]
+        written = keys.export_public_keys(folder)
+        sm2_keys = sum(1 for path in written if path.suffix == keys.SM2_KEY_SUFFIX)
+        self.stdout.write(
+            f"Wrote the CA certificates to {folder / keys.TRUST_FILE_NAME} and {sm2_keys} SM2 "
+            f"public key(s) to {folder}."
+        )
