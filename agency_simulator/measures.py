@@ -10,6 +10,7 @@ agency_simulator.holdings; the answers follow docs/protocol.md, section 8.
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import json
 import logging
@@ -343,6 +344,27 @@ def deduct(context: Context) -> dict[str, Any]:
     )
 
 
+def add_months(day: date, months: int) -> date:
+    """Return ``day`` moved by ``months`` calendar months, clipped to the end of the month."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def latest_renewal_end(first_start: date, first_end: date, start: date) -> date:
+    """Return the last day a renewal from ``start`` may reach: the first period's length.
+
+    The length is counted in calendar months and remaining days, as courts count periods, so
+    a year that holds a 29 February is as long as any other year.
+    """
+    after = first_end + timedelta(days=1)
+    months = (after.year - first_start.year) * 12 + after.month - first_start.month
+    while months > 0 and add_months(first_start, months) > after:
+        months -= 1
+    rest = (after - add_months(first_start, months)).days
+    return add_months(start, months) + timedelta(days=rest - 1)
+
+
 def renew(context: Context) -> dict[str, Any]:
     """Extend a hold of this court to the asked end, for at most the length of its first period."""
     start, end = context.request.start, context.request.end
@@ -350,11 +372,13 @@ def renew(context: Context) -> dict[str, Any]:
     hold = _referenced(context, HOLD_ACTIONS)
     _require_in_force(context, hold)
     current_end = date.fromisoformat(hold["ends_on"])
-    days = (end - start).days + 1
-    if days > hold["period_days"]:
+    first_start = date.fromisoformat(hold["starts_on"])
+    first_end = first_start + timedelta(days=hold["period_days"] - 1)
+    latest = latest_renewal_end(first_start, first_end, start)
+    if end > latest:
         raise Rejected(
-            f"the renewal lasts {days} days, longer than the first period of"
-            f" {hold['period_days']} days"
+            f"the renewal ends on {end}, after {latest}: it would last longer than the first"
+            f" period from {first_start} to {first_end}"
         )
     if start > current_end + timedelta(days=1):
         raise Rejected(

@@ -364,3 +364,16 @@ def test_frozen_account_held_whole_by_other_court() -> None:
     assert holds[0].limit == Decimal(ACCOUNT["balance"])
     assert shown["frozen_amount"] == "20.00"
     assert shown["state"] == "frozen"
+
+
+def test_renewal_length_counts_calendar_months() -> None:
+    first_start, first_end = date(2026, 12, 4), date(2027, 12, 3)
+
+    # A year that holds 29 February 2028 is as long as the first year.
+    assert measures.latest_renewal_end(first_start, first_end, date(2027, 12, 4)) == date(
+        2028, 12, 3
+    )
+    # Month ends clip: a month from 31 January ends on the last day of February.
+    assert measures.latest_renewal_end(
+        date(2027, 1, 31), date(2027, 2, 27), date(2027, 2, 28)
+    ) == date(2027, 3, 27)
