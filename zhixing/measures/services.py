@@ -51,6 +51,9 @@ from zhixing.measures.rules import PeriodRule, period_end, rule_by_code, rule_on
 
 logger = logging.getLogger(__name__)
 
+# Measures that expired without renewal stay flagged for this many days.
+EXPIRED_FLAG_DAYS = 30
+
 State = ControlMeasure.State
 StepState = MeasureStep.State
 
@@ -1225,6 +1228,14 @@ def check_expiries(now: datetime.datetime | None = None) -> int:
     for measure in active.filter(end_date__gte=day, end_date__lte=horizon):
         changed += _alert(measure, day, now)
     return changed
+
+
+def expired_unrenewed(user: User, day: datetime.date) -> QuerySet[ControlMeasure]:
+    """Return the measures of the user's scope that expired unrenewed in the 30 days to ``day``."""
+    return visible_measures(user).filter(
+        state=ControlMeasure.State.EXPIRED,
+        end_date__gte=day - datetime.timedelta(days=EXPIRED_FLAG_DAYS),
+    )
 
 
 def upcoming_expiries(user: User, day: datetime.date, days: int) -> QuerySet[ControlMeasure]:

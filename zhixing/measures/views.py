@@ -9,7 +9,6 @@ download is audited.
 
 from __future__ import annotations
 
-import datetime
 import logging
 from collections import defaultdict
 from typing import Any
@@ -235,8 +234,7 @@ def expiring(request: HttpRequest) -> HttpResponse:
         measure.days_left = (measure.end_date - day).days  # type: ignore[attr-defined,operator]
         group["rows"].append(measure)
     expired = _with_shown(
-        services.visible_measures(user)
-        .filter(state=ControlMeasure.State.EXPIRED, end_date__gte=day - datetime.timedelta(days=30))
+        services.expired_unrenewed(user, day)
         .select_related("case", "court", "party")
         .order_by("-end_date")
     )

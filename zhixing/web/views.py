@@ -5,10 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhixing.courts import scope
 from zhixing.courts.models import Role, User
+from zhixing.measures import services as measures
 
 # What each role's home page offers first, in order; a user with several roles sees the union.
 ROLE_TASKS = {
@@ -44,7 +46,9 @@ def home(request: HttpRequest) -> HttpResponse:
             if entry not in tasks:
                 tasks.append(entry)
     courts = scope.visible_courts(user)
+    expired = measures.expired_unrenewed(user, timezone.localdate()).count()  # type: ignore[arg-type]
     context = {
+        "expired_measures": expired,
         "roles": [role.label for role in roles],
         "tasks": tasks,
         "court_count": courts.count(),

@@ -154,3 +154,19 @@ def test_expiry_page_by_court(officer, make_user, measure, case, debtors, make_a
 
     sibling = client_for(make_user("sib", "粤0105", "commander")).get("/measures/expiring/")
     assert f'data-testid="expiring-{measure.pk}"' not in sibling.content.decode()
+
+
+def test_expired_measure_flagged_on_command_home(make_user, measure):
+    commander = make_user("cmd01", "粤01", "commander")
+    assert 'data-testid="expired-measures"' not in client_for(commander).get("/").content.decode()
+
+    measure.state = ControlMeasure.State.EXPIRED
+    measure.end_date = timezone.localdate() - datetime.timedelta(days=2)
+    measure.start_date = measure.end_date - datetime.timedelta(days=364)
+    measure.save()
+
+    page = client_for(commander).get("/").content.decode()
+    assert 'data-testid="expired-measures"' in page
+    assert "1 control measure expired without renewal" in page
+    sibling = client_for(make_user("cmd03", "粤03", "commander")).get("/")
+    assert 'data-testid="expired-measures"' not in sibling.content.decode()
