@@ -898,40 +898,23 @@ def execute(
     sealed PDF was handed over instead.
     """
     now = now or timezone.now()
-    if application.kind != Kind.EXIT_RESTRICTION:
-        # NOTE: for a seizure renewal this only records the applying court's statement that
-        # the renewal notice went to the registry. zhixing.measures is to send it there.
-        return _take_step(
-            actor,
-            application,
-            Action.EXECUTE,
-            step_kind=Step.Kind.EXECUTED,
-            to_state=State.EXECUTED,
-            comment=comment,
-            now=now,
-        )
-    check_action(actor, application, Action.EXECUTE)
-    handover = hand_over_border_control(application)
-    if handover.gap:
-        _require_comment(
-            comment,
-            _(
-                "The gateway cannot send the border-control request (%(gap)s). Hand the sealed "
-                "PDF to %(agency)s and say here how and when."
+    handover: BorderControlHandover | None = None
+    if application.kind == Kind.EXIT_RESTRICTION:
+        check_action(actor, application, Action.EXECUTE)
+        handover = hand_over_border_control(application)
+        if handover.gap:
+            _require_comment(
+                comment,
+                _(
+                    "The gateway cannot send the border-control request (%(gap)s). Hand the "
+                    "sealed PDF to %(agency)s and say here how and when."
+                )
+                % {"gap": handover.gap, "agency": handover.agency_name},
             )
-            % {"gap": handover.gap, "agency": handover.agency_name},
-        )
-        return _take_step(
-            actor,
-            application,
-            Action.EXECUTE,
-            step_kind=Step.Kind.EXECUTED,
-            to_state=State.EXECUTED,
-            comment=comment,
-            detail={"border_control": handover.as_detail()},
-            now=now,
-        )
-    sent = replace(handover, sent=True)
+        else:
+            handover = replace(handover, sent=True)
+    # NOTE: for a seizure renewal this only records the applying court's statement that the
+    # renewal notice went to the registry. zhixing.measures is to send it there.
     with transaction.atomic():
         step = _take_step(
             actor,
@@ -940,19 +923,23 @@ def execute(
             step_kind=Step.Kind.EXECUTED,
             to_state=State.EXECUTED,
             comment=comment,
-            detail={"border_control": sent.as_detail()},
+            detail={"border_control": handover.as_detail()} if handover is not None else None,
             now=now,
         )
-        gateway.enqueue([sent.item_request()], now=now)
-        Application.objects.filter(pk=application.pk).update(border_control_item=sent.item_id)
-    wakeup.wake(wakeup.GATEWAY_TASK)
-    application.refresh_from_db()
-    logger.info(
-        "Border-control request of application %s queued to agency %s as item %s",
-        application.pk,
-        handover.agency_name,
-        sent.item_id,
-    )
+        if handover is not None and handover.sent:
+            gateway.enqueue([handover.item_request()], now=now)
+            Application.objects.filter(pk=application.pk).update(
+                border_control_item=handover.item_id
+            )
+    if handover is not None and handover.sent:
+        wakeup.wake(wakeup.GATEWAY_TASK)
+        application.refresh_from_db()
+        logger.info(
+            "Border-control request of application %s queued to agency %s as item %s",
+            application.pk,
+            handover.agency_name,
+            handover.item_id,
+        )
     return step
 
 
@@ -1202,7 +1189,8 @@ def record_border_control_answer(items: Sequence[gateway.AnsweredItem]) -> int:
         result, facts = _border_control_outcome(answers.get(application.border_control_item))
         if not result:
             logger.error(
-                "Answer to border-control item %s has no restrict_exit record; left for a person",
+                "Agency response to border-control item %s has no restrict_exit record; "
+                "left for manual review",
                 application.border_control_item,
             )
             continue
