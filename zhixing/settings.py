@@ -171,6 +171,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests get a database file beside this one, not Django's in-memory default. With an
+    # in-memory database every thread of the live test server shares the test's connection
+    # and its transaction state, and other threads' connections meet shared-cache table locks
+    # ("database table is locked"), so live-page tests failed at random. A file gives each
+    # thread its own connection, as in production.
+    sqlite_name = Path(DATABASES["default"]["NAME"])
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(sqlite_name.with_name(f"{sqlite_name.stem}-test{sqlite_name.suffix}"))
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Users and authentication

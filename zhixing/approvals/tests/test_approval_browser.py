@@ -87,12 +87,10 @@ def test_exit_restriction_approved_live(new_tab, staff, case):  # noqa: F811
         "data-state", "approved"
     )
 
-    # The basic court's page shows the approval without a reload. NOTE: in the full SQLite
-    # run its stream sometimes drops once, and the browser reconnects after RETRY_MS; the
-    # cause is not found yet, so the wait allows one reconnect.
+    # The basic court's page shows the approval without a reload.
     basic.page.evaluate("window.zhixingMarker = 'same page'")
     expect(basic.page.locator("[data-testid=approval-state]")).to_have_attribute(
-        "data-state", "approved", timeout=LIVE_MS + stream.RETRY_MS
+        "data-state", "approved", timeout=LIVE_MS
     )
     expect(basic.page.locator("[data-testid=step-approved]")).to_contain_text("同意限制出境")
     assert basic.page.evaluate("window.zhixingMarker") == "same page"
