@@ -13,7 +13,7 @@ import pytest
 from django.utils import translation
 
 from zhixing.audit.context import Actor, acting_as
-from zhixing.courts import services
+from zhixing.courts import scope, services
 from zhixing.courts.models import Court, Role, User
 
 TEST_PASSWORD = "Test-Passw0rd-2026"
@@ -45,6 +45,12 @@ def _english_messages() -> object:
 def _system_actor() -> object:
     with acting_as(Actor(user=None, client_address="", channel="system")) as actor:
         yield actor
+
+
+@pytest.fixture(autouse=True)
+def _fresh_court_tree() -> None:
+    # A rolled-back or flushed test leaves court ids behind in the per-process copy.
+    scope.clear_court_tree()
 
 
 @pytest.fixture

@@ -8,9 +8,11 @@ through :func:`restrict`, so the rule lives here and nowhere else.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+import threading
+import time
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 from zhixing.courts.models import Court, Role
@@ -21,6 +23,45 @@ if TYPE_CHECKING:
     from zhixing.courts.models import User
 
 M = TypeVar("M", bound=models.Model)
+
+# Every scoped query needs the court tree, which rarely changes. Each process keeps
+# it for this many seconds. A court saved or deleted in this process clears it at once (and
+# again when that transaction commits), so other processes see a change within this time.
+COURT_TREE_SECONDS = 30.0
+
+_tree_lock = threading.Lock()
+_tree: tuple[float, list[tuple[int, str]]] | None = None
+_tree_generation = 0
+
+
+def court_tree() -> list[tuple[int, str]]:
+    """Return the (id, path) pair of every court, from this process's copy if it is recent."""
+    global _tree
+    now = time.monotonic()
+    with _tree_lock:
+        if _tree is not None and now - _tree[0] < COURT_TREE_SECONDS:
+            return _tree[1]
+        generation = _tree_generation
+    courts = list(Court.objects.values_list("pk", "path"))
+    with _tree_lock:
+        # A court saved while this query ran makes its result stale, so it is not kept.
+        if generation == _tree_generation:
+            _tree = (now, courts)
+    return courts
+
+
+def court_changed(**_signal: Any) -> None:
+    """Drop this process's copy of the court tree now and after the current transaction."""
+    clear_court_tree()
+    transaction.on_commit(clear_court_tree)
+
+
+def clear_court_tree() -> None:
+    """Drop this process's copy of the court tree."""
+    global _tree, _tree_generation
+    with _tree_lock:
+        _tree = None
+        _tree_generation += 1
 
 
 def _acting_court(user: User | AnonymousUser | None) -> Court | None:
@@ -62,7 +103,7 @@ def restrict(
         return queryset.none()
     # A literal list of court ids (at most a few hundred) lets the planner use each table's
     # court index; a join on the court path made it scan whole tables for small courts.
-    courts = list(Court.objects.values_list("pk", "path"))
+    courts = court_tree()
     court_ids = [pk for pk, path in courts if path.startswith(court.path)]
     if len(court_ids) == len(courts):
         # The user's scope is every court there is, so no condition is needed; a list of every

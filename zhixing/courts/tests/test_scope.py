@@ -83,3 +83,47 @@ def test_restrict_includes_records_sent_to_court(staff):
             superior_record, staff[viewer], received_by_field="court__children"
         )
         assert received.exists() is expected, viewer
+
+
+@pytest.mark.django_db
+def test_court_tree_read_once(staff, django_assert_num_queries):
+    user = staff["粤01"]
+    list(scope.restrict(User.objects.all(), user))
+    with django_assert_num_queries(1):
+        list(scope.restrict(User.objects.all(), user))
+
+
+@pytest.mark.django_db
+def test_new_court_enters_scope_at_once(staff, courts):
+    user = staff["粤01"]
+    list(scope.restrict(User.objects.all(), user))
+    services.load_courts(
+        [
+            {
+                "code": "粤0106",
+                "name": "广州市天河区人民法院",
+                "level": "basic",
+                "parent_code": "粤01",
+            }
+        ]
+    )
+    newcomer = services.create_user(
+        actor=None,
+        court=courts["粤01"].children.get(code="粤0106"),
+        username="officer_new",
+        full_name="officer_new",
+        role_codes=("case_officer",),
+        password="Test-Passw0rd-2026",
+    )
+    assert scope.restrict(User.objects.all(), user).filter(pk=newcomer.pk).exists()
+
+
+@pytest.mark.django_db
+def test_court_tree_read_again_later(staff, monkeypatch, django_assert_num_queries):
+    user = staff["粤01"]
+    list(scope.restrict(User.objects.all(), user))
+    later = scope.time.monotonic() + scope.COURT_TREE_SECONDS + 1
+    monkeypatch.setattr(scope.time, "monotonic", lambda: later)
+    # The court tree, then the users.
+    with django_assert_num_queries(2):
+        list(scope.restrict(User.objects.all(), user))
