@@ -4,10 +4,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.routers import DefaultRouter
 
+from zhixing.approvals import api as approvals_api
 from zhixing.cases import api as cases_api
 from zhixing.command import api as command_api
 from zhixing.courts import api as courts_api
 from zhixing.esign import api as esign_api
+from zhixing.measures import api as measures_api
 from zhixing.reports import api as reports_api
 
 router = DefaultRouter()
@@ -33,6 +35,11 @@ router.register(
 )
 router.register("orders", command_api.OrderViewSet, basename="order")
 router.register("duty", command_api.DutyViewSet, basename="duty")
+router.register(
+    "measures/documents", measures_api.MeasureDocumentViewSet, basename="measure-document"
+)
+router.register("measures", measures_api.MeasureViewSet, basename="measure")
+router.register("approvals", approvals_api.ApplicationViewSet, basename="approval")
 
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(api_version="v1"), name="openapi"),

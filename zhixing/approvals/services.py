@@ -612,6 +612,18 @@ def current_revision(application: Application) -> Revision:
     return application.revisions.order_by("-number").first()  # type: ignore[return-value]
 
 
+def record_pdf_download(application: Application, revision: Revision) -> None:
+    """Record in the audit trail that the acting user downloaded ``revision`` of the PDF.
+
+    The PDF of an exit restriction prints the person's name and identity document number, so
+    the record names those fields.
+    """
+    detail: dict[str, object] = {"revision": revision.number, "sha256": revision.sha256}
+    if application.person_document_number:
+        detail["personal_fields"] = ["person_name", "person_document_number"]
+    audit.record(audit.Action.EXPORT, application, detail=detail)
+
+
 def _url(application: Application) -> str:
     return reverse("approval-detail", args=[application.pk])
 

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_POST
 from zhixing.approvals import services
 from zhixing.approvals.forms import ExitRestrictionForm, SeizureRenewalForm, StepForm
 from zhixing.approvals.models import Application, Kind, Revision
-from zhixing.audit import services as audit
 from zhixing.cases.identity import mask_id_number
 from zhixing.courts.models import User
 
@@ -169,12 +168,9 @@ def application_pdf(request: HttpRequest, pk: int, number: int | None = None) ->
             raise Http404("The application has no document.")
     else:
         revision = get_object_or_404(revisions, number=number)
-    detail: dict[str, Any] = {"revision": revision.number, "sha256": revision.sha256}
-    if application.person_document_number:
-        # The border-control request prints the person's identity document.
-        detail["personal_fields"] = ["person_name", "person_document_number"]
-    audit.record(audit.Action.EXPORT, application, detail=detail)
+    services.record_pdf_download(application, revision)
     response = HttpResponse(bytes(revision.pdf), content_type="application/pdf")
     name = f"application-{application.pk}-r{revision.number}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
     return response

@@ -770,6 +770,34 @@ def release_measure(
     return step
 
 
+# Downloads of the sealed documents
+
+
+def record_document_download(
+    user: User, measure: ControlMeasure, document: MeasureDocument
+) -> None:
+    """Record in the audit trail that ``user`` downloaded ``document`` of ``measure``.
+
+    The sealed documents print the debtor's ID number and the account in full, so each
+    download is a read of personal data. The caller checks :func:`may_read_documents` first.
+    """
+    audit.record(
+        audit.Action.READ_PERSONAL,
+        measure,
+        object_type=MeasureDocument._meta.label_lower,
+        object_id=str(document.pk),
+        object_repr=f"{document.kind} of measure {measure.pk}",
+        detail={
+            "fields": ["pdf"],
+            "purpose": "measure document",
+            "case_id": measure.case_id,
+            "measure_id": measure.pk,
+            "sha256": document.sha256,
+        },
+    )
+    logger.info("Document %s of measure %s downloaded by user %s", document.pk, measure.pk, user.pk)
+
+
 # Documents for the gateway
 
 

@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zhixing.audit import services as audit
 from zhixing.cases.identity import mask_id_number
 from zhixing.cases.models import EnforcementCase
 from zhixing.cases.views import copy_errors
@@ -342,21 +341,7 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(
             _("Only the case officer, clerks of the court, bureau heads and commanders read these.")
         )
-    audit.record(
-        audit.Action.READ_PERSONAL,
-        measure,
-        object_type=MeasureDocument._meta.label_lower,
-        object_id=str(document.pk),
-        object_repr=f"{document.kind} of measure {measure.pk}",
-        detail={
-            "fields": ["pdf"],
-            "purpose": "measure document",
-            "case_id": measure.case_id,
-            "measure_id": measure.pk,
-            "sha256": document.sha256,
-        },
-    )
-    logger.info("Document %s of measure %s downloaded by user %s", document.pk, measure.pk, user.pk)
+    services.record_document_download(user, measure, document)
     response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{document.kind}-{measure.pk}.pdf"'
     response["Cache-Control"] = "no-store"
