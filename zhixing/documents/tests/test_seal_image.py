@@ -37,7 +37,7 @@ def test_seal_background_transparent():
 
 def test_seal_ring_star_and_name_red():
     image = _open(seal_png("广州市越秀区人民法院"))
-    pixels = list(image.getdata())
+    pixels = list(image.get_flattened_data())
     red = sum(1 for pixel in pixels if _is_red(pixel))
     transparent = sum(1 for pixel in pixels if pixel[3] == 0)
     assert red > 0.08 * len(pixels)
@@ -57,7 +57,7 @@ def test_seal_name_on_upper_arc():
     upper = (60, 40, 540, 200)
     assert with_name.crop(upper).tobytes() != other_name.crop(upper).tobytes()
     lower = with_name.crop((200, 440, 400, 520))
-    assert all(pixel[3] == 0 for pixel in lower.getdata())
+    assert all(pixel[3] == 0 for pixel in lower.get_flattened_data())
 
 
 @pytest.mark.parametrize("size", [10, 5000])
