@@ -264,7 +264,12 @@ def clean_amount(value: Decimal | str | None, spec: KindSpec) -> Decimal | None:
                 % {"value": value}
             }
         ) from error
-    if amount != amount.quantize(Decimal("0.01")) or not Decimal("0") < amount <= MAX_AMOUNT:
+    # Range first, so that quantize never meets infinity, NaN or more digits than it keeps.
+    if (
+        not amount.is_finite()
+        or not Decimal("0") < amount <= MAX_AMOUNT
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
         raise ValidationError(
             {
                 "amount": _(
@@ -491,20 +496,23 @@ def request_measure(
     made_on = today(now)
     plan = plan_period(kind, made_on, start=start_date, months=period_months)
     rule = plan.rule if plan is not None else rule_on(made_on)
-    duplicate = _holding(asset.record_type, asset.identifier).filter(case=case, kind=kind).first()
-    if duplicate is not None:
-        raise ValidationError(
-            {
-                "asset": _(
-                    "Measure #%(id)s of this case already holds this asset; renew or release it "
-                    "instead."
-                )
-                % {"id": duplicate.pk}
-            }
-        )
     with transaction.atomic():
-        # The lock on the case orders the ruling numbers of concurrent measures.
+        # The lock on the case orders the ruling numbers of concurrent measures, and makes a
+        # concurrent request for the same asset wait and then find this one.
         EnforcementCase.objects.select_for_update().filter(pk=case.pk).first()
+        duplicate = (
+            _holding(asset.record_type, asset.identifier).filter(case=case, kind=kind).first()
+        )
+        if duplicate is not None:
+            raise ValidationError(
+                {
+                    "asset": _(
+                        "Measure #%(id)s of this case already holds this asset; renew or release "
+                        "it instead."
+                    )
+                    % {"id": duplicate.pk}
+                }
+            )
         last = ControlMeasure.objects.filter(case=case).aggregate(last=Max("ruling_sequence"))
         sequence = (last["last"] or 0) + 1
         measure = ControlMeasure.objects.create(

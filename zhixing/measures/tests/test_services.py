@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from zhixing.audit.models import AuditRecord
@@ -120,7 +122,9 @@ def test_kind_must_fit_asset(officer, case, debtors, make_asset):
     assert "kind" in error.value.message_dict
 
 
-@pytest.mark.parametrize("amount", [None, "0", "-5", "12.345", "abc"])
+@pytest.mark.parametrize(
+    "amount", [None, "0", "-5", "12.345", "abc", "Infinity", "-Infinity", "sNaN", "1e999999999"]
+)
 def test_freeze_needs_valid_amount(officer, case, debtors, make_asset, amount):
     asset = make_asset(case, debtors[0], ACCOUNT)
 
@@ -618,3 +622,30 @@ def test_stranger_may_not_renew(make_user, officer, case, debtors, make_asset):
 
     with pytest.raises(PermissionDenied):
         services.renew_measure(stranger, measure, now=timezone.now())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_make_one_measure(officer, case, debtors, make_asset):
+    asset = make_asset(case, debtors[0], HOME)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def request_one() -> None:
+        try:
+            barrier.wait()
+            services.request_measure(officer, asset, "seize_real_estate", now=NOW)
+            outcomes.append("made")
+        except ValidationError as error:
+            outcomes.append("asset" if "asset" in error.message_dict else str(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["asset", "asset", "asset", "made"]
+    assert ControlMeasure.objects.filter(asset=asset).count() == 1
