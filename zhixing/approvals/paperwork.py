@@ -12,6 +12,7 @@ so that a court may print them by editing its template.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -52,14 +53,10 @@ def add_months(start: datetime.date, months: int) -> datetime.date:
     month_index = start.month - 1 + months
     year = start.year + month_index // 12
     month = month_index % 12 + 1
-    day = start.day
-    while True:
-        try:
-            same_day = datetime.date(year, month, day)
-            break
-        except ValueError:
-            # 31 March plus one month: the period ends with the last day of April.
-            day -= 1
+    # 31 March plus one month: the period ends with the last day of April. A year past 9999
+    # raises ValueError.
+    day = min(start.day, calendar.monthrange(year, month)[1]) if 1 <= year <= 9999 else start.day
+    same_day = datetime.date(year, month, day)
     if day != start.day:
         return same_day
     return same_day - datetime.timedelta(days=1)

@@ -81,6 +81,8 @@ HANDOVER_ROLES = (Role.Code.BUREAU_HEAD, Role.Code.COMMANDER, Role.Code.DUTY_OFF
 
 EXIT_RESTRICTION_MONTHS = (3, 60)
 SEIZURE_RENEWAL_MONTHS = (1, 36)
+# A date further ahead than this is taken as a typing error in its year.
+MAX_YEARS_AHEAD = 10
 
 # Time allowed for the step that follows each state.
 # NOTE: these are the platform's internal targets, not periods set by law. A court with its
@@ -413,6 +415,16 @@ def _check_period(months: int, limits: tuple[int, int]) -> None:
         )
 
 
+def _check_not_far(field: str, day: datetime.date, today: datetime.date) -> None:
+    if day > today + datetime.timedelta(days=366 * MAX_YEARS_AHEAD):
+        raise ValidationError(
+            {
+                field: _("%(date)s is more than %(years)s years ahead; check the year.")
+                % {"date": day.isoformat(), "years": MAX_YEARS_AHEAD}
+            }
+        )
+
+
 def _check_reason(reason: str) -> None:
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the application.")})
@@ -518,6 +530,7 @@ def draft_exit_restriction(
         raise ValidationError(
             {"period_start": _("The period cannot start in the past; choose today or later.")}
         )
+    _check_not_far("period_start", data.period_start, timezone.localdate(now))
     with transaction.atomic():
         case = _own_case(actor, court, data.case_number)
         person = _debtor_person(case, data.person_document_type, data.person_document_number)
@@ -578,6 +591,7 @@ def draft_seizure_renewal(
                 % {"date": data.previous_end.isoformat()}
             }
         )
+    _check_not_far("previous_end", data.previous_end, timezone.localdate(now))
     start = data.previous_end + datetime.timedelta(days=1)
     with transaction.atomic():
         case = _own_case(actor, court, data.case_number)

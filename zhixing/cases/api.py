@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,6 +29,7 @@ from zhixing.cases.models import DOCUMENT_TYPE_CHOICES, CaseParty, EnforcementCa
 from zhixing.cases.search import SORTS, CaseFilter, filter_cases
 from zhixing.courts import scope
 from zhixing.courts.models import Court, User
+from zhixing.pagination import LimitOffsetPagination
 
 logger = logging.getLogger(__name__)
 

@@ -296,6 +296,7 @@ def test_execution_without_gateway_needs_comment(staff, drafted, police):
         ),
         ({"period_start": "2026-01-01"}, "period_start", ["cannot start in the past"]),
         ({"period_start": "soon"}, "period_start", ["YYYY-MM-DD"]),
+        ({"period_start": "9999-12-01"}, "period_start", ["9999-12-01", "check the year"]),
         ({"case_number": ""}, "case_number", ["blank"]),
     ],
 )
@@ -322,6 +323,7 @@ def test_exit_restriction_rejects_bad_input(staff, case, overrides, field, words
         ({"previous_document_number": " "}, "previous_document_number", ["required"]),
         ({"period_months": 37}, "period_months", ["37 months is outside 1 to 36 months"]),
         ({"previous_start": "last year"}, "previous_start", ["YYYY-MM-DD"]),
+        ({"previous_end": "9999-12-31"}, "previous_end", ["9999-12-31", "check the year"]),
     ],
 )
 def test_seizure_renewal_rejects_bad_input(staff, case, overrides, field, words):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from zhixing.approvals import services
 from zhixing.approvals.models import Application, State
@@ -28,7 +31,7 @@ def test_form_drafts_exit_restriction(client, staff, case):
             "reason": "有出境可能",
             "legal_basis": "",
             "period_months": "6",
-            "period_start": "2099-01-01",
+            "period_start": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
         },
     )
     application = Application.objects.get()
@@ -45,7 +48,7 @@ def test_form_names_the_invalid_field(client, staff, case):
             "seized_property": "某房产",
             "previous_document_number": "（2023）粤0104执88号",
             "previous_start": "2023-12-20",
-            "previous_end": "2099-12-19",
+            "previous_end": (timezone.localdate() + datetime.timedelta(days=60)).isoformat(),
             "reason": "即将届满",
             "period_months": "36",
         },

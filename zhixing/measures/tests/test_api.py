@@ -10,7 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
 from zhixing.audit.models import AuditRecord
 from zhixing.courts import services as court_services
@@ -20,6 +21,7 @@ from zhixing.linkage.models import GatewayItem
 from zhixing.measures import services
 from zhixing.measures.models import ControlMeasure, MeasureDocument, MeasureStep
 from zhixing.measures.tests.conftest import ACCOUNT, CAR, HOME, answer_step, client_for
+from zhixing.pagination import MAX_LIMIT, LimitOffsetPagination
 from zhixing.reports.tests.test_api import assert_documented
 
 State = ControlMeasure.State
@@ -649,3 +651,11 @@ def test_openapi_documents_measure_endpoints(officer):
     ):
         assert path in document["paths"], path
     assert_documented(document, MEASURE_PATHS)
+
+
+def test_list_cuts_huge_limit(officer):
+    huge = "9" * 20
+    request = Request(APIRequestFactory().get("/api/v1/measures/", {"limit": huge}))
+
+    assert LimitOffsetPagination().get_limit(request) == MAX_LIMIT
+    assert api_client(officer).get("/api/v1/measures/", {"limit": huge}).status_code == 200
