@@ -40,7 +40,14 @@ from zhixing.approvals.forms import ExitRestrictionForm
 from zhixing.approvals.models import Application, Kind, Revision, State, Step
 from zhixing.cases.identity import mask_id_number
 from zhixing.courts.models import User
-from zhixing.measures.api import PDF_RESPONSES, EnumField, enum_schema, pdf_response
+from zhixing.measures.api import (
+    PDF_RESPONSES,
+    CaseReferenceSerializer,
+    CourtReferenceSerializer,
+    EnumField,
+    enum_schema,
+    pdf_response,
+)
 from zhixing.reports.api import StaffNameField, unknown_choice
 
 logger = logging.getLogger(__name__)
@@ -75,21 +82,6 @@ class ApplicationActionField(EnumField):
 
 
 # Serializers: parts of an application
-
-
-class ApprovalCourtSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True, help_text="Court id, as in /api/v1/courts/.")
-    code = serializers.CharField(
-        read_only=True,
-        allow_null=True,
-        help_text="Court code such as 粤0104; null for a court whose code is not known.",
-    )
-    name = serializers.CharField(read_only=True, help_text="Full name of the court.")
-
-
-class ApprovalCaseSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True, help_text="Case id, as in /api/v1/cases/.")
-    case_number = serializers.CharField(read_only=True, help_text="Case number (案号).")
 
 
 class RestrictedPersonSerializer(serializers.Serializer):
@@ -146,7 +138,7 @@ class ApplicationStepSerializer(serializers.Serializer):
         help_text="What happened: a step of the workflow, agency_answered (the border-control "
         "agency answered), comment, or overdue (the platform flagged the step due as late).",
     )
-    court = ApprovalCourtSerializer(read_only=True, help_text="The court that took the step.")
+    court = CourtReferenceSerializer(read_only=True, help_text="The court that took the step.")
     actor = StaffNameField(
         allow_null=True, help_text="Who took the step; null for steps of the platform itself."
     )
@@ -207,16 +199,16 @@ class ApplicationSummarySerializer(serializers.Serializer):
         help_text="drafted, head_approved, sealed, submitted, reviewed (by the intermediate "
         "court), received (by the deciding court), approved, rejected or executed.",
     )
-    court = ApprovalCourtSerializer(read_only=True, help_text="The applying court.")
-    reviewing_court = ApprovalCourtSerializer(
+    court = CourtReferenceSerializer(read_only=True, help_text="The applying court.")
+    reviewing_court = CourtReferenceSerializer(
         read_only=True,
         allow_null=True,
         help_text="The court between that gives its opinion first; null when there is none.",
     )
-    deciding_court = ApprovalCourtSerializer(
+    deciding_court = CourtReferenceSerializer(
         read_only=True, help_text="The court that approves or rejects."
     )
-    case = ApprovalCaseSerializer(read_only=True, help_text="The enforcement case.")
+    case = CaseReferenceSerializer(read_only=True, help_text="The enforcement case.")
     period_months = serializers.IntegerField(
         read_only=True, help_text="Months of the restriction or of the renewal."
     )
@@ -296,10 +288,10 @@ class ApplicationSerializer(ApplicationSummarySerializer):
             return None
         return RestrictedPersonSerializer(application).data
 
-    @extend_schema_field(ApprovalCourtSerializer(many=True))
+    @extend_schema_field(CourtReferenceSerializer(many=True))
     def get_involved_courts(self, application: Application) -> list[dict[str, Any]]:
         courts = services.involved_courts(application)
-        return ApprovalCourtSerializer(courts, many=True).data  # type: ignore[return-value]
+        return CourtReferenceSerializer(courts, many=True).data  # type: ignore[return-value]
 
     @extend_schema_field(AllowedActionSerializer(many=True))
     def get_actions(self, application: Application) -> list[dict[str, str]]:

@@ -123,7 +123,9 @@ PDF_RESPONSES = {
 # Serializers: parts of a measure
 
 
-class MeasureCourtSerializer(serializers.Serializer):
+class CourtReferenceSerializer(serializers.Serializer):
+    """A court named in a measure or an application: its id, code and name."""
+
     id = serializers.IntegerField(read_only=True, help_text="Court id, as in /api/v1/courts/.")
     code = serializers.CharField(
         read_only=True,
@@ -133,7 +135,9 @@ class MeasureCourtSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True, help_text="Full name of the court.")
 
 
-class MeasureCaseSerializer(serializers.Serializer):
+class CaseReferenceSerializer(serializers.Serializer):
+    """An enforcement case named in a measure or an application: its id and number."""
+
     id = serializers.IntegerField(read_only=True, help_text="Case id, as in /api/v1/cases/.")
     case_number = serializers.CharField(read_only=True, help_text="Case number (案号).")
 
@@ -273,8 +277,8 @@ class MeasureSummarySerializer(serializers.Serializer):
         help_text="requested, sent (to the agency), in_force, partly_in_force, rejected, "
         "expired (period ended without renewal) or released.",
     )
-    court = MeasureCourtSerializer(read_only=True, help_text="The case's court.")
-    case = MeasureCaseSerializer(read_only=True, help_text="The enforcement case.")
+    court = CourtReferenceSerializer(read_only=True, help_text="The case's court.")
+    case = CaseReferenceSerializer(read_only=True, help_text="The enforcement case.")
     debtor = MeasureDebtorSerializer(
         source="party", read_only=True, help_text="The debtor whose asset is held."
     )
@@ -536,7 +540,7 @@ class ExpiriesFilterSerializer(serializers.Serializer):
 
 
 class ExpiringCourtSerializer(serializers.Serializer):
-    court = MeasureCourtSerializer(read_only=True, help_text="A court of your scope.")
+    court = CourtReferenceSerializer(read_only=True, help_text="A court of your scope.")
     measures = MeasureSummarySerializer(
         many=True,
         read_only=True,
