@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from zhixing.courts import services
 from zhixing.courts.models import Court, Role, User
+from zhixing.esign import services as esign
 
 # Printed by `zhixing demo`; demo mode only, never in production.
 DEMO_PASSWORD = "Zhixing@Demo2026"  # noqa: S105
@@ -27,6 +28,8 @@ R = Role.Code
 DEMO_ACCOUNTS = (
     DemoAccount("gd_commander", "高指挥", "粤", (R.COMMANDER, R.DUTY_OFFICER)),
     DemoAccount("gd_admin", "管理员", "粤", (R.ADMINISTRATOR,)),
+    # The high court's bureau head approves the exit restrictions of every court in the province.
+    DemoAccount("gd_head", "粤局长", "粤", (R.BUREAU_HEAD,)),
     DemoAccount("gz_head", "穗局长", "粤01", (R.BUREAU_HEAD, R.COMMANDER)),
     DemoAccount("gz_admin", "穗管理", "粤01", (R.ADMINISTRATOR,)),
     DemoAccount("yx_officer", "越承办", "粤0104", (R.CASE_OFFICER,)),
@@ -58,6 +61,28 @@ def create_demo_accounts() -> list[DemoAccount]:
             )
         available.append(account)
     return available
+
+
+def issue_demo_certificates() -> int:
+    """Issue the certificates that the demo accounts sign and seal applications with.
+
+    Each bureau head among the demo accounts gets a personal signing certificate, which the
+    first step of an application needs. Each demo account's court gets its seal certificate, so
+    that sealing does not depend on ``ESIGN_AUTO_ISSUE``. Accounts and courts that already have
+    a current certificate keep it. Returns how many certificates were issued.
+    """
+    names = [account.username for account in DEMO_ACCOUNTS]
+    users = list(User.objects.filter(username__in=names).select_related("court").order_by("pk"))
+    issued = 0
+    for court in sorted({user.court for user in users}, key=lambda court: court.path):
+        if esign.current_seal_certificate(court) is None:
+            esign.issue_seal_certificate(court)
+            issued += 1
+    for user in users:
+        if user.has_role(Role.Code.BUREAU_HEAD) and esign.current_officer_certificate(user) is None:
+            esign.issue_officer_certificate(user)
+            issued += 1
+    return issued
 
 
 def create_demo_activity() -> int:

@@ -50,6 +50,7 @@ class Command(BaseCommand):
         with acting_as(Actor(user=None, client_address="", channel="cli")):
             call_command("loadcourts")
             accounts = demo.create_demo_accounts()
+            certificates = demo.issue_demo_certificates()
             # Only a demo without cases gets them, so a second start changes nothing.
             existing = EnforcementCase.objects.count()
             generated = demo_data.generate_demo_cases() if existing == 0 else None
@@ -62,6 +63,11 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"{existing} cases already in the demo; none generated.")
+        if certificates:
+            self.stdout.write(
+                f"{certificates} seal and signing certificates issued to the demo's courts and "
+                "bureau heads."
+            )
         if activity:
             self.stdout.write("Demo reports and an order added for the command centers.")
         return accounts
