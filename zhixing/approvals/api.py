@@ -9,7 +9,8 @@ Drafting and every step go through :mod:`zhixing.approvals.services`, with
 roles, seals, deadlines and events are those of the pages.
 
 The restricted person's identity document number is masked, as on the page. The PDF prints it
-in full, so each download is recorded in the audit trail, as the page's download is.
+in full, so only the staff of :func:`services.may_read_pdf` download it, and each download is
+recorded in the audit trail as a read of personal data, as the page's download is.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -117,11 +118,14 @@ class ApplicationRevisionSerializer(serializers.Serializer):
     sha256 = serializers.CharField(read_only=True, help_text="SHA-256 of the PDF, in hex.")
     created_at = serializers.DateTimeField(read_only=True, help_text="Time it was made.")
     download = serializers.SerializerMethodField(
-        help_text="URL that returns this revision of the PDF."
+        help_text="URL that returns this revision of the PDF; null when you may not download it "
+        "(see the application's may_read_pdf)."
     )
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_download(self, revision: Revision) -> str:
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_download(self, revision: Revision) -> str | None:
+        if not self.context.get("may_read_pdf"):
+            return None
         return reverse(
             "approval-pdf-revision",
             kwargs={"pk": revision.application_id, "number": revision.number},
@@ -273,6 +277,12 @@ class ApplicationSerializer(ApplicationSummarySerializer):
         "border-control request: why, and to whom to hand the sealed PDF. The execution then "
         "needs a comment on how it was handed over. Null otherwise."
     )
+    may_read_pdf = serializers.SerializerMethodField(
+        help_text="True when you may download the PDF, which prints identity numbers in full: "
+        "the case officer, clerks of the case's court, bureau heads and commanders of that "
+        "court or a court above it, and the staff who may take or took a step other than a "
+        "comment. Otherwise the downloads return 403 and the revisions' download is null."
+    )
 
     def _actions(self, application: Application) -> list[str]:
         """Return the caller's allowed actions, computed once per application."""
@@ -299,6 +309,10 @@ class ApplicationSerializer(ApplicationSummarySerializer):
             {"action": name, "label": services.action_label(name)}
             for name in self._actions(application)
         ]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_may_read_pdf(self, application: Application) -> bool:
+        return bool(self.context.get("may_read_pdf"))
 
     @extend_schema_field(HandoverGapSerializer(allow_null=True))
     def get_handover_gap(self, application: Application) -> dict[str, str] | None:
@@ -332,12 +346,15 @@ class ExitRestrictionDraftSerializer(serializers.Serializer):
         help_text="Number of the identity document; the person must be a debtor of the case.",
     )
     reason = serializers.CharField(
-        allow_blank=True, help_text="Why the person is restricted from leaving the country."
+        allow_blank=True,
+        help_text="Why the person is restricted from leaving the country; at most "
+        f"{services.TEXT_MAX_CHARS} characters.",
     )
     legal_basis = serializers.CharField(
         allow_blank=True,
         default="",
-        help_text="The laws and articles that the restriction rests on.",
+        help_text="The laws and articles that the restriction rests on; at most "
+        f"{services.TEXT_MAX_CHARS} characters.",
     )
     period_months = serializers.IntegerField(
         help_text=f"Months of the restriction, {services.EXIT_RESTRICTION_MONTHS[0]} to "
@@ -370,7 +387,8 @@ class SeizureRenewalDraftSerializer(serializers.Serializer):
     )
     seized_property = serializers.CharField(
         allow_blank=True,
-        help_text="Location and certificate number of the real estate, or the vehicle.",
+        help_text="Location and certificate number of the real estate, or the vehicle; at most "
+        f"{services.TEXT_MAX_CHARS} characters.",
     )
     previous_document_number = serializers.CharField(
         max_length=100, allow_blank=True, help_text="Document number of the seizure renewed."
@@ -380,9 +398,15 @@ class SeizureRenewalDraftSerializer(serializers.Serializer):
         help_text="Last day of the seizure, YYYY-MM-DD, today or later; the renewal starts the "
         "day after."
     )
-    reason = serializers.CharField(allow_blank=True, help_text="Why the seizure is renewed.")
+    reason = serializers.CharField(
+        allow_blank=True,
+        help_text=f"Why the seizure is renewed; at most {services.TEXT_MAX_CHARS} characters.",
+    )
     legal_basis = serializers.CharField(
-        allow_blank=True, default="", help_text="The laws and articles the renewal rests on."
+        allow_blank=True,
+        default="",
+        help_text="The laws and articles the renewal rests on; at most "
+        f"{services.TEXT_MAX_CHARS} characters.",
     )
     period_months = serializers.IntegerField(
         help_text=f"Months of the renewal, {services.SEIZURE_RENEWAL_MONTHS[0]} to "
@@ -416,7 +440,8 @@ class StepRequestSerializer(serializers.Serializer):
     comment = serializers.CharField(
         allow_blank=True,
         default="",
-        help_text="Opinion, reason or comment; required for review, reject and comment.",
+        help_text="Opinion, reason or comment; required for review, reject and comment. At "
+        f"most {services.COMMENT_MAX_CHARS} characters.",
     )
 
 
@@ -534,12 +559,18 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         user: User = self.request.user  # type: ignore[assignment]
         visible = services.visible_applications(user).filter(pk=application.pk)
         application = _with_history(visible).get()
-        serializer = ApplicationSerializer(application, context=self.get_serializer_context())
-        return Response(serializer.data, status=status)
+        return self._respond(application, status=status)
+
+    def _respond(self, application: Application, status: int = 200) -> Response:
+        user: User = self.request.user  # type: ignore[assignment]
+        context = {
+            **self.get_serializer_context(),
+            "may_read_pdf": services.may_read_pdf(user, application),
+        }
+        return Response(ApplicationSerializer(application, context=context).data, status=status)
 
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        serializer = ApplicationSerializer(self.get_object(), context=self.get_serializer_context())
-        return Response(serializer.data)
+        return self._respond(self.get_object())
 
     @extend_schema(
         summary="Draft an exit restriction (限制出境)",
@@ -603,21 +634,29 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return self._detail(application, status=201)
 
+    def _check_may_read_pdf(self, application: Application) -> None:
+        user: User = self.request.user  # type: ignore[assignment]
+        if not services.may_read_pdf(user, application):
+            raise exceptions.PermissionDenied(str(services.PDF_DENIED))
+
     def _download(self, application: Application, revision: Revision) -> HttpResponse:
-        services.record_pdf_download(application, revision)
+        user: User = self.request.user  # type: ignore[assignment]
+        services.record_pdf_download(user, application, revision)
         return pdf_response(
             bytes(revision.pdf), f"application-{application.pk}-r{revision.number}.pdf"
         )
 
     @extend_schema(
         summary="Download the current PDF of an application",
-        description="The latest revision. Each download is recorded in the audit trail, "
-        "because an exit restriction's PDF prints the person's identity document.",
+        description="The latest revision. Only callers whose application has may_read_pdf "
+        "true may download it, and each download is recorded in the audit trail, because an "
+        "exit restriction's PDF prints the person's identity document.",
         responses=PDF_RESPONSES,
     )
     @action(detail=True, methods=["get"])
     def pdf(self, request: Request, pk: str | None = None) -> HttpResponse:
         application: Application = self.get_object()
+        self._check_may_read_pdf(application)
         revision = Revision.objects.filter(application=application).order_by("-number").first()
         if revision is None:
             raise Http404(_("The application has no document."))
@@ -627,8 +666,9 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         summary="Download one PDF revision of an application",
         # The generated id would repeat the one of the current PDF, whose path starts the same.
         operation_id="v1_approvals_pdf_revision_retrieve",
-        description="Each download is recorded in the audit trail, because an exit "
-        "restriction's PDF prints the person's identity document.",
+        description="Only callers whose application has may_read_pdf true may download it, "
+        "and each download is recorded in the audit trail, because an exit restriction's PDF "
+        "prints the person's identity document.",
         parameters=[REVISION_NUMBER],
         responses=PDF_RESPONSES,
     )
@@ -642,6 +682,7 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         self, request: Request, pk: str | None = None, number: str = ""
     ) -> HttpResponse:
         application: Application = self.get_object()
+        self._check_may_read_pdf(application)
         revision = Revision.objects.filter(application=application, number=int(number)).first()
         if revision is None:
             raise Http404(

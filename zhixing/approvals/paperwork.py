@@ -35,6 +35,8 @@ BORDER_CONTROL_PORTS = "全国各口岸"
 BORDER_CONTROL_ACTION = "阻止出境"
 # The decision (限制出境决定书) is the case's second further document, as in the samples.
 DECISION_FURTHER_NUMBER = 2
+# Takes the place of "|" in typed text, where "|" would start a new table cell.
+FULLWIDTH_VERTICAL_LINE = "\uff5c"
 # Gap in points between the applying court's seal and the deciding court's seal beside it.
 SEAL_GAP = 12.0
 
@@ -119,15 +121,28 @@ def _person(application: Application) -> dict[str, Any]:
     }
 
 
+def markup_text(text: str) -> str:
+    """Return typed text as it goes into a template: one line, with no cell separator.
+
+    Each line of a rendered template is one block of :mod:`zhixing.documents.markup`, so a line
+    break in a value would end a table row and could start a heading or a second seal group.
+    Line breaks become spaces, and ``|``, which separates table cells, becomes the full-width
+    vertical line U+FF5C. The stored application keeps the text as typed.
+    """
+    lines = (line.strip() for line in text.splitlines())
+    return " ".join(line for line in lines if line).replace("|", FULLWIDTH_VERTICAL_LINE)
+
+
 def _measure(application: Application, printed_number: str) -> dict[str, Any]:
     from zhixing.approvals.models import Kind
 
+    reason = markup_text(application.reason)
     period = {
         "period": period_text(application.period_months),
         "start": application.period_start,
         "end": application.period_end,
-        "reason": application.reason,
-        "legal_basis": application.legal_basis,
+        "reason": reason,
+        "legal_basis": markup_text(application.legal_basis),
     }
     if application.kind == Kind.EXIT_RESTRICTION:
         return {
@@ -142,13 +157,13 @@ def _measure(application: Application, printed_number: str) -> dict[str, Any]:
         }
     return {
         **period,
-        "property": application.seized_property,
+        "property": markup_text(application.seized_property),
         "previous": {
-            "document_number": application.previous_document_number,
+            "document_number": markup_text(application.previous_document_number),
             "start": application.previous_start,
             "end": application.previous_end,
         },
-        "officer_opinion": application.reason,
+        "officer_opinion": reason,
     }
 
 

@@ -36,6 +36,8 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from reportlab.platypus.doctemplate import LayoutError
 
 from zhixing import wakeup
 from zhixing.approvals import paperwork
@@ -44,6 +46,7 @@ from zhixing.audit import services as audit
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.identity import IdentityError, check_document
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
+from zhixing.cases.services import may_see_identity
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
 from zhixing.documents.rendering import DocumentTemplateError
@@ -54,6 +57,7 @@ from zhixing.linkage import gateway
 from zhixing.linkage.gateway import ItemRequest
 from zhixing.linkage.models import Action as LinkageAction
 from zhixing.linkage.models import Agency
+from zhixing.measures.services import may_control
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +82,18 @@ COMMENT_ROLES = (
 )
 # Staff of the high court who hand an approved exit restriction to the public-security side.
 HANDOVER_ROLES = (Role.Code.BUREAU_HEAD, Role.Code.COMMANDER, Role.Code.DUTY_OFFICER)
+
+# Maximum lengths of the texts typed into an application, in characters.
+# The reason and the seized property are printed in a table cell of the application's form, and
+# the renderer (zhixing.documents.rendering) keeps each table row on one page. The wide cell of
+# the default seizure renewal form fits 1,006 Chinese characters (measured with ReportLab 5.1),
+# so 800 leaves room for the wider Latin and Cyrillic capitals. 800 characters is more than a
+# page of body text, far more than the few sentences of a reason or a list of seized property.
+# NOTE: a limit of 2,000 becomes possible once the renderer splits a table row across pages.
+TEXT_MAX_CHARS = 800
+# A comment or opinion on a step is a few sentences. It is stored in the history and becomes the
+# reason of the bureau head's signature, but it is not printed on the form.
+COMMENT_MAX_CHARS = 1000
 
 EXIT_RESTRICTION_MONTHS = (3, 60)
 SEIZURE_RENEWAL_MONTHS = (1, 36)
@@ -323,6 +339,33 @@ def allowed_actions(user: User, application: Application) -> list[str]:
     return allowed
 
 
+PDF_DENIED = gettext_lazy(
+    "Only the case officer, clerks of the case's court, bureau heads, commanders and the staff "
+    "who act on the application download its PDF, because the PDF prints identity numbers."
+)
+
+
+def may_read_pdf(user: User, application: Application) -> bool:
+    """Return whether ``user`` may download the application's PDF, which prints ID numbers.
+
+    The rule of sealed measure documents applies: the case officer, clerks of the case's court,
+    and bureau heads and commanders of that court or a court above it may. So may the staff who
+    may take a step of the workflow now or took one before, from drafting to execution, so that
+    those who sign, seal, receive or hand over the application read what they act on. The right
+    to comment alone gives no access.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if not scope.court_in_scope(user, application.court):
+        return False
+    case = application.case
+    if may_control(user, case) or may_see_identity(user, case):
+        return True
+    if any(action != Action.COMMENT for action in allowed_actions(user, application)):
+        return True
+    return application.steps.filter(actor=user).exclude(kind=Step.Kind.COMMENT).exists()
+
+
 def action_label(action: str) -> str:
     labels = {
         Action.HEAD_APPROVE: _("sign as bureau head"),
@@ -425,9 +468,42 @@ def _check_not_far(field: str, day: datetime.date, today: datetime.date) -> None
         )
 
 
-def _check_reason(reason: str) -> None:
-    if not reason.strip():
+def _field_name(field: str) -> str:
+    names = {
+        "reason": _("reason"),
+        "legal_basis": _("legal basis"),
+        "seized_property": _("seized property"),
+        "comment": _("comment"),
+    }
+    return str(names.get(field, field))
+
+
+def _check_length(field: str, text: str, limit: int) -> None:
+    """Raise ``ValidationError`` on ``field`` when stripped ``text`` is longer than ``limit``."""
+    length = len(text.strip())
+    if length > limit:
+        raise ValidationError(
+            {
+                field: _(
+                    "The %(field)s has %(length)s characters; shorten it to at most %(limit)s "
+                    "characters."
+                )
+                % {"field": _field_name(field), "length": length, "limit": limit}
+            }
+        )
+
+
+def _check_texts(data: ExitRestrictionInput | SeizureRenewalInput) -> None:
+    if not data.reason.strip():
         raise ValidationError({"reason": _("Give the reason for the application.")})
+    errors: dict[str, list[ValidationError]] = {}
+    for field in ("reason", "legal_basis", "seized_property"):
+        try:
+            _check_length(field, str(getattr(data, field, "")), TEXT_MAX_CHARS)
+        except ValidationError as error:
+            errors.update(error.error_dict)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _debtor_person(case: EnforcementCase, document_type: str, number: str) -> Party:
@@ -469,6 +545,32 @@ def _agency_name() -> str:
     return agency.name if agency is not None else paperwork.PROVINCIAL_POLICE_NAME
 
 
+def _layout_error(application: Application, error: LayoutError) -> ValidationError:
+    """Return the error on the longest text when the document cannot be laid out.
+
+    ReportLab raises ``LayoutError`` when a table row is taller than a page. Within
+    ``TEXT_MAX_CHARS`` that happens only with unusually wide characters, or with a court's
+    template that prints a text in a narrow cell. The longest text is the likely cause.
+    """
+    code = paperwork.template_code(application)
+    logger.error(
+        "Laying out application %s with template %s failed: %s", application.pk, code, error
+    )
+    texts = {
+        field: getattr(application, field) for field in ("reason", "legal_basis", "seized_property")
+    }
+    field = max(texts, key=lambda name: len(texts[name]))
+    return ValidationError(
+        {
+            field: _(
+                "The %(field)s (%(length)s characters) does not fit on one page of the "
+                "document %(code)s; shorten it."
+            )
+            % {"field": _field_name(field), "length": len(texts[field]), "code": code}
+        }
+    )
+
+
 def _store_draft(actor: User, application: Application, now: datetime.datetime) -> Application:
     application.save()
     try:
@@ -486,6 +588,8 @@ def _store_draft(actor: User, application: Application, now: datetime.datetime) 
                 % {"code": paperwork.template_code(application), "error": error}
             }
         ) from error
+    except LayoutError as error:
+        raise _layout_error(application, error) from error
     revision = Revision.objects.create(
         application=application,
         number=0,
@@ -525,7 +629,7 @@ def draft_exit_restriction(
     court = _require_drafter(actor)
     reviewing, deciding = route(court, Kind.EXIT_RESTRICTION)
     _check_period(data.period_months, EXIT_RESTRICTION_MONTHS)
-    _check_reason(data.reason)
+    _check_texts(data)
     if data.period_start < timezone.localdate(now):
         raise ValidationError(
             {"period_start": _("The period cannot start in the past; choose today or later.")}
@@ -570,7 +674,7 @@ def draft_seizure_renewal(
     court = _require_drafter(actor)
     reviewing, deciding = route(court, Kind.SEIZURE_RENEWAL)
     _check_period(data.period_months, SEIZURE_RENEWAL_MONTHS)
-    _check_reason(data.reason)
+    _check_texts(data)
     errors = {}
     for name in ("seized_property", "previous_document_number"):
         if not str(getattr(data, name)).strip():
@@ -626,16 +730,30 @@ def current_revision(application: Application) -> Revision:
     return application.revisions.order_by("-number").first()  # type: ignore[return-value]
 
 
-def record_pdf_download(application: Application, revision: Revision) -> None:
-    """Record in the audit trail that the acting user downloaded ``revision`` of the PDF.
+def record_pdf_download(user: User, application: Application, revision: Revision) -> None:
+    """Record in the audit trail that ``user`` downloaded ``revision`` of the application's PDF.
 
-    The PDF of an exit restriction prints the person's name and identity document number, so
-    the record names those fields.
+    The PDF names the debtor, and an exit restriction's prints the person's identity document
+    number in full, so each download is a read of personal data, as for the sealed documents
+    of measures. The caller checks :func:`may_read_pdf` first.
     """
-    detail: dict[str, object] = {"revision": revision.number, "sha256": revision.sha256}
+    detail: dict[str, object] = {
+        "fields": ["pdf"],
+        "purpose": "approval application",
+        "case_id": application.case_id,
+        "application_id": application.pk,
+        "revision": revision.number,
+        "sha256": revision.sha256,
+    }
     if application.person_document_number:
         detail["personal_fields"] = ["person_name", "person_document_number"]
-    audit.record(audit.Action.EXPORT, application, detail=detail)
+    audit.record(audit.Action.READ_PERSONAL, application, detail=detail)
+    logger.info(
+        "Revision %s of application %s downloaded by user %s",
+        revision.number,
+        application.pk,
+        user.pk,
+    )
 
 
 def _url(application: Application) -> str:
@@ -702,6 +820,7 @@ def _take_step(
     now: datetime.datetime | None = None,
 ) -> Step:
     now = now or timezone.now()
+    _check_length("comment", comment, COMMENT_MAX_CHARS)
     with transaction.atomic():
         locked = _locked(application)
         check_action(actor, locked, action)
@@ -975,6 +1094,7 @@ def add_comment(
     """Add a comment of ``actor``'s court to the history; the state does not change."""
     now = now or timezone.now()
     _require_comment(comment, _("Write the comment."))
+    _check_length("comment", comment, COMMENT_MAX_CHARS)
     with transaction.atomic():
         locked = _locked(application)
         check_action(actor, locked, Action.COMMENT)

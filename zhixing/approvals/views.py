@@ -50,7 +50,7 @@ def _application(request: HttpRequest, pk: int) -> Application:
     user: User = request.user  # type: ignore[assignment]
     return get_object_or_404(
         services.visible_applications(user).select_related(
-            "court", "reviewing_court", "deciding_court", "drafted_by", "person"
+            "court", "reviewing_court", "deciding_court", "case", "drafted_by", "person"
         ),
         pk=pk,
     )
@@ -133,6 +133,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if application.person_document_number
         else "",
         "handover": handover,
+        "may_read_pdf": services.may_read_pdf(user, application),
+        "pdf_denied": services.PDF_DENIED,
     }
     return _render(request, "approvals/detail.html", "approvals/_detail.html", context)
 
@@ -159,8 +161,14 @@ def application_step(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def application_pdf(request: HttpRequest, pk: int, number: int | None = None) -> HttpResponse:
-    """Download the application's current PDF, or one revision of it (audited)."""
+    """Download the application's current PDF, or one revision of it (audited).
+
+    Staff who may see the application but not the ID number that the PDF prints get 403.
+    """
+    user: User = request.user  # type: ignore[assignment]
     application = _application(request, pk)
+    if not services.may_read_pdf(user, application):
+        raise PermissionDenied(str(services.PDF_DENIED))
     revisions = Revision.objects.filter(application=application)
     if number is None:
         revision = revisions.order_by("-number").first()
@@ -168,7 +176,7 @@ def application_pdf(request: HttpRequest, pk: int, number: int | None = None) ->
             raise Http404("The application has no document.")
     else:
         revision = get_object_or_404(revisions, number=number)
-    services.record_pdf_download(application, revision)
+    services.record_pdf_download(user, application, revision)
     response = HttpResponse(bytes(revision.pdf), content_type="application/pdf")
     name = f"application-{application.pk}-r{revision.number}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

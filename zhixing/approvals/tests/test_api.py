@@ -29,6 +29,8 @@ from zhixing.reports.tests.test_api import assert_documented
 pytestmark = pytest.mark.django_db
 
 APPROVAL_PATHS = ("/api/v1/approvals",)
+# The audit records of PDF downloads name the application.
+PDF_READ_TYPE = "approvals.application"
 
 
 def api_client(user=None) -> APIClient:
@@ -203,8 +205,10 @@ def test_exit_restriction_lifecycle_through_api(staff, case, police):
     draft = api_client(staff["head01"]).get(final["revisions"][0]["download"])
     assert draft.status_code == 200
     assert draft.content == bytes(Revision.objects.get(application_id=application_id, number=0).pdf)
-    exports = AuditRecord.objects.filter(action="export", object_id=str(application_id))
-    assert [record.detail["revision"] for record in exports.order_by("id")] == [3, 0]
+    reads = AuditRecord.objects.filter(
+        action="read_personal", object_type="approvals.application", object_id=str(application_id)
+    )
+    assert [record.detail["revision"] for record in reads.order_by("id")] == [3, 0]
 
 
 def test_seizure_renewal_lifecycle_through_api(staff, case):
@@ -438,7 +442,9 @@ def test_application_hidden_from_other_courts(staff, submitted, name):
     assert stepped.status_code == 404
     assert listed_ids(client.get("/api/v1/approvals/")) == []
     assert listed_ids(client.get("/api/v1/approvals/", {"direction": "others"})) == []
-    assert not AuditRecord.objects.filter(action="export").exists()
+    assert not AuditRecord.objects.filter(
+        action="read_personal", object_type=PDF_READ_TYPE
+    ).exists()
     submitted.refresh_from_db()
     assert submitted.state == State.SUBMITTED
 
@@ -481,7 +487,7 @@ def test_detail_shows_actions_per_user(staff, submitted):
 def test_pdf_download_audited_as_on_page(client, staff, submitted):
     client.force_login(staff["head00"])
     client.get(f"/approvals/{submitted.pk}/pdf/")
-    page_record = AuditRecord.objects.get(action="export")
+    page_record = AuditRecord.objects.get(action="read_personal", object_type=PDF_READ_TYPE)
 
     response = api_client(staff["head00"]).get(
         f"/api/v1/approvals/{submitted.pk}/pdf/", HTTP_ACCEPT="application/pdf"
@@ -491,7 +497,11 @@ def test_pdf_download_audited_as_on_page(client, staff, submitted):
     assert response["Content-Type"] == "application/pdf"
     assert f"application-{submitted.pk}-r2.pdf" in response["Content-Disposition"]
     assert response.content == bytes(submitted.revisions.get(number=2).pdf)
-    api_record = AuditRecord.objects.filter(action="export").exclude(pk=page_record.pk).get()
+    api_record = (
+        AuditRecord.objects.filter(action="read_personal", object_type=PDF_READ_TYPE)
+        .exclude(pk=page_record.pk)
+        .get()
+    )
     assert api_record.detail == page_record.detail
     assert api_record.detail["personal_fields"] == ["person_name", "person_document_number"]
     assert api_record.channel == "api"
@@ -503,7 +513,9 @@ def test_missing_revision_not_found(staff, drafted):
 
     assert response.status_code == 404
     assert "no revision 7" in response.json()["detail"]
-    assert not AuditRecord.objects.filter(action="export").exists()
+    assert not AuditRecord.objects.filter(
+        action="read_personal", object_type=PDF_READ_TYPE
+    ).exists()
 
 
 # Lists

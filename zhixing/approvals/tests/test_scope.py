@@ -62,7 +62,9 @@ def test_pdf_download_is_audited(client, submitted, staff):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
-    record = AuditRecord.objects.filter(action="export").get()
+    record = AuditRecord.objects.filter(
+        action="read_personal", object_type="approvals.application"
+    ).get()
     assert record.object_id == str(submitted.pk)
     assert record.detail["revision"] == 2
     assert record.user.username == "head00"
