@@ -53,6 +53,14 @@ def _fresh_court_tree() -> None:
     scope.clear_court_tree()
 
 
+@pytest.fixture(autouse=True)
+def _no_unsettled_batches() -> None:
+    # Batches that an earlier test's worker pass left to settle belong to its rolled-back data.
+    from zhixing.linkage import worker
+
+    worker.forget_unsettled()
+
+
 @pytest.fixture
 def courts(db: None) -> dict[str, Court]:
     # A flush after a transactional test also empties the roles that a migration added.

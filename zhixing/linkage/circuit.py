@@ -59,17 +59,20 @@ def allowance(
 
 def record_success(agency: Agency, latency_ms: int) -> None:
     """Count a successful request and close the agency's circuit if it was not closed."""
-    row = health(agency)
-    AgencyHealth.objects.filter(pk=row.pk).update(
-        consecutive_failures=0,
-        requests=F("requests") + 1,
-        latency_ms_total=F("latency_ms_total") + latency_ms,
-        last_latency_ms=latency_ms,
-    )
-    if row.circuit != Circuit.CLOSED:
-        closed = AgencyHealth.objects.filter(pk=row.pk).exclude(circuit=Circuit.CLOSED)
-        if closed.update(circuit=Circuit.CLOSED, opened_at=None, probe_until=None):
-            logger.info("Circuit of agency %s closed after a successful request", agency.code)
+    rows = AgencyHealth.objects.filter(agency=agency)
+    counted = {
+        "consecutive_failures": 0,
+        "requests": F("requests") + 1,
+        "latency_ms_total": F("latency_ms_total") + latency_ms,
+        "last_latency_ms": latency_ms,
+    }
+    # Every batch comes here, so the usual case, a row that exists, takes one statement.
+    if not rows.update(**counted):
+        health(agency)
+        rows.update(**counted)
+    closed = rows.exclude(circuit=Circuit.CLOSED)
+    if closed.update(circuit=Circuit.CLOSED, opened_at=None, probe_until=None):
+        logger.info("Circuit of agency %s closed after a successful request", agency.code)
 
 
 def record_failure(agency: Agency, error: str, now: datetime.datetime) -> None:

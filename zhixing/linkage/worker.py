@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from django.db import close_old_connections
@@ -19,7 +20,7 @@ from zhixing.linkage import gateway
 from zhixing.linkage.adapters import Adapter, batchfile
 from zhixing.linkage.adapters.manual import ManualAdapter
 from zhixing.linkage.adapters.online import OnlineAdapter
-from zhixing.linkage.models import Agency, GatewayItem
+from zhixing.linkage.models import Agency, GatewayBatch, GatewayItem
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +28,34 @@ POLL_SECONDS = 1.0
 # Items one pass claims and sends, in whole batches, before it collects answers. A bound
 # lets one worker store answers while another waits for an agency to acknowledge its batch.
 ITEMS_PER_PASS = 1000
+# Seconds an online agency's acknowledged batch waits before its items are marked
+# acknowledged one by one. Most items of a quick agency are answered by then and need no
+# such write (see gateway.settle_acknowledgements).
+SETTLE_SECONDS = 5.0
 
 _online = OnlineAdapter()
 _manual = ManualAdapter()
 _batch_file = batchfile.BatchFileAdapter()
+
+# The acknowledged batches of this process whose items wait to be settled, with the time
+# of their acknowledgement. Should the process stop first, the sweep settles them.
+_unsettled: list[tuple[float, GatewayBatch, gateway.DispatchResult]] = []
+_unsettled_lock = threading.Lock()
+
+
+def forget_unsettled() -> None:
+    """Drop the batches waiting to be settled, as a test does after rolling back their rows."""
+    with _unsettled_lock:
+        _unsettled.clear()
+
+
+def settle_due(*, everything: bool = False) -> int:
+    """Settle the acknowledged batches older than ``SETTLE_SECONDS``, or all of them."""
+    cutoff = time.monotonic() - SETTLE_SECONDS
+    with _unsettled_lock:
+        due = [entry for entry in _unsettled if everything or entry[0] <= cutoff]
+        del _unsettled[: len(due)]
+    return gateway.settle_acknowledgements((batch, outcome) for _at, batch, outcome in due)
 
 
 def adapter_for(agency: Agency) -> Adapter | None:
@@ -94,18 +119,26 @@ def run_gateway_once(
     ):
         adapter = pick(batch.agency)
         assert adapter is not None
+        # Only agencies reached online answer soon enough for a later settling to pay.
+        settle_later = isinstance(adapter, OnlineAdapter)
         try:
-            outcome = gateway.dispatch_batch(batch, adapter, owner=owner)
+            outcome = gateway.dispatch_batch(batch, adapter, owner=owner, settle_later=settle_later)
         except Exception:
             # The batch's lease runs out and the sweep sends its items again.
             logger.exception("Sending batch %s to agency %s failed", batch.pk, batch.agency.code)
             continue
         result.batches += 1
         result.acknowledged += outcome.acknowledged
+        if outcome.unsettled:
+            with _unsettled_lock:
+                _unsettled.append((time.monotonic(), batch, outcome))
 
+    # Items of the batches waiting to be settled are still sent.
     # Without order_by() the model's ordering would add created_at to the DISTINCT.
     outstanding = set(
-        GatewayItem.objects.filter(state=GatewayItem.State.ACKNOWLEDGED)
+        GatewayItem.objects.filter(
+            state__in=(GatewayItem.State.SENT, GatewayItem.State.ACKNOWLEDGED)
+        )
         .order_by()
         .values_list("agency_id", flat=True)
         .distinct()
@@ -127,6 +160,7 @@ def run_gateway_once(
             result.answered += batchfile.read_inbox(agency, now=now)
         except Exception:
             logger.exception("Reading the inbox of agency %s failed", agency.code)
+    settle_due()
     return result
 
 
@@ -144,4 +178,10 @@ def run_gateway_worker(stop: threading.Event, *, poll_seconds: float = POLL_SECO
             close_old_connections()
         if not result.busy:
             stop.wait(poll_seconds)
+    try:
+        settle_due(everything=True)
+    except Exception:
+        logger.exception("Settling acknowledged batches failed; the sweep settles them")
+    finally:
+        close_old_connections()
     logger.info("Gateway worker %s stopped", gateway.DEFAULT_OWNER)

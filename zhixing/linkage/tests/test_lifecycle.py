@@ -9,7 +9,7 @@ import httpx
 from django.core.management import call_command
 
 from zhixing.audit.models import AuditRecord
-from zhixing.linkage import gateway, worker
+from zhixing.linkage import gateway, keys, worker
 from zhixing.linkage.models import GatewayBatch, GatewayItem
 from zhixing.linkage.tests.helpers import NOW, FakeAgency
 
@@ -116,3 +116,113 @@ def test_manual_agency_items_wait_for_staff(make_agency, enqueue):
     assert result.acknowledged == 3
     assert result.answered == 0
     assert set(GatewayItem.objects.values_list("state", flat=True)) == {State.ACKNOWLEDGED}
+
+
+def _accept_all(request):
+    message = json.loads(request.content)
+    accepted = [item["item_id"] for item in message["items"]]
+    return httpx.Response(202, json={"accepted": accepted, "rejected": []})
+
+
+def test_settle_later_writes_the_batch_alone(bank, enqueue, courts):
+    enqueue(bank.agency, 3)
+    (batch,) = gateway.form_batches(NOW, owner="w1")
+    adapter = FakeAgency(reply=_accept_all).adapter()
+
+    result = gateway.dispatch_batch(batch, adapter, owner="w1", now=NOW, settle_later=True)
+
+    assert result.acknowledged == 3
+    assert len(result.unsettled) == 3
+    assert GatewayBatch.objects.get().state == GatewayBatch.State.ACKNOWLEDGED
+    assert set(GatewayItem.objects.values_list("state", flat=True)) == {State.SENT}
+
+    assert gateway.settle_acknowledgements([(batch, result)]) == 3
+    assert GatewayItem.objects.filter(state=State.ACKNOWLEDGED, lease_owner="").count() == 3
+
+
+def test_settling_leaves_answered_items_answered(bank, enqueue, courts):
+    items = enqueue(bank.agency, 3)
+    (batch,) = gateway.form_batches(NOW, owner="w1")
+    adapter = FakeAgency(reply=_accept_all).adapter()
+    result = gateway.dispatch_batch(batch, adapter, owner="w1", now=NOW, settle_later=True)
+    body = bank.answers_body([{"item_id": str(items[0].pk), "status": "not_found"}])
+    gateway.receive_answers(bank.agency, body, bank.sign(body)[keys.SIGNATURE_HEADER], now=NOW)
+
+    settled = gateway.settle_acknowledgements([(batch, result)])
+
+    assert settled == 2
+    assert GatewayItem.objects.get(pk=items[0].pk).state == State.ANSWERED
+    assert GatewayItem.objects.filter(state=State.ACKNOWLEDGED).count() == 2
+
+
+def test_partial_acknowledgement_is_recorded_at_once(bank, enqueue, courts):
+    items = enqueue(bank.agency, 3)
+    rejected = str(items[0].pk)
+
+    def reply(request):
+        message = json.loads(request.content)
+        ids = [item["item_id"] for item in message["items"]]
+        return httpx.Response(
+            202,
+            json={
+                "accepted": [item_id for item_id in ids if item_id != rejected],
+                "rejected": [{"item_id": rejected, "reason": "category not served"}],
+            },
+        )
+
+    (batch,) = gateway.form_batches(NOW, owner="w1")
+    adapter = FakeAgency(reply=reply).adapter()
+    result = gateway.dispatch_batch(batch, adapter, owner="w1", now=NOW, settle_later=True)
+
+    assert result.unsettled == []
+    assert GatewayItem.objects.get(pk=rejected).state == State.FAILED
+    assert GatewayItem.objects.filter(state=State.ACKNOWLEDGED).count() == 2
+
+
+def test_sweep_settles_items_of_acknowledged_batch(bank, enqueue, courts):
+    enqueue(bank.agency, 3)
+    (batch,) = gateway.form_batches(NOW, owner="crashed")
+    adapter = FakeAgency(reply=_accept_all).adapter()
+    # The worker stops after the acknowledgement and before it settles the items.
+    gateway.dispatch_batch(batch, adapter, owner="crashed", now=NOW, settle_later=True)
+    later = NOW + gateway.lease_length(bank.agency) + datetime.timedelta(seconds=1)
+
+    swept = gateway.sweep(later)
+
+    assert swept == 0
+    assert GatewayItem.objects.filter(state=State.ACKNOWLEDGED).count() == 3
+    assert gateway.form_batches(later, owner="w2") == []
+
+
+def _silent_agency(bank):
+    def reply(request):
+        if request.method == "POST":
+            return _accept_all(request)
+        body = json.dumps({"agency": bank.agency.code, "answers": []}).encode()
+        return httpx.Response(200, content=body, headers=bank.sign(body))
+
+    return FakeAgency(reply=reply).adapter()
+
+
+def test_worker_settles_unanswered_items_later(bank, enqueue, courts, monkeypatch):
+    enqueue(bank.agency, 3)
+    adapters = {bank.agency.code: _silent_agency(bank)}
+
+    first = worker.run_gateway_once(NOW, owner="w1", adapters=adapters)
+    states_after_first = set(GatewayItem.objects.values_list("state", flat=True))
+    monkeypatch.setattr(worker, "SETTLE_SECONDS", 0.0)
+    worker.run_gateway_once(NOW, owner="w1", adapters=adapters)
+
+    assert first.acknowledged == 3
+    assert states_after_first == {State.SENT}
+    assert GatewayItem.objects.filter(state=State.ACKNOWLEDGED, lease_owner="").count() == 3
+
+
+def test_stopping_worker_settles_everything(bank, enqueue, courts):
+    enqueue(bank.agency, 3)
+    worker.run_gateway_once(NOW, owner="w1", adapters={bank.agency.code: _silent_agency(bank)})
+
+    settled = worker.settle_due(everything=True)
+
+    assert settled == 3
+    assert GatewayItem.objects.filter(state=State.ACKNOWLEDGED).count() == 3
