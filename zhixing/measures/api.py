@@ -360,13 +360,14 @@ class MeasureSerializer(MeasureSummarySerializer):
         "commanders of the case's court or a court above it."
     )
     renew_refusal = serializers.SerializerMethodField(
-        help_text="Why the measure cannot be renewed today; empty when it can."
+        help_text="Why you cannot renew the measure today; empty when you can."
     )
     release_refusal = serializers.SerializerMethodField(
-        help_text="Why the measure cannot be released; empty when it can."
+        help_text="Why you cannot release the measure; empty when you can."
     )
     renewal = serializers.SerializerMethodField(
-        help_text="The renewal that the measure allows today; null when renew_refusal is set."
+        help_text="The renewal that the measure allows today; null when the measure cannot "
+        "be renewed."
     )
 
     def _user(self) -> User:
@@ -379,11 +380,15 @@ class MeasureSerializer(MeasureSummarySerializer):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_renew_refusal(self, measure: ControlMeasure) -> str:
-        return services.renewal_refusal(measure, self.context["day"])
+        return services.control_refusal(self._user(), measure.case) or services.renewal_refusal(
+            measure, self.context["day"]
+        )
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_release_refusal(self, measure: ControlMeasure) -> str:
-        return services.release_refusal(measure)
+        return services.control_refusal(self._user(), measure.case) or services.release_refusal(
+            measure
+        )
 
     @extend_schema_field(RenewalPlanSerializer(allow_null=True))
     def get_renewal(self, measure: ControlMeasure) -> dict[str, Any] | None:

@@ -96,15 +96,20 @@ def visible_measures(user: User) -> QuerySet[ControlMeasure]:
     return scope.restrict(ControlMeasure.objects.all(), user, court_field="court")
 
 
+def control_refusal(user: User, case: EnforcementCase) -> str:
+    """Return why ``user`` may not apply, renew or release measures in ``case``; or ''."""
+    if may_control(user, case):
+        return ""
+    return _(
+        "Only the case officer, or a commander of the case's court or a court above it, "
+        "may apply control measures in case %(number)s."
+    ) % {"number": case.case_number}
+
+
 def _require_control(actor: User, case: EnforcementCase) -> None:
-    if not may_control(actor, case):
-        raise PermissionDenied(
-            _(
-                "Only the case officer, or a commander of the case's court or a court above it, "
-                "may apply control measures in case %(number)s."
-            )
-            % {"number": case.case_number}
-        )
+    refusal = control_refusal(actor, case)
+    if refusal:
+        raise PermissionDenied(refusal)
 
 
 def check_case(case: EnforcementCase) -> None:
@@ -210,6 +215,14 @@ def plan_period(
     """
     spec = SPECS[kind]
     if spec.property_class is None:
+        # A deduction takes the money at once: a period would be silently ignored.
+        errors = {}
+        if start is not None:
+            errors["start_date"] = _("A deduction takes effect at once; leave the start empty.")
+        if months is not None:
+            errors["period_months"] = _("A deduction has no period; leave the period empty.")
+        if errors:
+            raise ValidationError(errors)
         return None
     rule = rule_on(made_on)
     start = start or made_on

@@ -188,6 +188,23 @@ def test_request_with_start_and_months(officer, asset):
     assert response.json()["period_months"] == 4
 
 
+@pytest.mark.parametrize(
+    ("extra", "field", "words"),
+    [
+        ({"period_months": 6}, "period_months", "has no period"),
+        ({"start_date": "2026-12-10"}, "start_date", "takes effect at once"),
+    ],
+)
+def test_deduction_with_a_period_is_rejected(officer, asset, extra, field, words):
+    body = {"asset": asset.pk, "kind": "deduct", "amount": "100.00", **extra}
+
+    response = api_client(officer).post("/api/v1/measures/", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert words in " ".join(response.json()[field])
+    assert not ControlMeasure.objects.exists()
+
+
 def test_commander_above_may_request(make_user, asset):
     commander = make_user("cmd01", "粤01", "commander")
 
@@ -262,6 +279,17 @@ def test_closed_case_rejected(officer, case, asset):
     assert response.status_code == 400
     assert "is not open" in " ".join(response.json()["case"])
     assert not ControlMeasure.objects.exists()
+
+
+def test_refusals_tell_a_clerk_why_not(make_user, measure):
+    answer_step(measure.steps.get(), {"type": "freeze", "frozen_amount": "100.00"})
+    clerk = make_user("clerk", "粤0104", "clerk")
+
+    data = api_client(clerk).get(f"/api/v1/measures/{measure.pk}/").json()
+
+    assert data["may_control"] is False
+    assert "Only the case officer" in data["renew_refusal"]
+    assert "Only the case officer" in data["release_refusal"]
 
 
 @pytest.mark.parametrize(
