@@ -292,6 +292,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "zhixing.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Zhixing API",

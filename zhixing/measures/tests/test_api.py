@@ -687,3 +687,22 @@ def test_list_cuts_huge_limit(officer):
 
     assert LimitOffsetPagination().get_limit(request) == MAX_LIMIT
     assert api_client(officer).get("/api/v1/measures/", {"limit": huge}).status_code == 200
+
+
+def test_unknown_measure_names_the_id_not_the_model(officer, measure):
+    response = api_client(officer).get("/api/v1/measures/999999/")
+
+    assert response.status_code == 404
+    detail = response.json()["detail"]
+    assert "999999" in detail
+    assert "control measure" in detail
+    assert "ControlMeasure" not in detail
+
+
+def test_measure_outside_scope_is_not_found(make_user, measure):
+    other = make_user("other_court_officer", "粤0105", "case_officer")
+
+    response = api_client(other).get(f"/api/v1/measures/{measure.pk}/")
+
+    assert response.status_code == 404
+    assert f"id {measure.pk} is in your scope" in response.json()["detail"]
