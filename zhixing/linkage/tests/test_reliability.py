@@ -276,8 +276,10 @@ def test_worker_killed_mid_batch_loses_and_repeats_nothing(
     # Kill it again once every batch is acknowledged and the police's answers are awaited.
     # Its acknowledged batches may not be settled yet: their items are still sent then.
     wait_until(
-        lambda: not GatewayItem.objects.filter(state=State.PENDING).exists()
-        and not GatewayBatch.objects.exclude(state=GatewayBatch.State.ACKNOWLEDGED).exists(),
+        lambda: (
+            not GatewayItem.objects.filter(state=State.PENDING).exists()
+            and not GatewayBatch.objects.exclude(state=GatewayBatch.State.ACKNOWLEDGED).exists()
+        ),
         30,
         f"the second worker to send every batch\n{second.log()}",
     )
