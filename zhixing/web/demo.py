@@ -38,6 +38,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("yx_police", "越法警", "粤0104", (R.JUDICIAL_POLICE,)),
     DemoAccount("yx_duty", "越值班", "粤0104", (R.DUTY_OFFICER, R.COMMANDER)),
     DemoAccount("hz_officer", "海承办", "粤0105", (R.CASE_OFFICER,)),
+    DemoAccount("hz_head", "海局长", "粤0105", (R.BUREAU_HEAD,)),
     DemoAccount("sz_commander", "深指挥", "粤03", (R.COMMANDER, R.DUTY_OFFICER)),
 )
 

@@ -37,7 +37,7 @@ def demo_users(courts, templates, settings) -> dict[str, User]:
 def test_demo_signers_have_certificates(demo_users):
     heads = [user for user in demo_users.values() if user.has_role(Role.Code.BUREAU_HEAD)]
 
-    assert {user.username for user in heads} >= {"yx_head", "gz_head", "gd_head"}
+    assert {user.username for user in heads} >= {"yx_head", "hz_head", "gz_head", "gd_head"}
     for user in heads:
         assert esign.current_officer_certificate(user) is not None, user.username
     for court in Court.objects.filter(staff__in=demo_users.values()).distinct():
