@@ -32,8 +32,8 @@ def call_service(function: Any, **arguments: Any) -> Any:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, with a 404 that names the resource and id instead of a model class.
 
-    ``get_object_or_404`` says "No ControlMeasure matches the given query.", which names a
-    Python class and not what the caller asked for. Other 404 messages are kept.
+    ``get_object_or_404`` raises "No ControlMeasure matches the given query.", which names a
+    Python class and not the requested resource. Other 404 messages are kept.
     """
     if isinstance(exc, Http404) and _is_generic(exc):
         exc = exceptions.NotFound(_not_found(context))

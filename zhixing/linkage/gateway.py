@@ -181,7 +181,7 @@ def answer_hook(items: Sequence[AnsweredItem]) -> None:
 
     record_answers(items)
     announce_answers(items)
-    # Most answers are to queries: the apps of the other actions look only at their own.
+    # Most items are queries, so the measure and border-control apps get only their own items.
     measures = [item for item in items if item.action not in _NOT_MEASURES]
     if measures:
         record_measure_answer(measures)

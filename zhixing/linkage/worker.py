@@ -31,6 +31,7 @@ ITEMS_PER_PASS = 1000
 # Seconds an online agency's acknowledged batch waits before its items are marked
 # acknowledged one by one. Most items of a quick agency are answered by then and need no
 # such write (see gateway.settle_acknowledgements).
+# NOTE: 5 s comes from the simulator's reply times; a slower real agency costs only the write.
 SETTLE_SECONDS = 5.0
 
 _online = OnlineAdapter()
@@ -119,7 +120,7 @@ def run_gateway_once(
     ):
         adapter = pick(batch.agency)
         assert adapter is not None
-        # Only agencies reached online answer soon enough for a later settling to pay.
+        # Only online agencies reply within seconds, so only their items are settled later.
         settle_later = isinstance(adapter, OnlineAdapter)
         try:
             outcome = gateway.dispatch_batch(batch, adapter, owner=owner, settle_later=settle_later)
