@@ -1408,9 +1408,11 @@ def _postgres_set_aside_indexes(existing_rows: int, loading_rows: int) -> list[s
     Like a database restore, a large load is faster when the indexes are built once at the end
     than when every row updates them. This pays only when the load is at least as large as what
     the tables already hold, so smaller loads keep their indexes and this returns nothing. The
-    trigram (GIN) index stays, because its pending list takes rows faster than a rebuild. The
-    unique indexes and foreign keys are recreated in the same transaction, so the loaded rows
-    are checked against every constraint before anything commits.
+    trigram (GIN) index of party names is rebuilt only when the tables hold less than a third
+    of the load: its pending list takes a row for about 1.4 times what a rebuild spends per row
+    (measured on 626,000 parties), and a rebuild covers the rows already there too. The unique
+    indexes and foreign keys are recreated in the same transaction, so the loaded rows are
+    checked against every constraint before anything commits.
     """
     if loading_rows < existing_rows:
         return []
@@ -1437,7 +1439,8 @@ def _postgres_set_aside_indexes(existing_rows: int, loading_rows: int) -> list[s
             "ORDER BY 1",
             [tables],
         )
-        indexes = [row for row in cursor.fetchall() if row[2] == "btree"]
+        methods = {"btree", "gin"} if existing_rows * 3 <= loading_rows else {"btree"}
+        indexes = [row for row in cursor.fetchall() if row[2] in methods]
         for table, name, definition, kind in constraints:
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
             target = restore_keys if kind == "f" else restore_indexes

@@ -45,7 +45,9 @@ class Party(TrackedModel, models.Model):
     audit_personal_fields = frozenset({"document_number", "address", "phone"})
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    name = models.CharField(_("name"), max_length=200, db_index=True)
+    # Names are searched by fragment, which the trigram index of migration 0004 serves; no
+    # query compares or sorts whole names, so a B-tree index on them would only slow writes.
+    name = models.CharField(_("name"), max_length=200)
     document_type = models.CharField(
         _("document type"), max_length=32, choices=DOCUMENT_TYPE_CHOICES, blank=True
     )
@@ -65,14 +67,14 @@ class Party(TrackedModel, models.Model):
         verbose_name = _("party")
         verbose_name_plural = _("parties")
         constraints = [
+            # The number leads, so that the index also serves lookups by number alone.
             models.UniqueConstraint(
-                fields=["document_type", "document_number"],
+                fields=["document_number", "document_type"],
                 condition=~models.Q(document_number=""),
                 name="party_unique_document",
                 violation_error_message=_("A party with this identity document already exists."),
             ),
         ]
-        indexes = [models.Index(fields=["document_number"], name="party_document_number")]
 
     def __str__(self) -> str:
         return self.name
@@ -270,8 +272,15 @@ class FlowNode(models.Model):
     kind = models.CharField(_("step"), max_length=32, choices=Kind.choices)
     on = models.DateField(_("date"))
     at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    # Only shown with the node, never searched. No page or command deletes accounts, so the
+    # PROTECT check that a deletion would run, and that an index would speed up, does not occur.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
     # Extensions only: the length approved.
