@@ -157,20 +157,24 @@ class AssetRecord(models.Model):
     # Types that tell where the debtor lives or travels rather than what they own.
     WHEREABOUTS_TYPES = frozenset({"residence", "travel", "household"})
 
+    # asset_case_party (case, party, record_type) serves lookups by case.
     case = models.ForeignKey(
         "cases.EnforcementCase",
         verbose_name=_("enforcement case"),
         related_name="assets",
         on_delete=models.PROTECT,
+        db_index=False,
     )
     party = models.ForeignKey(
         "cases.Party", verbose_name=_("party"), related_name="assets", on_delete=models.PROTECT
     )
+    # Shown with the record, never searched.
     agency = models.ForeignKey(
         "linkage.Agency",
         verbose_name=_("source agency"),
         related_name="+",
         on_delete=models.PROTECT,
+        db_index=False,
     )
     item = models.ForeignKey(
         "linkage.GatewayItem",

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -371,17 +372,25 @@ class GatewayItem(models.Model):
     OPEN_STATES = (State.PENDING, State.SENT, State.ACKNOWLEDGED)
 
     id = models.UUIDField(_("item id"), primary_key=True, default=uuid.uuid4, editable=False)
+    # No index on the agency alone: the queue's partial indexes lead with it for open items,
+    # and no query looks up an agency's answered items.
     agency = models.ForeignKey(
-        Agency, verbose_name=_("agency"), related_name="items", on_delete=models.PROTECT
+        Agency,
+        verbose_name=_("agency"),
+        related_name="items",
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     court = models.ForeignKey(
         "courts.Court", verbose_name=_("court"), related_name="+", on_delete=models.PROTECT
     )
+    # gw_item_case_party (case, party) serves lookups by case.
     case = models.ForeignKey(
         "cases.EnforcementCase",
         verbose_name=_("enforcement case"),
         related_name="gateway_items",
         on_delete=models.PROTECT,
+        db_index=False,
     )
     party = models.ForeignKey(
         "cases.Party", verbose_name=_("party"), related_name="+", on_delete=models.PROTECT
@@ -416,12 +425,31 @@ class GatewayItem(models.Model):
         verbose_name = _("gateway item")
         verbose_name_plural = _("gateway items")
         ordering = ["created_at"]
+        # The queue's indexes are partial: they hold the open items only, so they stay as small
+        # as the backlog while answered items pile up, and storing an answer adds no entry
+        # to them. The gateway's queries name the state, which lets PostgreSQL use them.
         indexes = [
-            # Batch formation: due pending items of one agency, oldest first.
-            models.Index(fields=["agency", "state", "next_attempt_at"], name="gw_item_agency_due"),
+            # Batch formation: due pending items of one agency.
+            models.Index(
+                fields=["agency", "next_attempt_at"],
+                name="gw_item_pending_due",
+                condition=Q(state="pending"),
+            ),
+            # Agencies and courts with items out, whose answers the workers poll for.
+            models.Index(
+                fields=["agency", "court"],
+                name="gw_item_outstanding",
+                condition=Q(state__in=["sent", "acknowledged"]),
+            ),
             # The sweep looks for lapsed leases, the expiry for passed deadlines.
-            models.Index(fields=["state", "lease_until"], name="gw_item_state_lease"),
-            models.Index(fields=["state", "deadline"], name="gw_item_state_deadline"),
+            models.Index(
+                fields=["lease_until"], name="gw_item_sent_lease", condition=Q(state="sent")
+            ),
+            models.Index(
+                fields=["deadline"],
+                name="gw_item_open_deadline",
+                condition=Q(state__in=["pending", "sent", "acknowledged"]),
+            ),
             models.Index(fields=["case", "party"], name="gw_item_case_party"),
         ]
 
