@@ -958,10 +958,13 @@ def _known_ids(agency: Agency, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         }
 
 
-def _lock_open_items(ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, int, int, int, str]]:
-    """Lock the open items among ``ids`` in id order; return (id, case, party, court, action).
+def _lock_open_items(
+    agency: Agency, ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, int, int, int, str]]:
+    """Lock the open items of ``agency`` among ``ids`` in id order.
 
-    On SQLite the transaction holds the only write lock, so no row lock is needed.
+    Returns (id, case, party, court, action) of each. On SQLite the transaction holds the only
+    write lock, so no row lock is needed.
     """
     condition, params = bulk.in_list("id", ids, GatewayItem._meta.get_field("id"))
     lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
@@ -970,8 +973,8 @@ def _lock_open_items(ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, int, int
         cursor.execute(
             "SELECT id, case_id, party_id, court_id, action "  # noqa: S608
             f"FROM {GatewayItem._meta.db_table} "
-            f"WHERE {condition} AND state IN (%s, %s, %s) ORDER BY id{lock}",
-            [*params, *open_states],
+            f"WHERE {condition} AND agency_id = %s AND state IN (%s, %s, %s) ORDER BY id{lock}",
+            [*params, agency.pk, *open_states],
         )
         return [
             (_as_uuid(item_id), case_id, party_id, court_id, action)
@@ -1038,8 +1041,8 @@ def _write_answers(items: Sequence[AnsweredItem], stored_at: datetime.datetime) 
 
 def _store_final_answers(
     agency: Agency, answers: dict[uuid.UUID, dict[str, Any]], now: datetime.datetime
-) -> int:
-    """Store ``found`` and ``not_found`` answers on their open items; return how many.
+) -> set[uuid.UUID]:
+    """Store ``found`` and ``not_found`` answers on the agency's open items; return their ids.
 
     One transaction per page: it locks the open items among the answered ones (in id order,
     so two pages that share items wait for each other instead of deadlocking), writes all
@@ -1050,9 +1053,9 @@ def _store_final_answers(
     stored_at = timezone.now()
     parsed: dict[str, datetime.datetime] = {}
     with transaction.atomic():
-        rows = _lock_open_items(list(answers))
+        rows = _lock_open_items(agency, list(answers))
         if not rows:
-            return 0
+            return set()
         items = [
             AnsweredItem(
                 pk=item_id,
@@ -1068,7 +1071,7 @@ def _store_final_answers(
         ]
         _write_answers(items, stored_at)
         answer_hook(items)
-    return len(items)
+    return {item.pk for item in items}
 
 
 def apply_answers(
@@ -1094,21 +1097,26 @@ def apply_answers(
             continue
         assert isinstance(answer, dict)
         by_id[item_id] = answer
-    known = _known_ids(agency, list(by_id))
-    final: dict[uuid.UUID, dict[str, Any]] = {}
+    final = {
+        item_id: answer
+        for item_id, answer in by_id.items()
+        if answer.get("status") in ("found", "not_found")
+    }
+    # Storing the final answers reads their items, so only the rest are looked up here: error
+    # answers, and repeated answers to items that are no longer open.
+    stored = _store_final_answers(agency, final, now) if final else set()
+    known = stored | _known_ids(agency, [item_id for item_id in by_id if item_id not in stored])
     others: list[tuple[uuid.UUID, dict[str, Any]]] = []
     for item_id, answer in by_id.items():
         if item_id not in known:
             receipt.unknown.append(str(answer.get("item_id")))
             continue
         receipt.received.append(str(answer.get("item_id")))
-        if answer.get("status") in ("found", "not_found"):
-            final[item_id] = answer
-        else:
+        if item_id not in final:
             others.append((item_id, answer))
-    if final:
-        receipt.answered = _store_final_answers(agency, final, now)
-        receipt.ignored += len(final) - receipt.answered
+        elif item_id not in stored:
+            receipt.ignored += 1
+    receipt.answered = len(stored)
     for item_id, answer in others:
         status = answer.get("status")
         detail = str(answer.get("error", "")) if status == "error" else f"invalid status {status!r}"
