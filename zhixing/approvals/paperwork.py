@@ -24,6 +24,7 @@ from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.documents import rendering
 from zhixing.documents.kinds import DocumentKind
 from zhixing.documents.numbers import document_number
+from zhixing.documents.typed_text import markup_values
 
 if TYPE_CHECKING:
     from zhixing.approvals.models import Application
@@ -35,8 +36,6 @@ BORDER_CONTROL_PORTS = "全国各口岸"
 BORDER_CONTROL_ACTION = "阻止出境"
 # The decision (限制出境决定书) is the case's second further document, as in the samples.
 DECISION_FURTHER_NUMBER = 2
-# Takes the place of "|" in typed text, where "|" would start a new table cell.
-FULLWIDTH_VERTICAL_LINE = "\uff5c"
 # Gap in points between the applying court's seal and the deciding court's seal beside it.
 SEAL_GAP = 12.0
 
@@ -121,28 +120,16 @@ def _person(application: Application) -> dict[str, Any]:
     }
 
 
-def markup_text(text: str) -> str:
-    """Return typed text as it goes into a template: one line, with no cell separator.
-
-    Each line of a rendered template is one block of :mod:`zhixing.documents.markup`, so a line
-    break in a value would end a table row and could start a heading or a second seal group.
-    Line breaks become spaces, and ``|``, which separates table cells, becomes the full-width
-    vertical line U+FF5C. The stored application keeps the text as typed.
-    """
-    lines = (line.strip() for line in text.splitlines())
-    return " ".join(line for line in lines if line).replace("|", FULLWIDTH_VERTICAL_LINE)
-
-
 def _measure(application: Application, printed_number: str) -> dict[str, Any]:
     from zhixing.approvals.models import Kind
 
-    reason = markup_text(application.reason)
+    reason = application.reason
     period = {
         "period": period_text(application.period_months),
         "start": application.period_start,
         "end": application.period_end,
         "reason": reason,
-        "legal_basis": markup_text(application.legal_basis),
+        "legal_basis": application.legal_basis,
     }
     if application.kind == Kind.EXIT_RESTRICTION:
         return {
@@ -157,9 +144,9 @@ def _measure(application: Application, printed_number: str) -> dict[str, Any]:
         }
     return {
         **period,
-        "property": markup_text(application.seized_property),
+        "property": application.seized_property,
         "previous": {
-            "document_number": markup_text(application.previous_document_number),
+            "document_number": application.previous_document_number,
             "start": application.previous_start,
             "end": application.previous_end,
         },
@@ -178,14 +165,19 @@ def template_code(application: Application) -> str:
 def document_context(
     application: Application, *, agency_name: str, today: datetime.date
 ) -> dict[str, Any]:
-    """Return the context of the application's document template."""
+    """Return the context of the application's document template.
+
+    Every string goes in as one line of markup (see
+    :func:`zhixing.documents.typed_text.markup_text`): the texts typed for the application,
+    and the party names and enforcement basis typed for the case.
+    """
     case = application.case
     court = application.court
     printed_number = document_number(case.case_number)
     with translation.override("zh-hans"):
         basis_kind = case.get_basis_kind_display()
     drafter = application.drafted_by
-    return {
+    context = {
         "court": {"name": court.name, "code": court.code or ""},
         "case_number": printed_number,
         "document_number": printed_number,
@@ -207,6 +199,8 @@ def document_context(
         "agency": {"name": agency_name},
         "measure": _measure(application, printed_number),
     }
+    one_line: dict[str, Any] = markup_values(context)
+    return one_line
 
 
 def render(

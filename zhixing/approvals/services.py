@@ -49,6 +49,7 @@ from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.cases.services import may_see_identity
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
+from zhixing.documents import typed_text
 from zhixing.documents.rendering import DocumentTemplateError
 from zhixing.esign import signing
 from zhixing.events import services as events
@@ -94,6 +95,9 @@ TEXT_MAX_CHARS = 800
 # A comment or opinion on a step is a few sentences. It is stored in the history and becomes the
 # reason of the bureau head's signature, but it is not printed on the form.
 COMMENT_MAX_CHARS = 1000
+# The document number of the renewed seizure is stored in a column of 100 characters
+# (Application.previous_document_number).
+PREVIOUS_DOCUMENT_NUMBER_MAX_CHARS = 100
 
 EXIT_RESTRICTION_MONTHS = (3, 60)
 SEIZURE_RENEWAL_MONTHS = (1, 36)
@@ -473,6 +477,7 @@ def _field_name(field: str) -> str:
         "reason": _("reason"),
         "legal_basis": _("legal basis"),
         "seized_property": _("seized property"),
+        "previous_document_number": _("document number of the seizure"),
         "comment": _("comment"),
     }
     return str(names.get(field, field))
@@ -480,17 +485,7 @@ def _field_name(field: str) -> str:
 
 def _check_length(field: str, text: str, limit: int) -> None:
     """Raise ``ValidationError`` on ``field`` when stripped ``text`` is longer than ``limit``."""
-    length = len(text.strip())
-    if length > limit:
-        raise ValidationError(
-            {
-                field: _(
-                    "The %(field)s has %(length)s characters; shorten it to at most %(limit)s "
-                    "characters."
-                )
-                % {"field": _field_name(field), "length": length, "limit": limit}
-            }
-        )
+    typed_text.check_length(field, text, limit, label=_field_name(field))
 
 
 def _check_texts(data: ExitRestrictionInput | SeizureRenewalInput) -> None:
@@ -681,6 +676,11 @@ def draft_seizure_renewal(
             errors[name] = _("This field is required.")
     if errors:
         raise ValidationError(errors)
+    _check_length(
+        "previous_document_number",
+        data.previous_document_number,
+        PREVIOUS_DOCUMENT_NUMBER_MAX_CHARS,
+    )
     if data.previous_end < data.previous_start:
         raise ValidationError(
             {"previous_end": _("The seizure ends before it starts; check both dates.")}

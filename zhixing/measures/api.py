@@ -465,9 +465,9 @@ class MeasureRenewalSerializer(serializers.Serializer):
 
 class MeasureReleaseSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        max_length=500,
         allow_blank=True,
-        help_text="Why the measure is released, such as: the debtor paid in full.",
+        help_text="Why the measure is released, such as: the debtor paid in full. At most "
+        f"{services.RELEASE_REASON_MAX_CHARS} characters.",
     )
 
 

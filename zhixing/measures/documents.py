@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from reportlab.platypus.doctemplate import LayoutError
 
 from zhixing.cases.identity import DocumentType
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
@@ -23,6 +24,7 @@ from zhixing.courts.models import Court, User
 from zhixing.documents.models import DocumentTemplate
 from zhixing.documents.numbers import document_number
 from zhixing.documents.rendering import DocumentTemplateError, render_source
+from zhixing.documents.typed_text import markup_values
 from zhixing.esign import signing
 from zhixing.inquiry.models import AssetRecord
 from zhixing.measures.fallback_texts import FALLBACK_TEXTS
@@ -147,10 +149,15 @@ def base_context(
 
     The case records no cause of action (案由), collegial panel or clerk, so ``case_cause``
     and the clerk's name are empty and the case officer signs the ruling alone.
+
+    The strings come from records: the parties and the enforcement basis as typed for the
+    case, and the asset as the agency described it. Each goes into the template as one line of
+    markup (:func:`zhixing.documents.typed_text.markup_text`), so that a line break or a "|" in
+    it cannot add a paragraph, a table or a seal line to the document.
     """
     officer_name = (officer.full_name or officer.username) if officer is not None else ""
     printed = document_number(case.case_number)
-    return {
+    context = {
         "court": {"name": court.name, "code": court.code or ""},
         "case_number": printed,
         "document_number": printed,
@@ -172,6 +179,8 @@ def base_context(
         "agency": {"name": agency_name},
         "measure": measure,
     }
+    one_line: dict[str, Any] = markup_values(context)
+    return one_line
 
 
 def measure_values(
@@ -243,7 +252,8 @@ def render_and_seal(
     """Render the document ``code`` with ``context`` and seal it with ``court``'s seal.
 
     Raises ``ValidationError`` on the field ``documents`` when the template does not render
-    or the court cannot seal yet, and ``PermissionDenied`` from the esign app.
+    or does not fit the page, or when the court cannot seal yet, and ``PermissionDenied`` from
+    the esign app.
     """
     try:
         title, version, rendered = render_document(code, context)
@@ -256,6 +266,20 @@ def render_and_seal(
                     "administrator to correct it."
                 )
                 % {"code": code, "error": error}
+            }
+        ) from error
+    except LayoutError as error:
+        # ReportLab raises LayoutError when one table row is taller than a page. The default
+        # measure templates print no value in a table, but a court's edited template may.
+        logger.error("Document %s of court %s does not fit the page: %s", code, court.pk, error)
+        raise ValidationError(
+            {
+                "documents": _(
+                    "The document %(code)s cannot be laid out: a table row of the template is "
+                    "taller than a page with this measure's values. Ask an administrator to "
+                    "move long values out of the table."
+                )
+                % {"code": code}
             }
         ) from error
     page, x1, y1, x2, y2 = rendered.seal_box

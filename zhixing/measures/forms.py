@@ -58,7 +58,6 @@ class RenewForm(forms.Form):
 class ReleaseForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for the release"),
-        max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("For example: the debtor paid in full, or the court approved a substitute."),
     )

@@ -37,6 +37,7 @@ from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.models import CaseParty, EnforcementCase
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
+from zhixing.documents import typed_text
 from zhixing.documents.numbers import document_number
 from zhixing.events import services as events
 from zhixing.events.models import Event
@@ -62,6 +63,8 @@ EXPIRY_THRESHOLDS = (30, 15, 7)
 # Latest start of a measure after the day it is made.
 MAX_START_DELAY_DAYS = 30
 MAX_AMOUNT = Decimal("99999999999999.99")
+# The reason of a release is stored in a column of 500 characters (MeasureStep.reason).
+RELEASE_REASON_MAX_CHARS = 500
 # Records of a control answer whose ``result`` is one of these.
 RESULTS = ("done", "partial", "rejected")
 
@@ -742,6 +745,7 @@ def release_measure(
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for the release.")})
+    typed_text.check_length("reason", reason, RELEASE_REASON_MAX_CHARS, label=_("reason"))
     day = today(now)
     with transaction.atomic():
         measure = ControlMeasure.objects.select_for_update().get(pk=measure.pk)
@@ -754,7 +758,7 @@ def release_measure(
             kind=MeasureStep.Kind.RELEASE,
             item_id=uuid.uuid4(),
             action="release",
-            reason=reason[:500],
+            reason=reason,
             requested_by=actor,
             created_at=now,
         )

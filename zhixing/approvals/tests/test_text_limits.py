@@ -14,7 +14,7 @@ import pypdf
 import pytest
 from django.core.exceptions import ValidationError
 
-from zhixing.approvals import paperwork, services
+from zhixing.approvals import services
 from zhixing.approvals.models import Application, Revision, State, Step
 from zhixing.approvals.tests.conftest import NOW, exit_input, renewal_input, run_to
 from zhixing.approvals.tests.test_api import api_client, exit_body, renewal_body
@@ -79,6 +79,34 @@ def test_limit_counts_stripped_text(staff, case):
     )
 
     assert application.reason == "执" * TEXT_MAX
+
+
+def test_service_rejects_long_previous_number(staff, case):
+    # The form and the serializer limit the number too, so this test calls the service. Without
+    # the service's check, PostgreSQL rejects 101 characters with a DataError.
+    limit = services.PREVIOUS_DOCUMENT_NUMBER_MAX_CHARS
+    data = renewal_input(case, previous_document_number="号" * (limit + 1))
+
+    with pytest.raises(ValidationError) as raised:
+        services.draft_seizure_renewal(staff["clerk0104"], data, now=NOW)
+
+    message = " ".join(raised.value.message_dict["previous_document_number"])
+    assert message == (
+        f"The document number of the seizure has {limit + 1} characters; shorten it to at most "
+        f"{limit} characters."
+    )
+    _assert_nothing_stored()
+
+
+def test_previous_number_at_limit_stored(staff, case):
+    limit = services.PREVIOUS_DOCUMENT_NUMBER_MAX_CHARS
+    assert Application._meta.get_field("previous_document_number").max_length == limit
+    data = renewal_input(case, previous_document_number=f" {'号' * limit}\n")
+
+    application = services.draft_seizure_renewal(staff["clerk0104"], data, now=NOW)
+
+    application.refresh_from_db()
+    assert application.previous_document_number == "号" * limit
 
 
 def test_form_rejects_long_reason(client, staff, case):
@@ -223,12 +251,6 @@ def test_api_unplaceable_text_is_400(staff, case):
 
 
 # Line breaks and cell separators in typed text
-
-
-def test_unit_markup_text_keeps_one_line():
-    typed = "第一项：某房产\r\n\n  @ 某某法院 \n# 标题 | 另一格"
-
-    assert paperwork.markup_text(typed) == "第一项：某房产 @ 某某法院 # 标题 ｜ 另一格"
 
 
 def test_line_breaks_stay_inside_the_table(staff, case):
