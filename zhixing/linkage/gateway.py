@@ -765,7 +765,7 @@ def _apply_ack(
     With ``settle_later``, an acknowledgement that accepts every sent item is written to the
     batch alone, and the items stay sent until :func:`settle_acknowledgements` or the sweep
     marks them. Most items of a fast agency are answered by then, which saves a write of each
-    item row and its ten index entries. Anything else is recorded item by item at once.
+    item row and its index entries. Anything else is recorded item by item at once.
     """
     result = DispatchResult()
     ours = GatewayItem.objects.filter(batch=batch, state__in=(State.SENT, State.PENDING))
@@ -884,10 +884,13 @@ def dispatch_batch(
         return DispatchResult(failed=failed, error=error)
     latency_ms = int((time.monotonic() - started) * 1000)
     now = now or timezone.now()
-    circuit.record_success(agency, latency_ms)
-    result = _apply_ack(
-        batch, ack, owner, now, sent=[row[0] for row in rows], settle_later=settle_later
-    )
+    # One transaction, so that the health counters and the acknowledgement wait for one
+    # commit to reach the disk instead of one each.
+    with transaction.atomic():
+        circuit.record_success(agency, latency_ms)
+        result = _apply_ack(
+            batch, ack, owner, now, sent=[row[0] for row in rows], settle_later=settle_later
+        )
     logger.info(
         "Batch %s to agency %s: %s acknowledged, %s rejected, %s retried in %s ms",
         batch.pk,
