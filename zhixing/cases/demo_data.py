@@ -1648,9 +1648,10 @@ def load_cases(
                 no_style(), [EnforcementCase, Party]
             ):
                 cursor.execute(statement)
-        courts_by_id = {court.pk: court for court in Court.objects.all()}
-        for (court_id, type_code, year), sequence in samples.touched.items():
-            services.reserve_sequence(courts_by_id[court_id], type_code, year, sequence)
+        services.reserve_sequences(
+            (court_id, type_code, year, sequence)
+            for (court_id, type_code, year), sequence in samples.touched.items()
+        )
         indexed = time.perf_counter()
     seconds = time.perf_counter() - started
     logger.info("Loaded %s synthetic cases in %.1f s", totals["cases"], seconds)

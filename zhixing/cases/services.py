@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -94,20 +94,21 @@ def allocate_sequence(court: Court, type_code: str, year: int) -> int:
 
 def reserve_sequence(court: Court, type_code: str, year: int, sequence: int) -> None:
     """Make sure later filings get numbers after ``sequence``, which an import brought in."""
+    reserve_sequences([(court.pk, type_code, year, sequence)])
+
+
+def reserve_sequences(numbers: Iterable[tuple[int, str, int, int]]) -> None:
+    """Like :func:`reserve_sequence` for many (court id, type, year, sequence) at once."""
     table = CaseSequence._meta.db_table
+    highest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
     with connection.cursor() as cursor:
-        cursor.execute(
+        cursor.executemany(
             f"INSERT INTO {table} (court_id, type_code, year, last_sequence) "  # noqa: S608
             "VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (court_id, type_code, year) "
-            f"DO UPDATE SET last_sequence = MAX({table}.last_sequence, excluded.last_sequence)"
-            if connection.vendor == "sqlite"
-            else f"INSERT INTO {table} (court_id, type_code, year, last_sequence) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (court_id, type_code, year) "
-            f"DO UPDATE SET last_sequence = GREATEST({table}.last_sequence, "
+            f"DO UPDATE SET last_sequence = {highest}({table}.last_sequence, "
             "excluded.last_sequence)",
-            [court.pk, type_code, year, sequence],
+            list(numbers),
         )
 
 
