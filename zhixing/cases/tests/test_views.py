@@ -123,6 +123,25 @@ def test_list_search_by_number_id_and_name(courts, make_user):
     assert listed_numbers(client.get("/cases/", {"q": "王五"})) == set()
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_id_lookup_reads_document_index(courts):
+    """A party looked up by ID number alone is found through the unique document index.
+
+    The ID search of the case list relies on it. The index is partial (it leaves out blank
+    numbers), so PostgreSQL uses it only when it can prove from the query that the number is
+    not blank, as it can for the literal value that Django sends.
+    """
+    file_case(courts["粤0104"], debtor="李四", debtor_id=LI_ID)
+    parties = Party.objects.filter(document_number=LI_ID)
+    with connection.cursor() as cursor:
+        # On a table this small a scan would win; forbid it to see whether the index serves.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = parties.explain()
+
+    assert "party_unique_document" in plan, plan
+
+
 @pytest.mark.django_db
 def test_list_queries_fixed_without_passwords(courts, make_user):
     officer = make_user("officer", "粤0104")
