@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from zhixing.command.models import Order
 from zhixing.reports.models import SituationReport
 from zhixing.web import demo
@@ -23,3 +26,10 @@ def test_demo_activity_created_once(courts):
         "粤0104",
         "粤0105",
     ]
+
+
+def test_readme_lists_demo_accounts():
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"`([a-z]+_[a-z]+)`", readme))
+
+    assert {account.username for account in demo.DEMO_ACCOUNTS} <= listed
