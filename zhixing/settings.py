@@ -287,7 +287,7 @@ REST_FRAMEWORK = {
         "zhixing.authentication.AuditedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "zhixing.api_schema.ErrorDocumentingAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "zhixing.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",

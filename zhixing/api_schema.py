@@ -1,0 +1,152 @@
+"""OpenAPI schema generation: each operation also lists the error responses it can return.
+
+The bodies follow what DRF and ``zhixing.api_errors.exception_handler`` send:
+
+- 401, 403 and 404 carry ``{"detail": "<message>"}``. A 400 for a body that is not valid JSON
+  has the same shape.
+- A 400 for invalid input maps each field to its list of messages. Errors of a nested object
+  or of a list's items are nested under the field, keyed by field name or by item index (DRF's
+  LIST_SERIALIZER_ERRORS_AS_DICT, true by default in DRF 3.18). ``non_field_errors`` contains
+  the messages about the input as a whole, and ``detail`` the list of messages of a service
+  error that names no field (``zhixing.api_errors.as_api_error``).
+
+An operation keeps any response that its view documents itself for one of these codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent, is_serializer
+
+ERROR = "Error"
+VALIDATION_ERROR = "ValidationError"
+
+JSON = "application/json"
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An error with one message.",
+    "properties": {
+        "detail": {"type": "string", "description": "The error message."},
+    },
+    "required": ["detail"],
+}
+
+VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "Invalid input. Each key is a field name, or non_field_errors for the input as a "
+        "whole, or detail for a service error that names no field. Its value is the list of "
+        "messages, or for a nested object or a list the errors of each part in the same "
+        "form, keyed by field name or by item index."
+    ),
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"$ref": f"#/components/schemas/{VALIDATION_ERROR}"},
+        ]
+    },
+    "minProperties": 1,
+}
+
+DESCRIPTIONS = {
+    "400": (
+        "Invalid input: a validation error names each field and its messages. A body that is "
+        "not valid JSON gets an Error instead."
+    ),
+    "401": (
+        "No valid credentials: the Authorization header is missing or names an unknown token, "
+        "or the session has ended. The WWW-Authenticate header names the Token scheme."
+    ),
+    "403": (
+        "The account may not do this: its role or court lacks the right, or a session "
+        "request lacks its CSRF token."
+    ),
+    "404": (
+        "Nothing with the id in the path is in your scope, or the file or revision that the "
+        "path names does not exist. A record outside your scope gets the same response as one "
+        "that does not exist."
+    ),
+}
+
+# Methods whose request carries input that the API validates.
+INPUT_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class ErrorDocumentingAutoSchema(AutoSchema):
+    """AutoSchema that adds the 400, 401, 403 and 404 responses that an operation can return.
+
+    - 401 and 403: the operation requires authentication (its security list does not
+      contain the empty requirement that marks anonymous access). NOTE: 403 is listed for
+      every such operation, although some reads, such as the list of courts, never return it.
+    - 404: the path has a parameter, such as the id of a detail route.
+    - 400: the method is POST, PUT or PATCH, or the query parameters are documented with a
+      serializer, which the view uses to validate them.
+    """
+
+    def get_operation(
+        self,
+        path: str,
+        path_regex: str,
+        path_prefix: str,
+        method: str,
+        registry: ComponentRegistry,
+    ) -> dict[str, Any] | None:
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        responses = operation.get("responses", {})
+        for code in self._error_codes(operation):
+            if code not in responses:
+                responses[code] = self._error_response(code)
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+    def _error_codes(self, operation: dict[str, Any]) -> list[str]:
+        codes = []
+        if self._takes_input():
+            codes.append("400")
+        security = operation.get("security") or []
+        if security and {} not in security:
+            codes += ["401", "403"]
+        if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
+            codes.append("404")
+        return codes
+
+    def _takes_input(self) -> bool:
+        if self.method in INPUT_METHODS:
+            return True
+        return self.method == "GET" and any(
+            is_serializer(parameter) for parameter in self.get_override_parameters()
+        )
+
+    def _error_response(self, code: str) -> dict[str, Any]:
+        error = self._component(ERROR, ERROR_SCHEMA)
+        if code == "400":
+            schema = {"oneOf": [self._component(VALIDATION_ERROR, VALIDATION_ERROR_SCHEMA), error]}
+        else:
+            schema = error
+        response: dict[str, Any] = {
+            "description": DESCRIPTIONS[code],
+            "content": {JSON: {"schema": schema}},
+        }
+        if code == "401":
+            response["headers"] = {
+                "WWW-Authenticate": {
+                    "description": "The authentication scheme to use: Token.",
+                    "schema": {"type": "string"},
+                }
+            }
+        return response
+
+    def _component(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        component = ResolvedComponent(
+            name=name,
+            type=ResolvedComponent.SCHEMA,
+            schema=schema,
+            object=f"{__name__}.{name}",
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
