@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -15,7 +17,7 @@ from zhixing.audit.models import AuditRecord
 from zhixing.inquiry import services
 from zhixing.inquiry.models import QueryRequest
 from zhixing.linkage import gateway
-from zhixing.linkage.models import AgencyHealth
+from zhixing.linkage.models import AgencyHealth, GatewayItem
 
 ACCOUNT = {
     "type": "bank_account",
@@ -267,6 +269,52 @@ def test_gateway_page_counts_scope_and_health(officer, make_user, case, debtors,
     assert "25.0 %" in text
     assert "0 requests queued" in sibling.content.decode()
     assert client_for(officer).get("/inquiry/gateway/").status_code == 403
+
+
+def _agency_counts(page: str, name: str) -> list[str]:
+    """Return the queued, waiting and failed cells of the gateway page's row of ``name``."""
+    row = re.search(rf"<tr><td>{re.escape(name)}</td>(.*?)</tr>", page)
+    assert row is not None, page
+    return re.findall(r"<td>([^<]*)</td>", row.group(1))[:3]
+
+
+def test_gateway_page_counts_last_day(officer, make_user, case, debtors, agencies):
+    services.request_query(officer, case, debtors, ["bank_account"])
+    icbc = GatewayItem.objects.filter(agency=agencies["bank-icbc"]).order_by("pk")
+    gzcb = GatewayItem.objects.filter(agency=agencies["bank-gzcb"]).order_by("pk")
+    two_days_ago = timezone.now() - datetime.timedelta(days=2)
+    # Failed now: counted. Expired two days ago: neither failed today nor waiting.
+    icbc.filter(pk=icbc[0].pk).update(state=GatewayItem.State.FAILED)
+    gzcb.filter(pk=gzcb[0].pk).update(state=GatewayItem.State.EXPIRED, updated_at=two_days_ago)
+    # Queued two days ago and answered: not queued today, not waiting.
+    gzcb.filter(pk=gzcb[1].pk).update(state=GatewayItem.State.ANSWERED, created_at=two_days_ago)
+
+    page = client_for(make_user("cmd", "粤01", "commander")).get("/inquiry/gateway/")
+
+    text = page.content.decode()
+    assert _agency_counts(text, "bank-icbc") == ["2", "1", "1"]
+    assert _agency_counts(text, "bank-gzcb") == ["1", "0", "0"]
+    assert _agency_counts(text, "housing-gd") == ["0", "0", "0"]
+    assert "3 requests queued, 1 failed or expired. Waiting for an answer: 1." in text
+
+
+@pytest.mark.postgres
+def test_gateway_page_counts_read_indexes(db):
+    """Each count of the gateway page reads its own index, not every item ever queued."""
+    since = timezone.now() - datetime.timedelta(hours=24)
+    queued = GatewayItem.objects.filter(created_at__gte=since)
+    failed = GatewayItem.objects.filter(
+        state__in=(GatewayItem.State.FAILED, GatewayItem.State.EXPIRED), updated_at__gte=since
+    )
+    waiting = GatewayItem.objects.filter(state__in=GatewayItem.OPEN_STATES)
+    with connection.cursor() as cursor:
+        # On an empty table a scan would win; forbid it to see which index serves.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plans = [query.values("agency_id").explain() for query in (queued, failed, waiting)]
+
+    assert "gw_item_created_brin" in plans[0], plans[0]
+    assert "gw_item_failed_at" in plans[1], plans[1]
+    assert "gw_item_open_deadline" in plans[2], plans[2]
 
 
 def test_batch_form_reads_uploaded_file(officer, case, file_case, agencies):
