@@ -7,7 +7,7 @@ basic courts under each, so that scope tests can compare every tier with every o
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.utils import translation
@@ -59,6 +59,16 @@ def _no_unsettled_batches() -> None:
     from zhixing.linkage import worker
 
     worker.forget_unsettled()
+
+
+@pytest.fixture(autouse=True)
+def _no_event_listener() -> Iterator[None]:
+    # A page's event stream starts a listener with its own connection, which would otherwise
+    # stay open and keep the test database from being dropped at the end.
+    yield
+    from zhixing.events import stream
+
+    stream.stop_listener()
 
 
 @pytest.fixture

@@ -50,34 +50,42 @@ class Waker:
 
 waker = Waker()
 
+# How often the listener looks up from its connection to see whether it should stop.
+LISTEN_CHECK_SECONDS = 1.0
+
 _listener_lock = threading.Lock()
 _listener: threading.Thread | None = None
+_listener_stop = threading.Event()
 
 
-def _listen(params: dict[str, Any], channel: str) -> None:
-    """Bump the waker on every notification on ``channel``; reconnect after failures."""
+def _listen(params: dict[str, Any], channel: str, stop: threading.Event) -> None:
+    """Bump the waker on every notification on ``channel`` until ``stop`` is set.
+
+    Reconnects after failures.
+    """
     import psycopg
 
-    while True:
+    while not stop.is_set():
         try:
             with psycopg.connect(**params, autocommit=True) as conn:
                 conn.execute(f"LISTEN {channel}")
                 logger.info("Listening for event notifications on %s", channel)
                 waker.bump()
-                for _notify in conn.notifies():
-                    waker.bump()
+                while not stop.is_set():
+                    for _notify in conn.notifies(timeout=LISTEN_CHECK_SECONDS):
+                        waker.bump()
         except Exception as error:
             logger.warning(
                 "Event listener lost its connection; reconnecting in %s s: %s",
                 LISTEN_RECONNECT_SECONDS,
                 error,
             )
-            time.sleep(LISTEN_RECONNECT_SECONDS)
+            stop.wait(LISTEN_RECONNECT_SECONDS)
 
 
 def ensure_listener(channel: str) -> bool:
     """Start this process's listener thread on PostgreSQL; return whether one runs."""
-    global _listener
+    global _listener, _listener_stop
     if connection.vendor != "postgresql":
         return False
     with _listener_lock:
@@ -85,11 +93,29 @@ def ensure_listener(channel: str) -> bool:
             params = connection.get_connection_params()
             params.pop("cursor_factory", None)
             params.pop("context", None)
+            _listener_stop = threading.Event()
             _listener = threading.Thread(
-                target=_listen, args=(params, channel), name="zhixing-event-listener", daemon=True
+                target=_listen,
+                args=(params, channel, _listener_stop),
+                name="zhixing-event-listener",
+                daemon=True,
             )
             _listener.start()
     return True
+
+
+def stop_listener(timeout: float = LISTEN_CHECK_SECONDS * 5) -> None:
+    """Stop this process's listener thread, if one runs, and close its connection.
+
+    The next stream starts a new one. Tests call this so that no session stays open on the
+    test database when it is dropped.
+    """
+    global _listener
+    with _listener_lock:
+        thread, _listener = _listener, None
+        _listener_stop.set()
+    if thread is not None:
+        thread.join(timeout)
 
 
 def message(event_id: int, kind: str, data: dict[str, Any]) -> bytes:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from django.db import connection
 from django.test import Client
 
 from zhixing.events import services, stream
@@ -146,3 +149,27 @@ def test_old_events_purged(courts):
     assert services.purge_old_events() == 1
 
     assert list(Event.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_listener_stops_and_closes_connection():
+    def listening_sessions() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN zhixing_test_%'"
+            )
+            return cursor.fetchone()[0]
+
+    assert stream.ensure_listener("zhixing_test_listener")
+    for _ in range(50):
+        if listening_sessions():
+            break
+        time.sleep(0.1)
+    started = listening_sessions()
+
+    stream.stop_listener()
+
+    assert started == 1
+    assert listening_sessions() == 0
