@@ -1409,10 +1409,10 @@ def _postgres_set_aside_indexes(existing_rows: int, loading_rows: int) -> list[s
     than when every row updates them. This pays only when the load is at least as large as what
     the tables already hold, so smaller loads keep their indexes and this returns nothing. The
     trigram (GIN) index of party names is rebuilt only when the tables hold less than a third
-    of the load: its pending list takes a row for about 1.4 times what a rebuild spends per row
-    (measured on 626,000 parties), and a rebuild covers the rows already there too. The unique
-    indexes and foreign keys are recreated in the same transaction, so the loaded rows are
-    checked against every constraint before anything commits.
+    of the load. Its pending list takes a row for about 1.4 times what a rebuild spends per row
+    (one measurement, on 626,000 parties), and a rebuild covers the rows already there too.
+    The unique indexes and foreign keys are recreated in the same transaction, so the loaded
+    rows are checked against every constraint before anything commits.
     """
     if loading_rows < existing_rows:
         return []

@@ -45,8 +45,8 @@ class Party(TrackedModel, models.Model):
     audit_personal_fields = frozenset({"document_number", "address", "phone"})
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    # Names are searched by fragment, which the trigram index of migration 0004 serves; no
-    # query compares or sorts whole names, so a B-tree index on them would only slow writes.
+    # Names are searched by fragment through the trigram index of migration 0004. No query
+    # compares or sorts whole names, so a B-tree index on them would only slow writes.
     name = models.CharField(_("name"), max_length=200)
     document_type = models.CharField(
         _("document type"), max_length=32, choices=DOCUMENT_TYPE_CHOICES, blank=True

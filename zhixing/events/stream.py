@@ -50,7 +50,7 @@ class Waker:
 
 waker = Waker()
 
-# How often the listener looks up from its connection to see whether it should stop.
+# Seconds the listener waits for notifications before it checks whether it should stop.
 LISTEN_CHECK_SECONDS = 1.0
 
 _listener_lock = threading.Lock()

@@ -458,9 +458,9 @@ class GatewayItem(models.Model):
                 condition=Q(state__in=["failed", "expired"]),
             ),
         ]
-        # Migration 0006 adds a BRIN index on created_at on PostgreSQL, for the count of the
-        # items queued in the last day: rows are stored roughly in the order they are
-        # created, so it narrows the count to the pages written lately.
+        # Migration 0006 adds a BRIN index on created_at on PostgreSQL for the count of the
+        # items queued in the last day. Rows are stored roughly in the order they are created,
+        # so the index narrows the count to the pages written lately.
 
     def __str__(self) -> str:
         return f"{self.agency_id} {self.category} {self.id}"
