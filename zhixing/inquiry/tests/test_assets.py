@@ -36,7 +36,7 @@ def found(item, *records):
     return {
         "item_id": str(item.pk),
         "status": "found",
-        "answered_at": "2026-12-04T16:31:01+08:00",
+        "answered_at": timezone.now().isoformat(),
         "records": list(records),
     }
 

@@ -45,7 +45,7 @@ def answer_bank(officer, case, debtors):
             {
                 "item_id": str(item.pk),
                 "status": "found",
-                "answered_at": "2026-12-04T16:31:01+08:00",
+                "answered_at": timezone.now().isoformat(),
                 "records": [ACCOUNT],
             }
         ],
@@ -131,7 +131,7 @@ def test_request_list_stops_polling_when_all_answered(officer, case, debtors, ag
             {
                 "item_id": str(items[0].pk),
                 "status": "not_found",
-                "answered_at": "2026-12-04T16:31:01+08:00",
+                "answered_at": timezone.now().isoformat(),
                 "records": [],
             }
         ],
@@ -153,7 +153,7 @@ def test_answers_announced_to_officer(officer, case, debtors, agencies):
             {
                 "item_id": str(items[0].pk),
                 "status": "not_found",
-                "answered_at": "2026-12-04T16:31:01+08:00",
+                "answered_at": timezone.now().isoformat(),
                 "records": [],
             }
         ],
