@@ -315,26 +315,31 @@ def announce_answers(items: Sequence[StoredAnswer]) -> None:
     """Tell each case officer, through the event stream, how many of their items were answered.
 
     One event per officer and page of answers: the request list and the inbox refresh on it.
+    A page may reach hundreds of officers, so their events are written by one insert.
     """
     from zhixing.events import services as events
 
-    case_ids = {item.case_id for item in items}
-    officers = dict(
-        EnforcementCase.objects.filter(pk__in=case_ids, case_officer__isnull=False).values_list(
-            "pk", "case_officer_id"
+    case_ids = sorted({item.case_id for item in items})
+    if not case_ids:
+        return
+    condition, params = bulk.in_list("id", case_ids, EnforcementCase._meta.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, case_officer_id FROM {EnforcementCase._meta.db_table} "  # noqa: S608
+            f"WHERE {condition} AND case_officer_id IS NOT NULL",
+            params,
         )
-    )
+        officers = dict(cursor.fetchall())
     counts: Counter[int] = Counter(
         officers[item.case_id] for item in items if item.case_id in officers
     )
+    url = reverse("inquiry-inbox")
+    titles: dict[int, str] = {}
+    data_by_officer = {}
     for officer_id, count in counts.items():
-        events.publish(
-            "inquiry.answers",
-            user_ids=[officer_id],
-            data={
-                "title": ngettext("%(count)s new answer", "%(count)s new answers", count)
-                % {"count": count},
-                "url": reverse("inquiry-inbox"),
-                "count": count,
-            },
-        )
+        if count not in titles:
+            titles[count] = ngettext("%(count)s new answer", "%(count)s new answers", count) % {
+                "count": count
+            }
+        data_by_officer[officer_id] = {"title": titles[count], "url": url, "count": count}
+    events.publish_per_user("inquiry.answers", data_by_officer)

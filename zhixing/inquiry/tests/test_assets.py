@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 
 from zhixing.inquiry import services
@@ -118,3 +119,33 @@ def test_late_answer_reaches_both_cases(officer, case, debtors, file_case, agenc
 
     assert AssetRecord.objects.filter(case=other).count() == 1
     assert AssetRecord.objects.filter(case=case).count() == 1
+
+
+def test_answer_page_one_event_per_officer(
+    make_user, file_case, officer, case, django_assert_max_num_queries
+):
+    from types import SimpleNamespace
+
+    from zhixing.events.models import Event
+    from zhixing.inquiry.assets import announce_answers
+
+    other = make_user("other-officer", "粤0104", "case_officer")
+    others_case = file_case(first=3, case_officer=other)
+    unassigned = file_case("粤0105", first=5)
+    items = [
+        SimpleNamespace(case_id=case.pk),
+        SimpleNamespace(case_id=others_case.pk),
+        SimpleNamespace(case_id=case.pk),
+        SimpleNamespace(case_id=unassigned.pk),
+    ]
+
+    # One read of the officers and one insert of all events, plus the NOTIFY on PostgreSQL.
+    with django_assert_max_num_queries(3 if connection.vendor == "postgresql" else 2):
+        announce_answers(items)
+
+    events = {event.user_id: event.data for event in Event.objects.filter(kind="inquiry.answers")}
+    assert set(events) == {officer.pk, other.pk}
+    assert events[officer.pk]["count"] == 2
+    assert events[other.pk]["count"] == 1
+    assert events[officer.pk]["url"] == "/inquiry/inbox/"
+    assert events[officer.pk]["title"] != events[other.pk]["title"]
