@@ -544,6 +544,10 @@ class Store:
         return int(row[0]) if row else 0
 
     def advance_poll_position(self, agency: str, court: str, cursor: int) -> None:
+        # Most polls repeat the stored position. Positions only grow, so those need no write
+        # transaction.
+        if cursor <= self.poll_position(agency, court):
+            return
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO poll_positions (agency, court, cursor) VALUES (?, ?, ?)"

@@ -126,3 +126,16 @@ def test_keyring_reads_listing_and_environment(
     assert signer == "粤0105"
     with pytest.raises(SignatureError):
         keyring.verify(headers["X-Zhixing-Signer"], headers["X-Zhixing-Signature"], b"other")
+
+
+def test_poll_position_only_grows(tmp_path: Path) -> None:
+    from agency_simulator.store import Store
+
+    store = Store(tmp_path / "simulator.sqlite3")
+    store.advance_poll_position("bank-icbc", "粤0104", 5)
+    store.advance_poll_position("bank-icbc", "粤0104", 3)
+    assert store.poll_position("bank-icbc", "粤0104") == 5
+    store.advance_poll_position("bank-icbc", "粤0104", 7)
+    assert store.poll_position("bank-icbc", "粤0104") == 7
+    assert store.poll_position("bank-icbc", "粤0105") == 0
+    store.close()
