@@ -333,6 +333,8 @@ def announce_answers(items: Sequence[StoredAnswer]) -> None:
     counts: Counter[int] = Counter(
         officers[item.case_id] for item in items if item.case_id in officers
     )
+    if not counts:
+        return
     url = reverse("inquiry-inbox")
     titles: dict[int, str] = {}
     data_by_officer = {}
