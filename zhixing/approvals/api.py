@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponse
+from django.urls import reverse as django_reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -46,9 +47,12 @@ from zhixing.measures.api import (
     CaseReferenceSerializer,
     CourtReferenceSerializer,
     EnumField,
+    MeasureKindField,
+    MeasureStateField,
     enum_schema,
     pdf_response,
 )
+from zhixing.measures.models import ControlMeasure
 from zhixing.reports.api import StaffNameField, unknown_choice
 
 logger = logging.getLogger(__name__)
@@ -169,11 +173,61 @@ class ApplicationStepSerializer(serializers.Serializer):
         "or rejected), start, end and reason. Null on other steps."
     )
 
+    measure_renewal = serializers.SerializerMethodField(
+        help_text="On an execution of a seizure renewal that links the seizure's record, the "
+        "renewal it started in the measures app: measure_id, measure_step_id (the renewal "
+        "request among the measure's steps), item_id (its gateway item), period_months, start "
+        "and end. Null on other steps."
+    )
+
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_border_control(self, step: Step) -> dict[str, Any] | None:
-        detail = step.detail if isinstance(step.detail, dict) else {}
-        value = detail.get("border_control")
-        return value if isinstance(value, dict) else None
+        return _detail_part(step, "border_control")
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_measure_renewal(self, step: Step) -> dict[str, Any] | None:
+        return _detail_part(step, "measure_renewal")
+
+
+def _detail_part(step: Step, key: str) -> dict[str, Any] | None:
+    detail = step.detail if isinstance(step.detail, dict) else {}
+    value = detail.get(key)
+    return value if isinstance(value, dict) else None
+
+
+class RenewedMeasureSerializer(serializers.Serializer):
+    """The seizure's record that a seizure renewal renews, as the measures app has it now."""
+
+    id = serializers.IntegerField(read_only=True, help_text="Measure id.")
+    kind = MeasureKindField(read_only=True, help_text="seize_real_estate or seize_vehicle.")
+    state = MeasureStateField(
+        read_only=True,
+        help_text="in_force or partly_in_force while it can be renewed; expired or released "
+        "once it cannot.",
+    )
+    start_date = serializers.DateField(
+        read_only=True, allow_null=True, help_text="First day of the seizure."
+    )
+    end_date = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="Last day of the seizure; it moves when the agency confirms a renewal.",
+    )
+    renewals = serializers.IntegerField(
+        read_only=True, help_text="Renewals that the agency confirmed."
+    )
+    url = serializers.SerializerMethodField(help_text="The measure in the API.")
+    page_url = serializers.SerializerMethodField(help_text="The measure's page.")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, measure: ControlMeasure) -> str:
+        return reverse("measure-detail", args=[measure.pk], request=self.context.get("request"))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_page_url(self, measure: ControlMeasure) -> str:
+        request = self.context.get("request")
+        path = django_reverse("measure-detail", args=[measure.pk])
+        return request.build_absolute_uri(path) if request is not None else path
 
 
 class AllowedActionSerializer(serializers.Serializer):
@@ -257,6 +311,12 @@ class ApplicationSerializer(ApplicationSummarySerializer):
     )
     previous_end = serializers.DateField(
         read_only=True, allow_null=True, help_text="Seizure renewal: last day of the seizure."
+    )
+    renewed_measure = RenewedMeasureSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Seizure renewal: the seizure's record that executing the application renews; "
+        "null when the seizure was typed in, and for an exit restriction.",
     )
     involved_courts = serializers.SerializerMethodField(
         help_text="The applying court and every court above it up to the deciding court."
@@ -385,18 +445,37 @@ class SeizureRenewalDraftSerializer(serializers.Serializer):
         help_text="Number of an open case of your court of type 执, 执恢 or 执保, such as "
         "(2026)粤0104执1234号.",
     )
+    measure = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of the seizure renewed, as in /api/v1/measures/: a seizure of real estate "
+        "or a vehicle of this case, in force. The seizure's fields below that you leave out "
+        "are taken from its record, and a date you give must agree with it. Executing the "
+        "approved application renews this measure. Leave it out to type the seizure in.",
+    )
     seized_property = serializers.CharField(
         allow_blank=True,
+        default="",
         help_text="Location and certificate number of the real estate, or the vehicle; at most "
-        f"{services.TEXT_MAX_CHARS} characters.",
+        f"{services.TEXT_MAX_CHARS} characters. Required without measure.",
     )
     previous_document_number = serializers.CharField(
-        max_length=100, allow_blank=True, help_text="Document number of the seizure renewed."
+        max_length=100,
+        allow_blank=True,
+        default="",
+        help_text="Document number of the seizure renewed. Required without measure.",
     )
-    previous_start = serializers.DateField(help_text="First day of the seizure, YYYY-MM-DD.")
+    previous_start = serializers.DateField(
+        allow_null=True,
+        default=None,
+        help_text="First day of the seizure, YYYY-MM-DD. Required without measure.",
+    )
     previous_end = serializers.DateField(
+        allow_null=True,
+        default=None,
         help_text="Last day of the seizure, YYYY-MM-DD, today or later; the renewal starts the "
-        "day after."
+        "day after. Required without measure.",
     )
     reason = serializers.CharField(
         allow_blank=True,
@@ -424,6 +503,7 @@ class SeizureRenewalDraftSerializer(serializers.Serializer):
             reason=data["reason"],
             legal_basis=data["legal_basis"],
             period_months=data["period_months"],
+            measure_id=data["measure"],
         )
 
 
@@ -486,9 +566,9 @@ PDF_ACTIONS = ("pdf", "pdf_revision")
 def _with_history(applications: QuerySet[Application]) -> QuerySet[Application]:
     steps = Step.objects.select_related("court", "actor", "revision").order_by("at", "id")
     revisions = Revision.objects.defer("pdf").order_by("number")
-    return applications.select_related(*RELATIONS, "drafted_by", "person").prefetch_related(
-        Prefetch("steps", queryset=steps), Prefetch("revisions", queryset=revisions)
-    )
+    return applications.select_related(
+        *RELATIONS, "drafted_by", "person", "renewed_measure"
+    ).prefetch_related(Prefetch("steps", queryset=steps), Prefetch("revisions", queryset=revisions))
 
 
 @extend_schema_view(
@@ -616,7 +696,10 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         "seal, its staff submit; the reviewing court's bureau head reviews or rejects; the "
         "deciding court registers receipt and its bureau head approves or rejects; the "
         "applying court executes a seizure renewal and the high court an exit restriction. "
-        "Any court the application reached may comment.",
+        "Executing a seizure renewal with a renewed_measure renews that measure as its page "
+        "does, so only the officer of the case may execute it, and a seizure that can no "
+        "longer be renewed returns 400 with nothing changed. Any court the application "
+        "reached may comment.",
         request=StepRequestSerializer,
         responses={201: ApplicationSerializer},
     )

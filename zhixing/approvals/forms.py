@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zhixing.approvals import services
+from zhixing.approvals import seizures, services
 from zhixing.cases.models import DOCUMENT_TYPE_CHOICES
+from zhixing.courts.models import User
+from zhixing.measures.models import ControlMeasure
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _PERSON_DOCUMENTS = [
@@ -65,16 +69,30 @@ class SeizureRenewalForm(forms.Form):
         max_length=64,
         help_text=_("An open case of your court, e.g. (2026)粤0104执1234号."),
     )
+    # An integer, not a model choice, so that the service names what is wrong with a value.
+    measure = forms.IntegerField(
+        label=_("Seizure renewed"),
+        required=False,
+        widget=forms.Select,
+        help_text=_(
+            "A seizure in force of the case. The fields of the seizure left empty below are "
+            "taken from its record, and executing the approved application renews it."
+        ),
+    )
     seized_property = forms.CharField(
         label=_("Seized property"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Location and certificate number of the real estate, or the vehicle."),
+        required=False,
+        help_text=_(
+            "Location and certificate number of the real estate, or the vehicle. Required "
+            "unless you choose the seizure above."
+        ),
     )
     previous_document_number = forms.CharField(
-        label=_("Document number of the seizure"), max_length=100
+        label=_("Document number of the seizure"), max_length=100, required=False
     )
-    previous_start = forms.DateField(label=_("Seizure starts"), widget=_DATE)
-    previous_end = forms.DateField(label=_("Seizure ends"), widget=_DATE)
+    previous_start = forms.DateField(label=_("Seizure starts"), widget=_DATE, required=False)
+    previous_end = forms.DateField(label=_("Seizure ends"), widget=_DATE, required=False)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 4}))
     legal_basis = forms.CharField(
         label=_("Legal basis"), widget=forms.Textarea(attrs={"rows": 2}), required=False
@@ -87,6 +105,13 @@ class SeizureRenewalForm(forms.Form):
         help_text=_("At most the period of the seizure: 3 years for real estate."),
     )
 
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices: list[tuple[str | int, str]] = [("", str(_("None: type the seizure in below")))]
+        for measure in seizures.seizures_to_renew(user):
+            choices.append((measure.pk, seizure_choice_label(measure)))
+        self.fields["measure"].widget.choices = choices  # type: ignore[attr-defined]
+
     def to_input(self) -> services.SeizureRenewalInput:
         data = self.cleaned_data
         return services.SeizureRenewalInput(
@@ -98,7 +123,19 @@ class SeizureRenewalForm(forms.Form):
             reason=data["reason"],
             legal_basis=data["legal_basis"],
             period_months=data["period_months"],
+            measure_id=data["measure"],
         )
+
+
+def seizure_choice_label(measure: ControlMeasure) -> str:
+    """Return how the form lists a seizure: id, case, kind, asset and the last day."""
+    return _("#%(id)s · %(case)s · %(kind)s · %(asset)s · ends %(end)s") % {
+        "id": measure.pk,
+        "case": measure.case.case_number,
+        "kind": measure.get_kind_display(),
+        "asset": measure.asset_label or "—",
+        "end": measure.end_date.isoformat() if measure.end_date else "—",
+    }
 
 
 class StepForm(forms.Form):

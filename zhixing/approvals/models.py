@@ -106,10 +106,17 @@ class Application(TrackedModel, models.Model):
     person_document_type = models.CharField(_("document type"), max_length=32, blank=True)
     person_document_number = models.CharField(_("document number"), max_length=32, blank=True)
 
-    # Seizure renewal: the seizure renewed, described as typed in.
-    # NOTE: no link to the seizure's record yet, because zhixing.measures has no committed
-    # migration (its model is ControlMeasure, not Measure). Once it is committed, add an
-    # optional foreign key to the seizure here and fill these fields from it.
+    # Seizure renewal: the seizure renewed. When the drafter chose the seizure's record,
+    # ``renewed_measure`` links it, the fields left empty below are filled from it, and
+    # executing the application renews the measure. Without the link the fields are as typed in.
+    renewed_measure = models.ForeignKey(
+        "measures.ControlMeasure",
+        verbose_name=_("seizure renewed"),
+        related_name="renewal_applications",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
     seized_property = models.TextField(_("seized property"), blank=True)
     previous_document_number = models.CharField(
         _("document number of the seizure"), max_length=100, blank=True
@@ -146,6 +153,11 @@ class Application(TrackedModel, models.Model):
                 condition=~models.Q(kind="exit_restriction") | models.Q(person__isnull=False),
                 name="application_exit_restriction_person",
                 violation_error_message=_("An exit restriction names the person restricted."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="seizure_renewal") | models.Q(renewed_measure__isnull=True),
+                name="application_renewed_measure_kind",
+                violation_error_message=_("Only a seizure renewal links a seizure's record."),
             ),
         ]
 

@@ -13,9 +13,11 @@ Routing, as this module reads the rules of exit restriction and seizure renewal:
 
 The steps, each with a deadline, are: drafted → signed by the own bureau head → sealed with
 the applying court's seal → submitted → (reviewed by the intermediate court) → received by the
-deciding court → approved with the deciding court's seal, or rejected → executed. Any court
-involved may comment at any time after the application reached it. Every step publishes an
-event to the courts involved, so their pages update live.
+deciding court → approved with the deciding court's seal, or rejected → executed. Executing a
+seizure renewal that links the seizure's record renews that measure through the measures app
+(:mod:`zhixing.approvals.seizures`). Any court involved may comment at any time after the
+application reached it. Every step publishes an event to the courts involved, so their pages
+update live.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from django.utils.translation import gettext_lazy
 from reportlab.platypus.doctemplate import LayoutError
 
 from zhixing import wakeup
-from zhixing.approvals import paperwork
+from zhixing.approvals import paperwork, seizures
 from zhixing.approvals.models import Application, Kind, Revision, State, Step
 from zhixing.audit import services as audit
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
@@ -58,6 +60,7 @@ from zhixing.linkage import gateway
 from zhixing.linkage.gateway import ItemRequest
 from zhixing.linkage.models import Action as LinkageAction
 from zhixing.linkage.models import Agency
+from zhixing.measures.models import ControlMeasure
 from zhixing.measures.services import may_control
 
 logger = logging.getLogger(__name__)
@@ -284,7 +287,9 @@ def check_action(user: User, application: Application, action: str) -> None:
     """Raise unless ``user`` may take ``action`` on the application now.
 
     Raises ``ValidationError`` when the application's state does not allow the action, and
-    ``PermissionDenied`` when the user's court or role may not take it.
+    ``PermissionDenied`` when the user's court or role may not take it. Executing a seizure
+    renewal that links a seizure's record renews that measure, so it also needs the right to
+    renew measures in the case (:func:`zhixing.measures.services.may_control`).
     """
     if action not in Action.ALL:
         raise ValidationError({"action": _("Unknown action %(action)s.") % {"action": action}})
@@ -314,6 +319,10 @@ def check_action(user: User, application: Application, action: str) -> None:
                 "action": action_label(action),
             }
         )
+    if action == Action.EXECUTE:
+        refusal = seizures.execution_refusal(user, application)
+        if refusal:
+            raise PermissionDenied(refusal)
 
 
 def _allowed_states_any(application: Application) -> set[str]:
@@ -403,16 +412,21 @@ class ExitRestrictionInput:
 
 @dataclass
 class SeizureRenewalInput:
-    """A seizure renewal as typed in: the case, the seizure renewed, the reason and the period."""
+    """A seizure renewal as typed in: the case, the seizure renewed, the reason and the period.
+
+    ``measure_id`` chooses the seizure's record among the case's measures. The seizure's texts
+    and dates left empty are then taken from that record, and are required otherwise.
+    """
 
     case_number: str
     seized_property: str
     previous_document_number: str
-    previous_start: datetime.date
-    previous_end: datetime.date
+    previous_start: datetime.date | None
+    previous_end: datetime.date | None
     reason: str
     legal_basis: str
     period_months: int
+    measure_id: int | None = None
 
 
 def _require_drafter(actor: User) -> Court:
@@ -657,25 +671,66 @@ def draft_exit_restriction(
         return _store_draft(actor, application, now)
 
 
-def draft_seizure_renewal(
-    actor: User, data: SeizureRenewalInput, *, now: datetime.datetime | None = None
-) -> Application:
-    """Draft the renewal of a seizure in ``actor``'s court's case; return it.
+def _date_text(day: datetime.date | None) -> str:
+    return day.isoformat() if day is not None else "—"
 
-    The renewal starts the day after the seizure ends, and must be applied for before that
-    day. Raises ``PermissionDenied`` or ``ValidationError`` naming the field.
+
+def _filled_from_seizure(data: SeizureRenewalInput, measure: ControlMeasure) -> SeizureRenewalInput:
+    """Return ``data`` with the seizure's texts and dates left empty taken from ``measure``.
+
+    Typed texts are kept, because a drafter may describe the property more fully than the
+    record does. A typed date must agree with the record, because the approved period starts
+    the day after the seizure ends, and executing the application renews the record's period.
     """
-    now = now or timezone.now()
-    court = _require_drafter(actor)
-    reviewing, deciding = route(court, Kind.SEIZURE_RENEWAL)
-    _check_period(data.period_months, SEIZURE_RENEWAL_MONTHS)
-    _check_texts(data)
-    errors = {}
-    for name in ("seized_property", "previous_document_number"):
-        if not str(getattr(data, name)).strip():
-            errors[name] = _("This field is required.")
+    facts = seizures.seizure_facts(measure)
+    errors: dict[str, str] = {}
+    if data.previous_start is not None and data.previous_start != facts.start:
+        errors["previous_start"] = _(
+            "Seizure #%(id)s starts on %(recorded)s by its record, not on %(typed)s; leave the "
+            "date empty to take it from the record."
+        ) % {
+            "id": measure.pk,
+            "recorded": _date_text(facts.start),
+            "typed": _date_text(data.previous_start),
+        }
+    if data.previous_end is not None and data.previous_end != facts.end:
+        errors["previous_end"] = _(
+            "Seizure #%(id)s ends on %(recorded)s by its record, not on %(typed)s; leave the "
+            "date empty to take it from the record."
+        ) % {
+            "id": measure.pk,
+            "recorded": _date_text(facts.end),
+            "typed": _date_text(data.previous_end),
+        }
     if errors:
         raise ValidationError(errors)
+    return replace(
+        data,
+        seized_property=data.seized_property.strip() or facts.seized_property,
+        previous_document_number=data.previous_document_number.strip() or facts.document_number,
+        previous_start=facts.start,
+        previous_end=facts.end,
+    )
+
+
+def _check_seizure(
+    data: SeizureRenewalInput, today: datetime.date
+) -> tuple[datetime.date, datetime.date]:
+    """Check the seizure's texts and dates; return its first and last day.
+
+    Raises ``ValidationError`` naming the field: a missing value, a text that is too long,
+    dates in the wrong order, or a seizure that has ended or ends too far ahead.
+    """
+    errors = {}
+    for name in ("seized_property", "previous_document_number", "previous_start", "previous_end"):
+        value = getattr(data, name)
+        if value is None or not str(value).strip():
+            errors[name] = _("This field is required unless you choose the seizure's record.")
+    if errors:
+        raise ValidationError(errors)
+    assert data.previous_start is not None and data.previous_end is not None
+    # The texts taken from a seizure's record were not checked with the typed ones.
+    _check_length("seized_property", data.seized_property, TEXT_MAX_CHARS)
     _check_length(
         "previous_document_number",
         data.previous_document_number,
@@ -685,7 +740,7 @@ def draft_seizure_renewal(
         raise ValidationError(
             {"previous_end": _("The seizure ends before it starts; check both dates.")}
         )
-    if data.previous_end < timezone.localdate(now):
+    if data.previous_end < today:
         raise ValidationError(
             {
                 "previous_end": _(
@@ -695,10 +750,36 @@ def draft_seizure_renewal(
                 % {"date": data.previous_end.isoformat()}
             }
         )
-    _check_not_far("previous_end", data.previous_end, timezone.localdate(now))
-    start = data.previous_end + datetime.timedelta(days=1)
+    _check_not_far("previous_end", data.previous_end, today)
+    return data.previous_start, data.previous_end
+
+
+def draft_seizure_renewal(
+    actor: User, data: SeizureRenewalInput, *, now: datetime.datetime | None = None
+) -> Application:
+    """Draft the renewal of a seizure in ``actor``'s court's case; return it.
+
+    The renewal starts the day after the seizure ends, and must be applied for before that
+    day. With ``data.measure_id`` the application links that seizure of the case (see
+    :mod:`zhixing.approvals.seizures`), takes the texts and dates left empty from its record,
+    and keeps to the renewal period of its rule. Raises ``PermissionDenied`` or
+    ``ValidationError`` naming the field; then nothing is stored.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    court = _require_drafter(actor)
+    reviewing, deciding = route(court, Kind.SEIZURE_RENEWAL)
+    _check_period(data.period_months, SEIZURE_RENEWAL_MONTHS)
+    _check_texts(data)
     with transaction.atomic():
         case = _own_case(actor, court, data.case_number)
+        measure = None
+        if data.measure_id is not None:
+            measure = seizures.renewable_seizure(actor, case, data.measure_id, today)
+            data = _filled_from_seizure(data, measure)
+            seizures.check_renewal_months(measure, data.period_months)
+        previous_start, previous_end = _check_seizure(data, today)
+        start = previous_end + datetime.timedelta(days=1)
         application = Application(
             kind=Kind.SEIZURE_RENEWAL,
             court=court,
@@ -712,10 +793,11 @@ def draft_seizure_renewal(
             period_months=data.period_months,
             period_start=start,
             period_end=paperwork.add_months(start, data.period_months),
+            renewed_measure=measure,
             seized_property=data.seized_property.strip(),
             previous_document_number=data.previous_document_number.strip(),
-            previous_start=data.previous_start,
-            previous_end=data.previous_end,
+            previous_start=previous_start,
+            previous_end=previous_end,
             created_at=now,
             state_changed_at=now,
         )
@@ -1041,8 +1123,14 @@ def execute(
     sends it with the approved, doubly sealed PDF, in the same transaction as the step. When
     no agency takes the request, the step records why, and the comment must describe how the
     sealed PDF was handed over instead.
+
+    A seizure renewal that links a seizure's record renews that measure
+    (:func:`_execute_seizure_renewal`). One without the link only records the applying court's
+    statement that it sent the renewal notice to the registry itself.
     """
     now = now or timezone.now()
+    if application.kind == Kind.SEIZURE_RENEWAL and application.renewed_measure_id is not None:
+        return _execute_seizure_renewal(actor, application, comment=comment, now=now)
     handover: BorderControlHandover | None = None
     if application.kind == Kind.EXIT_RESTRICTION:
         check_action(actor, application, Action.EXECUTE)
@@ -1058,8 +1146,6 @@ def execute(
             )
         else:
             handover = replace(handover, sent=True)
-    # NOTE: for a seizure renewal this only records the applying court's statement that the
-    # renewal notice went to the registry. zhixing.measures is to send it there.
     with transaction.atomic():
         step = _take_step(
             actor,
@@ -1085,6 +1171,42 @@ def execute(
             handover.agency_name,
             handover.item_id,
         )
+    return step
+
+
+def _execute_seizure_renewal(
+    actor: User, application: Application, *, comment: str, now: datetime.datetime
+) -> Step:
+    """Renew the linked seizure for the approved period and record the execution.
+
+    The renewal goes through :func:`zhixing.measures.services.renew_measure`, which seals the
+    renewal notice and queues it to the agency as a renewal from the measure page does. The
+    execution step stores the renewal request's ids under ``measure_renewal``. Both are
+    written in one transaction, so when the measure can no longer be renewed the
+    ``ValidationError`` leaves the application approved and stores nothing.
+    """
+    _check_length("comment", comment, COMMENT_MAX_CHARS)
+    with transaction.atomic():
+        locked = _locked(application)
+        check_action(actor, locked, Action.EXECUTE)
+        renewal = seizures.renew_linked_seizure(actor, locked, now)
+        step = _take_step(
+            actor,
+            application,
+            Action.EXECUTE,
+            step_kind=Step.Kind.EXECUTED,
+            to_state=State.EXECUTED,
+            comment=comment,
+            detail={"measure_renewal": seizures.renewal_detail(renewal)},
+            now=now,
+        )
+    logger.info(
+        "Application %s renewed measure %s through renewal request %s, item %s",
+        application.pk,
+        renewal.measure_id,
+        renewal.pk,
+        renewal.item_id,
+    )
     return step
 
 

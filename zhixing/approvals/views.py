@@ -21,17 +21,14 @@ from django.views.decorators.http import require_POST
 
 from zhixing.approvals import services
 from zhixing.approvals.forms import ExitRestrictionForm, SeizureRenewalForm, StepForm
-from zhixing.approvals.models import Application, Kind, Revision
+from zhixing.approvals.models import Application, Kind, Revision, Step
 from zhixing.cases.identity import mask_id_number
 from zhixing.courts.models import User
+from zhixing.measures.models import MeasureStep
 
 logger = logging.getLogger(__name__)
 
 LIST_ROWS = 100
-FORMS: dict[str, type[ExitRestrictionForm] | type[SeizureRenewalForm]] = {
-    Kind.EXIT_RESTRICTION: ExitRestrictionForm,
-    Kind.SEIZURE_RENEWAL: SeizureRenewalForm,
-}
 
 
 def _is_partial(request: HttpRequest) -> bool:
@@ -50,7 +47,13 @@ def _application(request: HttpRequest, pk: int) -> Application:
     user: User = request.user  # type: ignore[assignment]
     return get_object_or_404(
         services.visible_applications(user).select_related(
-            "court", "reviewing_court", "deciding_court", "case", "drafted_by", "person"
+            "court",
+            "reviewing_court",
+            "deciding_court",
+            "case",
+            "drafted_by",
+            "person",
+            "renewed_measure",
         ),
         pk=pk,
     )
@@ -75,15 +78,19 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def application_new(request: HttpRequest, kind: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    if kind not in FORMS:
+    form: ExitRestrictionForm | SeizureRenewalForm
+    if kind == Kind.EXIT_RESTRICTION:
+        form = ExitRestrictionForm(request.POST or None)
+    elif kind == Kind.SEIZURE_RENEWAL:
+        form = SeizureRenewalForm(request.POST or None, user=user)
+    else:
         raise Http404("No such kind of application.")
-    form = FORMS[kind](request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            if kind == Kind.EXIT_RESTRICTION:
-                application = services.draft_exit_restriction(user, form.to_input())  # type: ignore[arg-type]
+            if isinstance(form, ExitRestrictionForm):
+                application = services.draft_exit_restriction(user, form.to_input())
             else:
-                application = services.draft_seizure_renewal(user, form.to_input())  # type: ignore[arg-type]
+                application = services.draft_seizure_renewal(user, form.to_input())
         except PermissionDenied as error:
             form.add_error(None, str(error))
         except ValidationError as error:
@@ -124,6 +131,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             handover = None
     context = {
         "application": application,
+        "renewal_request": _renewal_request(steps),
         "steps": steps,
         "revisions": revisions,
         "current": revisions[-1] if revisions else None,
@@ -133,10 +141,21 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if application.person_document_number
         else "",
         "handover": handover,
+        "renews_on_execute": application.renewed_measure_id is not None
+        and services.Action.EXECUTE in actions,
         "may_read_pdf": services.may_read_pdf(user, application),
         "pdf_denied": services.PDF_DENIED,
     }
     return _render(request, "approvals/detail.html", "approvals/_detail.html", context)
+
+
+def _renewal_request(steps: list[Step]) -> MeasureStep | None:
+    """Return the measure renewal that the application's execution started, if any."""
+    for step in steps:
+        renewal = step.detail.get("measure_renewal") if isinstance(step.detail, dict) else None
+        if isinstance(renewal, dict) and isinstance(renewal.get("measure_step_id"), int):
+            return MeasureStep.objects.filter(pk=renewal["measure_step_id"]).first()
+    return None
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""Fixtures of the approval tests: staff at each court, a case with a debtor, and a fixed clock."""
+"""Fixtures of the approval tests: staff at each court, a case with a debtor, seizures of its
+assets, and a fixed clock."""
 
 from __future__ import annotations
 
@@ -17,7 +18,11 @@ from zhixing.cases.tests.factories import make_resident_id
 from zhixing.documents.defaults import DEFAULTS_V1
 from zhixing.documents.models import DocumentTemplate
 from zhixing.esign import services as esign
-from zhixing.linkage.models import Agency
+from zhixing.inquiry import services as inquiry
+from zhixing.linkage import gateway
+from zhixing.linkage.models import Agency, GatewayItem
+from zhixing.measures import services as measure_services
+from zhixing.measures.models import ControlMeasure
 
 # A fixed clock, so that deadlines and periods do not depend on the day the tests run.
 NOW = datetime.datetime(2026, 12, 1, 2, 0, tzinfo=datetime.UTC)
@@ -102,6 +107,122 @@ def police(db: None) -> Agency:
         categories=["household", "temporary_residence", "hotel_lodging", "exit_entry"],
         base_url="http://127.0.0.1:9/agencies/police-gd",
     )
+
+
+# Asset records as the agencies answer a debtor query, one per kind of measure used here.
+HOME = {
+    "type": "real_estate",
+    "location": "广州市越秀区中山五路1号",
+    "certificate_number": "粤(2020)广州市不动产权第0000001号",
+    "area": "89.50",
+    "share": "1",
+    "use": "residential",
+    "existing_seizures": [],
+}
+CAR = {
+    "type": "vehicle",
+    "plate": "粤A12345",
+    "model": "比亚迪 秦",
+    "vin": "LGXC16DF0N0000001",
+    "registered_at": "2021-05-01",
+    "state": "normal",
+}
+ACCOUNT = {
+    "type": "bank_account",
+    "bank": "中国工商银行",
+    "account_number": "6212261234567890123",
+    "balance": "15230.55",
+    "currency": "CNY",
+    "account_type": "debit",
+    "state": "normal",
+}
+# Kind of measure: (asset record, agency code, query category, gateway action of the answer).
+MEASURE_ASSETS: dict[str, tuple[dict[str, Any], str, str, str]] = {
+    "seize_real_estate": (HOME, "housing-gd", "real_estate", "seize"),
+    "seize_vehicle": (CAR, "traffic-gd", "vehicle", "seize"),
+    "freeze": (ACCOUNT, "bank-icbc", "bank_account", "freeze"),
+}
+
+
+@pytest.fixture
+def control_agencies(db: None) -> dict[str, Agency]:
+    """Agencies that answer queries and take measures on real estate, vehicles and deposits."""
+    rows = [
+        ("housing-gd", Agency.Kind.HOUSING, "real_estate", ["query", "seize", "renew", "release"]),
+        (
+            "traffic-gd",
+            Agency.Kind.TRAFFIC_POLICE,
+            "vehicle",
+            ["query", "seize", "renew", "release"],
+        ),
+        ("bank-icbc", Agency.Kind.BANK, "bank_account", ["query", "freeze", "renew", "release"]),
+    ]
+    return {
+        code: Agency.objects.create(
+            code=code,
+            name=code,
+            kind=kind,
+            categories=[category],
+            actions=actions,
+            base_url=f"http://127.0.0.1:9/agencies/{code}",
+        )
+        for code, kind, category, actions in rows
+    }
+
+
+def agency_answer(item_id: Any, *records: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "item_id": str(item_id),
+        "status": "found",
+        "answered_at": NOW.isoformat(),
+        "records": list(records),
+    }
+
+
+@pytest.fixture
+def make_measure(control_agencies: dict[str, Agency]) -> Callable[..., ControlMeasure]:
+    """Make a measure of ``kind`` on an asset of the case's first debtor.
+
+    The asset comes from a debtor query answered by the agency. Unless ``in_force`` is false,
+    the agency's answer to the measure's request is stored as done, which puts it in force.
+    """
+
+    def make(
+        case: EnforcementCase,
+        kind: str = "seize_real_estate",
+        *,
+        in_force: bool = True,
+        period_months: int | None = 6,
+    ) -> ControlMeasure:
+        record, agency_code, category, action = MEASURE_ASSETS[kind]
+        officer = case.case_officer
+        assert officer is not None
+        debtor = case.parties.filter(case_roles__role="debtor").order_by("case_roles__id")[0]
+        result = inquiry.request_query(
+            officer, case, [debtor], [category], force=True, reason="续封测试", now=NOW
+        )
+        item = next(item for item in result.queued if item.agency.code == agency_code)
+        gateway.apply_answers(item.agency, [agency_answer(item.pk, record)], now=NOW)
+        asset = item.assets.get()
+        measure = measure_services.request_measure(
+            officer,
+            asset,
+            kind,
+            amount="10000.00" if kind == "freeze" else None,
+            period_months=period_months,
+            now=NOW,
+        )
+        if in_force:
+            step = measure.steps.get()
+            answer = agency_answer(step.item_id, {"type": action, "result": "done"})
+            gateway.apply_answers(item.agency, [answer], now=NOW)
+            measure_services.record_measure_answer(
+                list(GatewayItem.objects.filter(pk=step.item_id)), now=NOW
+            )
+        measure.refresh_from_db()
+        return measure
+
+    return make
 
 
 def exit_input(case: EnforcementCase, **values: Any) -> services.ExitRestrictionInput:
