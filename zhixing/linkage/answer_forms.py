@@ -4,7 +4,8 @@ Each record form has the fields of one record type of the gateway protocol and t
 cleaned values into that record, in the protocol's formats: money, areas and tonnages as
 strings with two decimals, shares as decimal fractions, dates as ``2025-06-30`` and instants
 with their offset. :class:`AnswerEntry` gathers the found / not found choice and the record
-forms of an item's category.
+forms of a query's category. :class:`MeasureAnswerEntry` does the same for a control measure,
+whose answer has one record of the item's action (``docs/protocol.md`` section 8).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterator
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from django import forms
@@ -22,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from zhixing.linkage.models import Category
+from zhixing.linkage.models import Action, Category
 
 # Maximum records of one type in one answer. More would be a typing mistake.
 MAX_RECORDS = 50
@@ -540,3 +542,419 @@ class AnswerEntry:
     def records(self) -> list[dict[str, Any]]:
         """Return the protocol's records of the filled forms, in page order."""
         return [form.record() for form in self._filled_forms()]
+
+
+# Control measures
+
+# Asset types whose identifying field is an account: deposits, frozen and deducted up to an
+# amount. An answer names them by ``account_number`` and any other asset by ``identifier``.
+DEPOSIT_ASSET_TYPES = frozenset(
+    {"bank_account", "provident_fund", "payment_account", "online_payment", "securities"}
+)
+SHARE_ASSET_TYPES = frozenset({"shareholding", "business"})
+# The asset type of each category's records, for an item whose measure names no asset type.
+CATEGORY_ASSET_TYPES: dict[str, str] = {
+    Category.BANK_ACCOUNT: "bank_account",
+    Category.PROVIDENT_FUND: "provident_fund",
+    Category.ONLINE_PAYMENT: "payment_account",
+    Category.SECURITIES: "securities",
+    Category.REAL_ESTATE: "real_estate",
+    Category.LAND: "real_estate",
+    Category.VEHICLE: "vehicle",
+    Category.SHIP: "ship",
+    Category.BUSINESS_REGISTRATION: "shareholding",
+}
+ASSET_TYPE_LABELS = {
+    "bank_account": _("Bank account"),
+    "provident_fund": _("Provident fund account"),
+    "payment_account": _("Payment account"),
+    "online_payment": _("Payment account"),
+    "securities": _("Securities account"),
+    "real_estate": _("Real estate"),
+    "land": _("Land"),
+    "vehicle": _("Vehicle"),
+    "ship": _("Ship"),
+    "shareholding": _("Shareholding"),
+    "business": _("Shareholding"),
+}
+# Actions whose answer carries the period the agency registered.
+PERIOD_ACTIONS = frozenset({Action.FREEZE, Action.SEIZE, Action.RENEW, Action.RESTRICT_EXIT})
+# Actions whose answer carries the queue position (轮候) of the new freeze or seizure.
+QUEUE_ACTIONS = frozenset({Action.FREEZE, Action.SEIZE})
+RESULT_CHOICES = [
+    ("done", _("Done: applied as requested")),
+    ("partial", _("Partial: applied in part")),
+    ("rejected", _("Rejected: not applied")),
+]
+# The protocol's limit on the length of a record's reason.
+MAX_REASON_CHARS = 500
+
+
+def _parse_decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def _parse_date(value: Any) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class RequestedMeasure:
+    """The request of a measure item: its action and the item's ``measure``.
+
+    The values are those of the batch message that went to the agency, so pages and forms show
+    the request as the agency received it. ``asset_type`` and the rest are None when the
+    message names none, as for an exit restriction, or when the item's measure is missing.
+    """
+
+    action: str
+    category: str
+    asset_type: str | None = None
+    identifier: str | None = None
+    amount: Decimal | None = None
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+    reference: str | None = None
+
+    @classmethod
+    def from_message(cls, action: str, category: str, measure: Any) -> RequestedMeasure:
+        """Read an item's ``measure`` object, or an empty request from anything else."""
+        if not isinstance(measure, dict):
+            return cls(action=action, category=category)
+        asset_type = measure.get("asset_type")
+        identifier = measure.get("identifier")
+        reference = measure.get("reference")
+        return cls(
+            action=action,
+            category=category,
+            asset_type=str(asset_type) if asset_type else None,
+            identifier=str(identifier) if identifier else None,
+            amount=_parse_decimal(measure.get("amount")),
+            start=_parse_date(measure.get("start")),
+            end=_parse_date(measure.get("end")),
+            reference=str(reference) if reference else None,
+        )
+
+    @property
+    def asset_kind(self) -> str | None:
+        """The asset type, or the one of the item's category when the measure names none."""
+        if self.action == Action.RESTRICT_EXIT:
+            return None
+        return self.asset_type or CATEGORY_ASSET_TYPES.get(self.category)
+
+    @property
+    def asset_label(self) -> Any:
+        kind = self.asset_kind
+        return ASSET_TYPE_LABELS.get(kind, kind) if kind else ""
+
+    @property
+    def asset_field(self) -> str | None:
+        """The answer record's field that names the asset, or None for an exit restriction."""
+        if self.action == Action.DEDUCT:
+            return "account_number"
+        kind = self.asset_kind
+        if kind is None:
+            return None
+        return "account_number" if kind in DEPOSIT_ASSET_TYPES else "identifier"
+
+    @property
+    def is_deposit(self) -> bool:
+        return self.asset_field == "account_number"
+
+    @property
+    def identifier_is_personal(self) -> bool:
+        """Whether the identifier is an account number, which pages show masked."""
+        return self.is_deposit and bool(self.identifier)
+
+    @property
+    def amount_field(self) -> str | None:
+        """The answer record's field of money applied, or None for an action without one."""
+        if self.action == Action.DEDUCT:
+            return "deducted_amount"
+        if self.is_deposit and self.action in (Action.FREEZE, Action.RENEW):
+            return "frozen_amount"
+        return None
+
+    @property
+    def needs_amount(self) -> bool:
+        """Whether the answer must say how much money the agency froze or deducted."""
+        return self.action in (Action.FREEZE, Action.DEDUCT) and self.amount_field is not None
+
+
+def _asset_field(kind: str | None) -> forms.CharField:
+    """Return the field of an asset's identifier, checked as the query record of ``kind`` is."""
+    if kind == "bank_account":
+        field: forms.CharField = UpperCaseField(
+            label=_("Account number"), validators=[ACCOUNT_NUMBER]
+        )
+    elif kind in ("provident_fund", "securities"):
+        field = UpperCaseField(label=_("Account"), max_length=40)
+    elif kind in ("payment_account", "online_payment"):
+        # Payment accounts are often phone numbers or e-mail addresses, kept as typed.
+        field = _text(_("Account"), max_length=100)
+    elif kind in ("real_estate", "land"):
+        field = _text(_("Certificate number"), max_length=100)
+    elif kind == "vehicle":
+        field = UpperCaseField(label=_("Plate"), max_length=20)
+    elif kind == "ship":
+        field = UpperCaseField(label=_("Registration number"), max_length=40)
+    elif kind in SHARE_ASSET_TYPES:
+        field = UpperCaseField(label=_("Company's credit code"), validators=[CREDIT_CODE])
+    else:
+        field = _text(_("Asset identifier"), max_length=100)
+    field.help_text = _(
+        "Prefilled from the request; change it only if the agency's answer names another."
+    )
+    field.error_messages["required"] = _(
+        "Enter the asset that the agency's answer names; without a change it is the one of "
+        "the request."
+    )
+    return field
+
+
+class MeasureStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Answer"),
+        choices=[
+            ("found", _("Found: the agency answered with the outcome below")),
+            (
+                "not_found",
+                _("Not found: nothing to apply the request to, such as a closed account"),
+            ),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose whether the agency found what the request names.")},
+    )
+
+
+class MeasureRecordForm(forms.Form):
+    """The one record of an answer to a control measure: the outcome of the item's action.
+
+    The fields follow the protocol's record of the action. The asset is ``account_number`` for
+    deposits, ``identifier`` for other assets and absent for an exit restriction. Then come the
+    money frozen or deducted, the registered period, the queue position, the release date, the
+    result and the reason. The asset and the period start with the values of the request, so
+    staff change only what the agency's paper answer gives differently.
+    """
+
+    def __init__(
+        self, requested: RequestedMeasure, data: QueryDict | None = None, **kwargs: Any
+    ) -> None:
+        initial: dict[str, Any] = {}
+        if requested.asset_field and requested.identifier:
+            initial[requested.asset_field] = requested.identifier
+        if requested.action in PERIOD_ACTIONS:
+            initial.update(start=requested.start, end=requested.end)
+        kwargs.setdefault("prefix", requested.action)
+        super().__init__(data, initial=initial, **kwargs)
+        self.requested = requested
+
+        self.fields["result"] = forms.ChoiceField(
+            label=_("Result"),
+            choices=RESULT_CHOICES,
+            widget=forms.RadioSelect,
+            error_messages={
+                "required": _("Choose the result the agency reported: done, partial or rejected.")
+            },
+        )
+        self._add_asset_fields(requested)
+        self._add_date_fields(requested)
+        self.fields["reason"] = forms.CharField(
+            label=_("Reason or note"),
+            required=False,
+            max_length=MAX_REASON_CHARS,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text=_("Required when the agency rejected the request; at most 500 characters."),
+            error_messages={
+                "max_length": _(
+                    "The reason has %(show_value)d characters; shorten it to at most "
+                    "%(limit_value)d."
+                )
+            },
+        )
+
+    def _add_date_fields(self, requested: RequestedMeasure) -> None:
+        """Add the period, the queue position and the release date that the action reports."""
+        if requested.action in PERIOD_ACTIONS:
+            self.fields["start"] = _date(_("Period start"), required=False)
+            self.fields["end"] = _date(_("Period end"), required=False)
+            self.fields["start"].help_text = _(
+                "As the agency registered it; prefilled with the period of the request."
+            )
+        if requested.action in QUEUE_ACTIONS:
+            self.fields["queue_position"] = forms.IntegerField(
+                label=_("Queue position"),
+                required=False,
+                min_value=0,
+                # More than 9999 earlier measures on one asset would be a typing mistake.
+                max_value=9999,
+                help_text=_("Earlier freezes or seizures of the asset that come first; 0 if none."),
+                error_messages={
+                    "invalid": _("Enter the queue position as a whole number, such as 0."),
+                    "min_value": _("%(value)s is negative; enter 0 or more."),
+                    "max_value": _("%(value)s is too large; enter the queue position."),
+                },
+            )
+        if requested.action == Action.RELEASE:
+            self.fields["released_on"] = _date(_("Released on"), required=False)
+
+    def _add_asset_fields(self, requested: RequestedMeasure) -> None:
+        asset = requested.asset_field
+        if asset is not None:
+            # A deduction without a measure still names an account, checked as a bank's.
+            kind = requested.asset_kind or "bank_account"
+            self.fields[asset] = _asset_field(kind)
+        amount = requested.amount_field
+        if amount is None:
+            return
+        if amount == "deducted_amount":
+            label = _("Amount deducted (yuan)")
+        else:
+            label = _("Amount frozen (yuan)")
+        help_text: Any = _("What the agency reports, such as 15230.55.")
+        if requested.amount is not None:
+            help_text = _(
+                "What the agency reports; the request asked for at most %(amount)s yuan."
+            ) % {"amount": f"{requested.amount:.2f}"}
+        self.fields[amount] = MoneyField(label=label, required=False, help_text=help_text)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        result = data.get("result")
+        if not result:
+            return data
+        rejected = result == "rejected"
+        if rejected and not data.get("reason"):
+            self.add_error(
+                "reason",
+                _("Enter the reason the agency gave for rejecting the request."),
+            )
+        if not rejected:
+            self._check_applied(data)
+        self._check_period(data)
+        self._check_amount(data, str(result))
+        return data
+
+    def _check_applied(self, data: dict[str, Any]) -> None:
+        """Require what the protocol requires of a measure that the agency applied."""
+        missing = {
+            "start": _("Enter the start of the period the agency registered."),
+            "end": _("Enter the end of the period the agency registered."),
+            "queue_position": _(
+                "Enter the queue position the agency reported, 0 if no earlier measure comes first."
+            ),
+            "released_on": _("Enter the date on which the agency released the asset."),
+        }
+        for name, message in missing.items():
+            if name in self.fields and name not in self.errors and data.get(name) is None:
+                self.add_error(name, message)
+
+    def _check_period(self, data: dict[str, Any]) -> None:
+        start, end = data.get("start"), data.get("end")
+        if start is not None and end is not None and end < start:
+            self.add_error(
+                "end",
+                _(
+                    "The end %(end)s lies before the start %(start)s; compare both dates "
+                    "with the answer."
+                )
+                % {"end": end.isoformat(), "start": start.isoformat()},
+            )
+
+    def _check_amount(self, data: dict[str, Any], result: str) -> None:
+        name = self.requested.amount_field
+        if name is None or name in self.errors:
+            return
+        amount = data.get(name)
+        if amount is None:
+            if self.requested.needs_amount and result != "rejected":
+                self.add_error(name, _("Enter the amount the agency reports, such as 15230.55."))
+            return
+        limit = self.requested.amount
+        if result == "rejected" and amount > 0:
+            self.add_error(
+                name,
+                _("A rejected request applied nothing: enter 0.00, or choose partial or done."),
+            )
+        elif limit is not None and amount > limit:
+            self.add_error(
+                name,
+                _("%(amount)s is more than the %(limit)s asked; compare it with the answer.")
+                % {"amount": f"{amount:.2f}", "limit": f"{limit:.2f}"},
+            )
+        elif (
+            result == "done"
+            and limit is not None
+            and amount < limit
+            and "result" not in self.errors
+        ):
+            self.add_error(
+                "result",
+                _(
+                    "The agency applied %(amount)s of the %(limit)s asked, which is partial: "
+                    "choose partial, or correct the amount."
+                )
+                % {"amount": f"{amount:.2f}", "limit": f"{limit:.2f}"},
+            )
+
+    def record(self) -> dict[str, Any]:
+        """Return the protocol's record of the cleaned values, without the empty fields."""
+        record: dict[str, Any] = {"type": self.requested.action}
+        for name, field in self.fields.items():
+            value = _protocol_value(field, self.cleaned_data.get(name))
+            if value is not None:
+                record[name] = value
+        amount = self.requested.amount_field
+        if amount is not None and self.requested.needs_amount and amount not in record:
+            # A rejected record of deposits carries 0.00 as the amount applied.
+            record[amount] = "0.00"
+        return record
+
+
+class MeasureAnswerEntry:
+    """The found / not found choice and the one record of an answer to a control measure.
+
+    It has the attributes and methods of :class:`AnswerEntry` that the page uses, so the page
+    stores both the same way.
+    """
+
+    def __init__(self, requested: RequestedMeasure, data: QueryDict | None = None) -> None:
+        self.requested = requested
+        self.status = MeasureStatusForm(data)
+        self.record_form = MeasureRecordForm(requested, data)
+        # The record's errors stay hidden when the answer is not found, which ignores the record.
+        self.record_quiet = False
+
+    def is_valid(self) -> bool:
+        valid = self.status.is_valid()
+        status = self.status.cleaned_data.get("status") if valid else None
+        if status == "not_found":
+            self.record_quiet = True
+            if self.record_form.has_changed():
+                self.status.add_error(
+                    "status",
+                    _(
+                        "You chose not found but filled in an outcome; clear the outcome or "
+                        "choose found."
+                    ),
+                )
+                valid = False
+            return valid
+        return self.record_form.is_valid() and valid
+
+    @property
+    def status_value(self) -> str:
+        return str(self.status.cleaned_data["status"])
+
+    def records(self) -> list[dict[str, Any]]:
+        """Return the one record of a found answer, or no record for not found."""
+        if self.status_value != "found":
+            return []
+        return [self.record_form.record()]

@@ -13,4 +13,9 @@ urlpatterns = [
     path("manual/<uuid:batch_id>/", pages.manual_batch, name="manual-batch"),
     path("manual/<uuid:batch_id>/print/", pages.manual_batch_print, name="manual-batch-print"),
     path("manual/items/<uuid:item_id>/", pages.manual_answer, name="manual-answer"),
+    path(
+        "manual/items/<uuid:item_id>/documents/<int:number>/",
+        pages.manual_document,
+        name="manual-document",
+    ),
 ]
