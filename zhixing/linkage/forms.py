@@ -91,6 +91,18 @@ def _deadline_field(label: Any) -> forms.DecimalField:
     )
 
 
+class AgencyURLField(forms.URLField):
+    """An agency's base URL. Typed without a scheme, it gets ``http://``.
+
+    Agencies on a court's closed network often serve plain HTTP, so the form keeps the scheme
+    that Django's forms have added so far rather than the ``https`` coming in Django 6.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("assume_scheme", "http")
+        super().__init__(**kwargs)
+
+
 class AgencyForm(forms.ModelForm):  # type: ignore[type-arg]
     """Form that creates or changes an agency, with every setting of the model.
 
@@ -132,6 +144,7 @@ class AgencyForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Agency
+        field_classes = {"base_url": AgencyURLField}
         fields = [
             "code",
             "name",

@@ -155,6 +155,15 @@ def test_create_form_stores_every_setting(admin):
     assert agency.deadlines == {"query": 48, "freeze": 12.5}
 
 
+def test_base_url_without_scheme_gets_http(admin):
+    values = {**agency_post(), "base_url": "fep.bank.example/zhixing"}
+
+    response = client_for(admin).post("/agencies/new/", values)
+
+    assert response.status_code == 302
+    assert Agency.objects.get(code="bank-test").base_url == "http://fep.bank.example/zhixing"
+
+
 def test_create_is_audited(admin):
     client_for(admin).post("/agencies/new/", agency_post())
 
