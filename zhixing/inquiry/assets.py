@@ -315,7 +315,8 @@ def announce_answers(items: Sequence[StoredAnswer]) -> None:
     """Tell each case officer, through the event stream, how many of their items were answered.
 
     One event per officer and page of answers: the request list and the inbox refresh on it.
-    A page may reach hundreds of officers, so their events are written by one insert.
+    A page may contain items of hundreds of cases and many officers, so the cases are read
+    with their ids as one array and the events are written by one insert.
     """
     from zhixing.events import services as events
 
