@@ -19,7 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zhixing.approvals import services
+from zhixing.approvals import seizures, services
 from zhixing.approvals.forms import ExitRestrictionForm, SeizureRenewalForm, StepForm
 from zhixing.approvals.models import Application, Kind, Revision, Step
 from zhixing.cases.identity import mask_id_number
@@ -82,7 +82,9 @@ def application_new(request: HttpRequest, kind: str) -> HttpResponse:
     if kind == Kind.EXIT_RESTRICTION:
         form = ExitRestrictionForm(request.POST or None)
     elif kind == Kind.SEIZURE_RENEWAL:
-        form = SeizureRenewalForm(request.POST or None, user=user)
+        form = SeizureRenewalForm(
+            request.POST or None, user=user, initial=_seizure_initial(request, user)
+        )
     else:
         raise Http404("No such kind of application.")
     if request.method == "POST" and form.is_valid():
@@ -104,6 +106,21 @@ def application_new(request: HttpRequest, kind: str) -> HttpResponse:
         {"form": form, "kind": kind, "kind_label": Kind(kind).label},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _seizure_initial(request: HttpRequest, user: User) -> dict[str, Any]:
+    """Return the seizure and case chosen in advance by ``?measure=``, as the measure page links.
+
+    A measure that is not one of the user's seizures to renew is left out, and the form opens
+    empty.
+    """
+    measure_id = request.GET.get("measure", "")
+    if request.method != "GET" or not measure_id.isdigit():
+        return {}
+    measure = seizures.seizures_to_renew(user).filter(pk=int(measure_id)).first()
+    if measure is None:
+        return {}
+    return {"measure": measure.pk, "case_number": measure.case.case_number}
 
 
 def _add_errors(form: Any, error: ValidationError) -> None:

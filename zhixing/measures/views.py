@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -276,7 +277,30 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["renewal"] = plan
     if may_control:
         context["release_form"] = ReleaseForm()
+    if not renew_refusal:
+        context["renewal_application_url"] = _renewal_application_url(user, measure)
     return render(request, "measures/detail.html", context)
+
+
+def _renewal_application_url(user: User, measure: ControlMeasure) -> str:
+    """Return the link that drafts a cross-level renewal of ``measure``, or "" where none fits.
+
+    Only seizures in force of the user's own court are renewed through an application, and only
+    staff who draft applications get the link.
+    """
+    # Imported here because the approvals app builds on this one.
+    from zhixing.approvals.seizures import SEIZURE_KINDS
+    from zhixing.approvals.services import DRAFT_ROLES
+
+    if (
+        measure.kind not in SEIZURE_KINDS
+        or not measure.is_active
+        or measure.court_id != user.court_id
+        or not user.has_role(*DRAFT_ROLES)
+    ):
+        return ""
+    url = reverse("approval-new", args=["seizure_renewal"])
+    return f"{url}?measure={measure.pk}"
 
 
 @login_required

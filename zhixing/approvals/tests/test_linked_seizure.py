@@ -524,6 +524,40 @@ def test_detail_pages_link_application_and_measure(client, staff, case, seizure)
     assert f'href="/approvals/{application.pk}/"' in measure_page
 
 
+def test_measure_page_links_renewal_application(client, staff, case, seizure, make_measure):
+    freeze = make_measure(case, "freeze", period_months=None)
+    page_client(client, staff["officer0104"])
+
+    page = client.get(f"/measures/{seizure.pk}/").content.decode()
+    freeze_page = client.get(f"/measures/{freeze.pk}/").content.decode()
+
+    assert f'href="/approvals/new/seizure_renewal/?measure={seizure.pk}"' in page
+    assert 'data-testid="apply-renewal"' not in freeze_page
+
+
+def test_form_preselects_linked_seizure(client, staff, case, seizure):
+    page = page_client(client, staff["officer0104"]).get(
+        f"/approvals/new/seizure_renewal/?measure={seizure.pk}"
+    )
+
+    content = page.content.decode()
+    assert f'<option value="{seizure.pk}" selected>' in content
+    assert f'value="{case.case_number}"' in content
+
+
+@pytest.mark.parametrize("value", ["999999", "abc", ""])
+def test_form_ignores_unknown_preselection(client, staff, case, seizure, value):
+    page = page_client(client, staff["officer0104"]).get(
+        f"/approvals/new/seizure_renewal/?measure={value}"
+    )
+
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert f'<option value="{seizure.pk}" selected>' not in content
+    assert '<option value="" selected>' in content
+    assert f'value="{case.case_number}"' not in content
+
+
 def test_failed_execution_shows_reason(client, staff, case, seizure):
     application = approve(draft(staff, case, seizure), staff)
     measure_services.renew_measure(staff["officer0104"], seizure, now=NOW)
