@@ -324,6 +324,31 @@ class MeasureSummarySerializer(serializers.Serializer):
         return _days_left(measure, self.context.get("day") or timezone.localdate())
 
 
+class RenewalApplicationSerializer(serializers.Serializer):
+    """An application to a court above to renew this seizure (approvals app)."""
+
+    id = serializers.IntegerField(read_only=True, help_text="Application id.")
+    state = serializers.CharField(
+        read_only=True,
+        help_text="drafted, head_approved, sealed, submitted, reviewed, received, approved, "
+        "rejected or executed.",
+    )
+    period_start = serializers.DateField(
+        read_only=True, allow_null=True, help_text="First day of the renewal applied for."
+    )
+    period_end = serializers.DateField(
+        read_only=True, allow_null=True, help_text="Last day of the renewal applied for."
+    )
+    created_at = serializers.DateTimeField(read_only=True, help_text="When it was drafted.")
+    url = serializers.SerializerMethodField(help_text="The application in the API.")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, application: Any) -> str:
+        return reverse(
+            "approval-detail", args=[application.pk], request=self.context.get("request")
+        )
+
+
 class MeasureSerializer(MeasureSummarySerializer):
     """A measure with its requests, sealed documents, the agency's answers and what you may do."""
 
@@ -368,6 +393,11 @@ class MeasureSerializer(MeasureSummarySerializer):
     renewal = serializers.SerializerMethodField(
         help_text="The renewal that the measure allows today; null when the measure cannot "
         "be renewed."
+    )
+    renewal_applications = RenewalApplicationSerializer(
+        many=True,
+        read_only=True,
+        help_text="Applications to a court above that renew this seizure, oldest first.",
     )
 
     def _user(self) -> User:
@@ -576,6 +606,18 @@ SUMMARY_RELATIONS = ("case", "court", "party", "agency")
 DETAIL_RELATIONS = (*SUMMARY_RELATIONS, "case__case_officer", "asset", "requested_by")
 
 
+def _renewal_applications() -> Prefetch:
+    # Imported here because the approvals app builds on this one.
+    from zhixing.approvals.models import Application
+
+    return Prefetch(
+        "renewal_applications",
+        queryset=Application.objects.order_by("created_at", "id").only(
+            "id", "state", "period_start", "period_end", "created_at", "renewed_measure_id"
+        ),
+    )
+
+
 def _steps_with_documents() -> Prefetch:
     documents = MeasureDocument.objects.defer("pdf").order_by("role")
     steps = MeasureStep.objects.select_related("requested_by").prefetch_related(
@@ -622,7 +664,9 @@ class MeasureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         measures = services.visible_measures(user)
         if self.action == "list":
             return self._filter(user, measures).select_related(*SUMMARY_RELATIONS)
-        return measures.select_related(*DETAIL_RELATIONS).prefetch_related(_steps_with_documents())
+        return measures.select_related(*DETAIL_RELATIONS).prefetch_related(
+            _steps_with_documents(), _renewal_applications()
+        )
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "day": timezone.localdate()}

@@ -683,3 +683,16 @@ def test_api_failed_execution_is_400(staff, case, seizure):
     application.refresh_from_db()
     assert application.state == State.APPROVED
     assert counts() == before
+
+
+def test_api_measure_lists_renewal_applications(staff, case, seizure):
+    application = draft(staff, case, seizure)
+
+    response = api_client(staff["officer0104"]).get(f"/api/v1/measures/{seizure.pk}/")
+
+    listed = response.json()["renewal_applications"]
+    assert response.status_code == 200
+    assert [entry["id"] for entry in listed] == [application.pk]
+    assert listed[0]["state"] == "drafted"
+    assert listed[0]["period_start"] == application.period_start.isoformat()
+    assert listed[0]["url"].endswith(f"/api/v1/approvals/{application.pk}/")
