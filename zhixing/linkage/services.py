@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from zhixing.courts.models import Role
-from zhixing.linkage.models import Agency
+from zhixing.linkage.models import Agency, GatewayItem
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -61,6 +61,8 @@ class LoadResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
+    # Manual agencies whose adapter the load left manual, because typed answers are awaited.
+    kept_manual: list[str] = field(default_factory=list)
 
 
 def _time(value: Any, code: str, name: str) -> datetime.time | None:
@@ -101,13 +103,17 @@ def load_agencies(
     defaults: dict[str, Any] | None = None,
     keys_dir: Path | None = None,
     base_url: str | None = None,
+    connection_only: bool = False,
 ) -> LoadResult:
     """Create or update the agencies of ``rows`` by code; loading them twice changes nothing.
 
     ``defaults`` fill keys an entry leaves out, and ``{code}`` in a base URL becomes the
     agency's code. ``keys_dir`` supplies public keys from ``{code}.pem`` files, and
-    ``base_url`` replaces every entry's base URL. Raises :class:`AgencyDataError` naming the
-    agency and field of the first invalid entry, and then stores nothing.
+    ``base_url`` replaces every entry's base URL. With ``connection_only``, agencies that
+    exist get only their base URL and public key, and keep the settings that administrators
+    changed. A manual agency stays manual while its requests await typed answers, as the
+    registry form requires. Raises :class:`AgencyDataError` naming the agency and field of the
+    first invalid entry, and then stores nothing.
     """
     defaults = dict(defaults or {})
     result = LoadResult()
@@ -121,6 +127,11 @@ def load_agencies(
             created = agency is None
             if agency is None:
                 agency = Agency(code=entry["code"])
+            elif connection_only:
+                values = {name: values[name] for name in _CONNECTION_FIELDS if name in values}
+            if _keeps_manual(agency, values):
+                values.pop("adapter")
+                result.kept_manual.append(agency.code)
             changed = [name for name, value in values.items() if getattr(agency, name) != value]
             if not created and not changed:
                 result.unchanged += 1
@@ -142,8 +153,35 @@ def load_agencies(
     return result
 
 
+# The fields that tie an agency to the server it runs on. The demo sets them on every start.
+_CONNECTION_FIELDS = ("base_url", "public_key_pem")
+
+
+def _keeps_manual(agency: Agency, values: dict[str, Any]) -> bool:
+    """Return whether a load must leave ``agency`` manual: typed answers to it are awaited."""
+    if agency.pk is None or agency.adapter != Agency.Adapter.MANUAL:
+        return False
+    if values.get("adapter", Agency.Adapter.MANUAL) == Agency.Adapter.MANUAL:
+        return False
+    waiting = GatewayItem.objects.filter(
+        agency=agency, state=GatewayItem.State.ACKNOWLEDGED
+    ).count()
+    if waiting:
+        logger.warning(
+            "Agency %s stays manual: %s request(s) await typed answers; enter or expire them, "
+            "then load again",
+            agency.code,
+            waiting,
+        )
+    return bool(waiting)
+
+
 def load_agencies_file(
-    path: Path = AGENCIES_FILE, *, keys_dir: Path | None = None, base_url: str | None = None
+    path: Path = AGENCIES_FILE,
+    *,
+    keys_dir: Path | None = None,
+    base_url: str | None = None,
+    connection_only: bool = False,
 ) -> LoadResult:
     """Load the agencies of a JSON file with ``defaults`` and a list of ``agencies``."""
     try:
@@ -153,7 +191,11 @@ def load_agencies_file(
     if not isinstance(data, dict) or not isinstance(data.get("agencies"), list):
         raise AgencyDataError(f"{path} needs an object with a list under the key 'agencies'.")
     return load_agencies(
-        data["agencies"], defaults=data.get("defaults"), keys_dir=keys_dir, base_url=base_url
+        data["agencies"],
+        defaults=data.get("defaults"),
+        keys_dir=keys_dir,
+        base_url=base_url,
+        connection_only=connection_only,
     )
 
 

@@ -107,3 +107,47 @@ def test_agency_in_service(start, end, days, moment, open_):
     agency = Agency(service_start=start, service_end=end, service_days=days)
 
     assert agency.in_service(moment) is open_
+
+
+@pytest.mark.django_db
+def test_connection_only_keeps_changed_settings(tmp_path):
+    services.load_agencies_file()
+    Agency.objects.filter(code="traffic-gd").update(adapter="manual", batch_size=7)
+    (tmp_path / "traffic-gd.pem").write_text("-----BEGIN PUBLIC KEY-----\n", encoding="ascii")
+
+    call_command(
+        "loadagencies",
+        "--keys",
+        str(tmp_path),
+        "--base-url",
+        "http://127.0.0.1:9100/agencies/{code}",
+        "--connection-only",
+    )
+
+    traffic = Agency.objects.get(code="traffic-gd")
+    assert traffic.adapter == "manual"
+    assert traffic.batch_size == 7
+    assert traffic.base_url == "http://127.0.0.1:9100/agencies/traffic-gd"
+    assert traffic.public_key_pem.startswith("-----BEGIN PUBLIC KEY-----")
+
+
+@pytest.mark.django_db
+def test_load_keeps_manual_while_answers_awaited(enqueue):
+    from zhixing.linkage.models import GatewayItem
+
+    services.load_agencies_file()
+    bank = Agency.objects.get(code="bank-icbc")
+    Agency.objects.filter(pk=bank.pk).update(adapter="manual")
+    bank.refresh_from_db()
+    items = enqueue(bank, 1)
+    GatewayItem.objects.filter(pk=items[0].pk).update(state=GatewayItem.State.ACKNOWLEDGED)
+
+    first_load = services.load_agencies_file()
+    adapter_while_awaited = Agency.objects.get(code="bank-icbc").adapter
+    GatewayItem.objects.filter(pk=items[0].pk).update(state=GatewayItem.State.ANSWERED)
+    switched = services.load_agencies_file()
+
+    assert first_load.kept_manual == ["bank-icbc"]
+    assert adapter_while_awaited == "manual"
+    assert switched.kept_manual == []
+    assert Agency.objects.get(code="bank-icbc").adapter == "online"

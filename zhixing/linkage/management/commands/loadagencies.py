@@ -1,4 +1,7 @@
-"""``zhixing loadagencies [--file F] [--keys DIR] [--base-url URL]``: load the agency registry."""
+"""``zhixing loadagencies [--file F] [--keys DIR] [--base-url URL] [--connection-only]``.
+
+Loads the agency registry.
+"""
 
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,12 @@ class Command(BaseCommand):
             "--base-url",
             help="Base URL for every agency; {code} becomes the agency's code.",
         )
+        parser.add_argument(
+            "--connection-only",
+            action="store_true",
+            help="Update only the base URL and public key of agencies that exist, keeping the "
+            "settings administrators changed; create missing agencies in full.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         keys_dir = options["keys"]
@@ -34,7 +43,10 @@ class Command(BaseCommand):
             raise CommandError(f"--keys {keys_dir} is not a folder; pass the folder of .pem files.")
         try:
             result = services.load_agencies_file(
-                options["file"], keys_dir=keys_dir, base_url=options["base_url"]
+                options["file"],
+                keys_dir=keys_dir,
+                base_url=options["base_url"],
+                connection_only=options["connection_only"],
             )
         except services.AgencyDataError as error:
             raise CommandError(str(error)) from error
@@ -42,3 +54,7 @@ class Command(BaseCommand):
             f"Agencies: {len(result.created)} created, {len(result.updated)} updated, "
             f"{result.unchanged} unchanged."
         )
+        if result.kept_manual:
+            self.stdout.write(
+                f"Kept manual because typed answers are awaited: {', '.join(result.kept_manual)}."
+            )
