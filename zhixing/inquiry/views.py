@@ -32,7 +32,7 @@ from zhixing.cases.identity import mask_id_number
 from zhixing.cases.models import EnforcementCase, Party
 from zhixing.courts import scope
 from zhixing.courts.models import Role, User
-from zhixing.inquiry import batch_files, services
+from zhixing.inquiry import batch_files, display, services
 from zhixing.inquiry.models import AssetRecord, QueryItem, QueryPolicy, QueryRequest, SeenAnswer
 from zhixing.linkage.models import Agency, AgencyHealth, Category, GatewayItem
 
@@ -318,6 +318,7 @@ def _render_assets(
         assets_qs = assets_qs.filter(party=selected)
     assets = list(assets_qs.order_by("party_id", "record_type", "agency__code", "position"))
     _asset_rows(assets, reveal=reveal)
+    display.label_assets(assets)
     groups: dict[int, dict[str, Any]] = {}
     labels = dict(AssetRecord.Type.choices)
     for asset in assets:
@@ -326,6 +327,10 @@ def _render_assets(
             asset.record_type, {"label": labels[asset.record_type], "rows": []}
         )
         group["types"][asset.record_type]["rows"].append(asset)
+    for group in groups.values():
+        travel = group["types"].get(AssetRecord.Type.TRAVEL)
+        if travel is not None:
+            travel["rows"].sort(key=lambda row: row.sort_key, reverse=True)
     response = render(
         request,
         "inquiry/assets.html",
