@@ -57,6 +57,15 @@ def may_query(user: User, case: EnforcementCase) -> bool:
     return user.has_role(*COMMAND_ROLES)
 
 
+def case_refusal(case: EnforcementCase) -> str:
+    """Return the message of :func:`check_case` when ``case`` cannot be queried, else ""."""
+    try:
+        check_case(case)
+    except ValidationError as error:
+        return " ".join(error.message_dict["case"])
+    return ""
+
+
 def check_case(case: EnforcementCase) -> None:
     """Raise ``ValidationError`` unless ``case`` is an open case of type 执, 执恢 or 执保."""
     if case.status != EnforcementCase.Status.OPEN:

@@ -168,6 +168,7 @@ def query_new(request: HttpRequest, case_id: int) -> HttpResponse:
             "case": case,
             "form": form,
             "may_query": services.may_query(user, case),
+            "case_refusal": services.case_refusal(case),
             "reusable": reusable,
             "reuse_hours": services.reuse_window().total_seconds() / 3600,
         },
@@ -342,7 +343,7 @@ def _render_assets(
             "count": len(assets),
             "revealed": reveal,
             "may_reveal": case_services.may_see_identity(user, case),
-            "may_query": services.may_query(user, case),
+            "may_query": services.may_query(user, case) and not services.case_refusal(case),
         },
     )
     if reveal:

@@ -380,3 +380,17 @@ def test_inbox_shows_expired_requests(officer, case, debtors, agencies):
 
     assert 'data-testid="inbox-problem"' in page
     assert "deadline passed" in page
+
+
+def test_closed_case_offers_no_query(officer, case, debtors, agencies):
+    from zhixing.cases.models import EnforcementCase
+
+    EnforcementCase.objects.filter(pk=case.pk).update(status=EnforcementCase.Status.SUSPENDED)
+    client = client_for(officer)
+
+    form_page = client.get(f"/inquiry/cases/{case.pk}/new/").content.decode()
+    assets_page = client.get(f"/inquiry/cases/{case.pk}/assets/").content.decode()
+
+    assert 'data-testid="query-form"' not in form_page
+    assert f"Case {case.case_number} is not open" in form_page
+    assert f'href="/inquiry/cases/{case.pk}/new/"' not in assets_page
