@@ -238,7 +238,18 @@ def _document_pdfs(document: Any) -> list[dict[str, Any]]:
 
 
 def _document_label(kind: str) -> str:
-    return str(DocumentKind(kind).label) if kind in DocumentKind.values else kind
+    """Return the name of a sealed document's kind.
+
+    Kinds that have no stored template, only a built-in text, are named by that text's title.
+    """
+    # Imported here because the measures app builds on this one.
+    from zhixing.measures.fallback_texts import FALLBACK_TEXTS
+
+    if kind in DocumentKind.values:
+        return str(DocumentKind(kind).label)
+    if kind in FALLBACK_TEXTS:
+        return FALLBACK_TEXTS[kind][0]
+    return kind
 
 
 def _measure_requests(items: Sequence[GatewayItem]) -> dict[uuid.UUID, MeasureRequest]:

@@ -717,3 +717,11 @@ def test_requested_measure_reads_message():
     assert requested.end is None
     assert requested.identifier_is_personal
     assert str(requested.asset_label) == "Bank account"
+
+
+def test_document_kinds_without_template_named_by_title():
+    from zhixing.linkage.pages import _document_label
+
+    assert _document_label("ruling_seize_vehicle") == "执行裁定书"
+    assert _document_label("assistance_notice_renew_seizure") == "协助执行通知书"
+    assert _document_label("unknown_kind") == "unknown_kind"
