@@ -102,7 +102,9 @@ class SeizureRenewalForm(forms.Form):
         min_value=services.SEIZURE_RENEWAL_MONTHS[0],
         max_value=services.SEIZURE_RENEWAL_MONTHS[1],
         initial=36,
-        help_text=_("At most the period of the seizure: 3 years for real estate."),
+        help_text=_(
+            "At most the period of the seizure: 3 years for real estate, 2 years for a vehicle."
+        ),
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:

@@ -7,6 +7,7 @@ court and of the courts below it. Anything else returns 404, like a missing one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -25,6 +26,7 @@ from zhixing.approvals.models import Application, Kind, Revision, Step
 from zhixing.cases.identity import mask_id_number
 from zhixing.courts.models import User
 from zhixing.measures.models import MeasureStep
+from zhixing.measures.services import plan_renewal
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +122,11 @@ def _seizure_initial(request: HttpRequest, user: User) -> dict[str, Any]:
     measure = seizures.seizures_to_renew(user).filter(pk=int(measure_id)).first()
     if measure is None:
         return {}
-    return {"measure": measure.pk, "case_number": measure.case.case_number}
+    initial: dict[str, Any] = {"measure": measure.pk, "case_number": measure.case.case_number}
+    # The form's default of 36 months is too long for a vehicle, whose rule allows 24.
+    with contextlib.suppress(ValidationError):
+        initial["period_months"] = plan_renewal(measure).max_months
+    return initial
 
 
 def _add_errors(form: Any, error: ValidationError) -> None:

@@ -543,6 +543,17 @@ def test_form_preselects_linked_seizure(client, staff, case, seizure):
     content = page.content.decode()
     assert f'<option value="{seizure.pk}" selected>' in content
     assert f'value="{case.case_number}"' in content
+    assert 'name="period_months" value="36"' in content
+
+
+def test_form_proposes_vehicle_rule_period(client, staff, case, make_measure):
+    vehicle = make_measure(case, "seize_vehicle")
+
+    page = page_client(client, staff["officer0104"]).get(
+        f"/approvals/new/seizure_renewal/?measure={vehicle.pk}"
+    )
+
+    assert 'name="period_months" value="24"' in page.content.decode()
 
 
 @pytest.mark.parametrize("value", ["999999", "abc", ""])
