@@ -145,6 +145,8 @@ class AgencyForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Agency
         field_classes = {"base_url": AgencyURLField}
+        # The model's "name" is translated for people and organisations alike.
+        labels = {"name": _("Agency name")}
         fields = [
             "code",
             "name",

@@ -164,6 +164,17 @@ def test_base_url_without_scheme_gets_http(admin):
     assert Agency.objects.get(code="bank-test").base_url == "http://fep.bank.example/zhixing"
 
 
+def test_agency_pages_say_agency_name(admin, make_agency):
+    make_agency()
+    client = client_for(admin)
+
+    form_page = page_text(client.get("/agencies/new/"))
+    list_page = page_text(client.get("/agencies/"))
+
+    assert "Agency name" in form_page
+    assert "Agency name" in list_page
+
+
 def test_create_is_audited(admin):
     client_for(admin).post("/agencies/new/", agency_post())
 
