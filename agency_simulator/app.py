@@ -242,6 +242,21 @@ class Simulator:
         if parts == ["health"]:
             require_method(method, "GET")
             raise Response(200, {"ok": True, "agencies": len(self.agencies)})
+        if parts == [""]:
+            # The demo prints this address. The reply names the service and each agency's path.
+            require_method(method, "GET")
+            raise Response(
+                200,
+                {
+                    "service": "Zhixing agency simulator",
+                    "protocol": "docs/protocol.md",
+                    "health": "/health",
+                    "agencies": [
+                        {"code": code, "name": agency.name, "base_path": f"/agencies/{code}"}
+                        for code, agency in sorted(self.agencies.items())
+                    ],
+                },
+            )
         if agency is not None and parts[2:] == ["v1", "batches"]:
             require_method(method, "POST")
             await self.receive_batch(scope, receive, send, agency)

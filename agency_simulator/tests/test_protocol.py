@@ -27,6 +27,18 @@ def test_health_counts_agencies(simulator: Simulator) -> None:
     assert response.json() == {"ok": True, "agencies": 10}
 
 
+def test_root_lists_agencies(simulator: Simulator) -> None:
+    response = simulator.client.get("/")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["health"] == "/health"
+    assert len(body["agencies"]) == 10
+    assert {"code": "bank-icbc", "name": "中国工商银行", "base_path": "/agencies/bank-icbc"} in (
+        body["agencies"]
+    )
+
+
 def test_batch_acknowledged_with_rejections(court: Court, simulator: Simulator) -> None:
     good = item("bank_account")
     wrong_category = item("vehicle")
