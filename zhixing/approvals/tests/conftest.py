@@ -23,6 +23,7 @@ from zhixing.linkage import gateway
 from zhixing.linkage.models import Agency, GatewayItem
 from zhixing.measures import services as measure_services
 from zhixing.measures.models import ControlMeasure
+from zhixing.measures.tests.conftest import ACCOUNT, CAR, HOME
 
 # A fixed clock, so that deadlines and periods do not depend on the day the tests run.
 NOW = datetime.datetime(2026, 12, 1, 2, 0, tzinfo=datetime.UTC)
@@ -109,33 +110,6 @@ def police(db: None) -> Agency:
     )
 
 
-# Asset records as the agencies answer a debtor query, one per kind of measure used here.
-HOME = {
-    "type": "real_estate",
-    "location": "广州市越秀区中山五路1号",
-    "certificate_number": "粤(2020)广州市不动产权第0000001号",
-    "area": "89.50",
-    "share": "1",
-    "use": "residential",
-    "existing_seizures": [],
-}
-CAR = {
-    "type": "vehicle",
-    "plate": "粤A12345",
-    "model": "比亚迪 秦",
-    "vin": "LGXC16DF0N0000001",
-    "registered_at": "2021-05-01",
-    "state": "normal",
-}
-ACCOUNT = {
-    "type": "bank_account",
-    "bank": "中国工商银行",
-    "account_number": "6212261234567890123",
-    "balance": "15230.55",
-    "currency": "CNY",
-    "account_type": "debit",
-    "state": "normal",
-}
 # Kind of measure: (asset record, agency code, query category, gateway action of the answer).
 MEASURE_ASSETS: dict[str, tuple[dict[str, Any], str, str, str]] = {
     "seize_real_estate": (HOME, "housing-gd", "real_estate", "seize"),
