@@ -12,14 +12,13 @@ from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from zhixing.linkage import keys
+from zhixing.linkage import keys, services
 from zhixing.linkage.models import (
     DEFAULT_DEADLINE_HOURS,
     MAX_BATCH_SIZE,
     Action,
     Agency,
     Category,
-    GatewayItem,
 )
 
 WEEKDAYS = [
@@ -342,9 +341,7 @@ class AgencyForm(forms.ModelForm):  # type: ignore[type-arg]
             and adapter != Agency.Adapter.MANUAL
             and self.instance.adapter == Agency.Adapter.MANUAL
         ):
-            waiting = GatewayItem.objects.filter(
-                agency=self.instance, state=GatewayItem.State.ACKNOWLEDGED
-            ).count()
+            waiting = services.awaiting_typed_answers(self.instance)
             if waiting:
                 self.add_error(
                     "adapter",

@@ -514,8 +514,8 @@ def manual_answer(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
 
     Clerks, case officers and bureau heads of the sending court type answers; see
     :func:`zhixing.linkage.adapters.manual.may_handle`. A second answer to an answered item
-    changes nothing, and the page says so. A control measure's answer is its outcome, one
-    record of the item's action, whose form starts with the asset and the period requested.
+    changes nothing, and the page shows a message. A control measure's answer is its outcome,
+    one record of the item's action, whose form starts with the asset and the period requested.
     """
     user: User = request.user  # type: ignore[assignment]
     item = get_object_or_404(_manual_items(user), pk=item_id)

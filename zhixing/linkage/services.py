@@ -157,15 +157,21 @@ def load_agencies(
 _CONNECTION_FIELDS = ("base_url", "public_key_pem")
 
 
+def awaiting_typed_answers(agency: Agency) -> int:
+    """Return how many requests of a manual ``agency`` wait for staff to type the answer in.
+
+    The manual adapter accepts every batch at once, so its open items are the acknowledged ones.
+    """
+    return GatewayItem.objects.filter(agency=agency, state=GatewayItem.State.ACKNOWLEDGED).count()
+
+
 def _keeps_manual(agency: Agency, values: dict[str, Any]) -> bool:
     """Return whether a load must leave ``agency`` manual: typed answers to it are awaited."""
     if agency.pk is None or agency.adapter != Agency.Adapter.MANUAL:
         return False
     if values.get("adapter", Agency.Adapter.MANUAL) == Agency.Adapter.MANUAL:
         return False
-    waiting = GatewayItem.objects.filter(
-        agency=agency, state=GatewayItem.State.ACKNOWLEDGED
-    ).count()
+    waiting = awaiting_typed_answers(agency)
     if waiting:
         logger.warning(
             "Agency %s stays manual: %s request(s) await typed answers; enter or expire them, "
