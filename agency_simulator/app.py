@@ -30,7 +30,7 @@ from agency_simulator.signing import (
     public_key_pem,
     sign,
 )
-from agency_simulator.store import NewItem, Store
+from agency_simulator.store import Item, NewItem, Store
 
 logger = logging.getLogger("agency_simulator")
 
@@ -388,6 +388,16 @@ class Simulator:
             new_items=new_items,
             retried=retried,
             resent_answers=resent,
+        )
+        self.background.remember(
+            Item.stored(
+                item,
+                agency=agency.code,
+                court=batch.court_code,
+                batch_id=batch.batch_id,
+                callback_url=batch.callback_url,
+            )
+            for item in new_items
         )
         if resent and batch.callback_url:
             self.background.wake_callbacks()

@@ -184,6 +184,30 @@ class Item:
             court_name=row["court_name"] or "",
         )
 
+    @classmethod
+    def stored(
+        cls, new: NewItem, *, agency: str, court: str, batch_id: str, callback_url: str | None
+    ) -> Item:
+        """Return the item as save_batch stored it, as from_row would read it back."""
+        return cls(
+            item_id=new.item_id,
+            agency=agency,
+            court=court,
+            batch_id=batch_id,
+            action=new.action,
+            category=new.category,
+            case_number=new.case_number,
+            subject=new.subject,
+            subject_key=new.subject_key,
+            deadline=new.deadline,
+            document=new.document,
+            callback_url=callback_url,
+            state="pending",
+            attempts=1,
+            measure=new.measure,
+            court_name=new.court_name,
+        )
+
 
 # Function that applies one measure item inside the transaction of save_answers and returns
 # (status, answer).
@@ -412,15 +436,16 @@ class Store:
                 statuses[item_id] = row[0]
         return statuses
 
-    def due_items(self, now: float, paused: Iterable[str], limit: int) -> list[Item]:
+    def due_item_ids(self, now: float, paused: Iterable[str], limit: int) -> list[str]:
+        """Return the ids of pending items due by `now`, the earliest first."""
         paused = list(paused)
         marks = ",".join("?" * len(paused))
         rows = self.connection.execute(
-            "SELECT * FROM items WHERE state = 'pending' AND due_at <= ?"  # noqa: S608
+            "SELECT item_id FROM items WHERE state = 'pending' AND due_at <= ?"  # noqa: S608
             f" AND agency NOT IN ({marks}) ORDER BY due_at LIMIT ?",
             [now, *paused, limit],
         )
-        return [Item.from_row(row) for row in rows]
+        return [row[0] for row in rows]
 
     def next_due_at(self, paused: Iterable[str]) -> float | None:
         paused = list(paused)

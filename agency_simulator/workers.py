@@ -11,6 +11,7 @@ import functools
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -19,7 +20,7 @@ from agency_simulator import protocol
 from agency_simulator.holdings import present
 from agency_simulator.measures import apply_measure
 from agency_simulator.population import generate_records
-from agency_simulator.store import Delivery, Item
+from agency_simulator.store import Delivery, Item, Store
 
 if TYPE_CHECKING:
     from agency_simulator.app import Simulator
@@ -35,6 +36,9 @@ CALLBACK_LEASE_S = CALLBACK_TIMEOUT_S + 5
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 60.0
 IDLE_WAKE_S = 0.5
+# New items kept in memory for the answer loop, at most; the others are read back from the
+# database, as after a restart.
+REMEMBERED_ITEMS = 50_000
 
 
 class Background:
@@ -45,6 +49,9 @@ class Background:
         self.tasks: list[asyncio.Task[None]] = []
         self.queue: asyncio.Queue[list[Delivery]] = asyncio.Queue()
         self.client: httpx.AsyncClient | None = None
+        # Pending items as the batch request stored them, by item id. Only new items are
+        # kept: a pending item changes only when it is answered, which removes it here.
+        self.received: dict[str, Item] = {}
 
     def start(self) -> None:
         # trust_env=False: proxy variables must never route a callback off this machine.
@@ -69,6 +76,24 @@ class Background:
         if self.client is not None:
             await self.client.aclose()
 
+    def remember(self, items: Iterable[Item]) -> None:
+        """Keep newly stored pending items, so that answering them reads no row back."""
+        for item in items:
+            if len(self.received) >= REMEMBERED_ITEMS:
+                return
+            self.received[item.item_id] = item
+
+    def due_items(self, store: Store, paused: Iterable[str]) -> list[Item]:
+        """Return the due items, the earliest first: from memory, or else from the database."""
+        ids = store.due_item_ids(time.time(), paused, ANSWER_BATCH)
+        loaded = store.items(item_id for item_id in ids if item_id not in self.received)
+        due = []
+        for item_id in ids:
+            item = self.received.get(item_id) or loaded.get(item_id)
+            if item is not None:
+                due.append(item)
+        return due
+
     def wake_answers(self) -> None:
         self.answers_due.set()
 
@@ -89,9 +114,11 @@ class Background:
         while True:
             try:
                 paused = self.simulator.paused_agencies()
-                items = store.due_items(time.time(), paused, ANSWER_BATCH)
+                items = self.due_items(store, paused)
                 if items:
                     self.answer(items)
+                    for item in items:
+                        self.received.pop(item.item_id, None)
                     self.wake_callbacks()
                     await asyncio.sleep(0)
                     continue

@@ -139,3 +139,57 @@ def test_poll_position_only_grows(tmp_path: Path) -> None:
     assert store.poll_position("bank-icbc", "粤0104") == 7
     assert store.poll_position("bank-icbc", "粤0105") == 0
     store.close()
+
+
+def test_remembered_item_equals_the_stored_row(tmp_path: Path) -> None:
+    """The answer task answers new items from memory and items read back after a restart
+    from the database; both must be the same item."""
+    import time
+
+    from agency_simulator import protocol
+    from agency_simulator.app import new_item
+    from agency_simulator.store import Item, Store
+
+    store = Store(tmp_path / "simulator.sqlite3")
+    requests = [
+        item("bank_account", person(301)),
+        measure_item(
+            "freeze",
+            "bank_account",
+            person(302),
+            asset_type="bank_account",
+            identifier="6222020200000000001",
+            amount="100.00",
+            start="2026-12-04",
+            end="2027-12-03",
+        ),
+    ]
+    new_items = [
+        new_item(protocol.ItemRequest(request["item_id"], request, None), time.time(), "越秀法院")
+        for request in requests
+    ]
+    store.save_batch(
+        agency="bank-icbc",
+        batch_id="batch-1",
+        court=COURT,
+        now=protocol.now_text(),
+        callback_url="http://127.0.0.1:9/answers",
+        body_sha256="",
+        acknowledgement={},
+        new_items=new_items,
+        retried=[],
+        resent_answers=[],
+    )
+    stored = store.items(entry.item_id for entry in new_items)
+    for entry in new_items:
+        remembered = Item.stored(
+            entry,
+            agency="bank-icbc",
+            court=COURT,
+            batch_id="batch-1",
+            callback_url="http://127.0.0.1:9/answers",
+        )
+        assert remembered == stored[entry.item_id]
+    assert store.due_item_ids(time.time() + 1, [], 10) == [entry.item_id for entry in new_items]
+    assert store.due_item_ids(time.time() + 1, ["bank-icbc"], 10) == []
+    store.close()
