@@ -3,7 +3,8 @@
 Records keep the agencies' codes (``frozen``, ``debit``, ``legal_representative`` …) in their
 typed columns. The labels come from the choices of the manual answer forms, which list the
 protocol's codes with their labels, so the pages and the forms name a code alike. A code that
-no form lists is shown as it came.
+no form lists is shown as it came. Amounts are shown with their currency, and identifiers masked
+where they are personal data.
 """
 
 from __future__ import annotations
@@ -16,9 +17,24 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from zhixing.inquiry.models import AssetRecord
 from zhixing.linkage.answer_forms import CATEGORY_FORMS, HotelStayForm
+
+# Names of the currencies that Chinese accounts are commonly held in, by ISO 4217 code. The
+# English pages show the code, and the Chinese pages the currency's Chinese name. Only bank
+# account records carry a currency in the protocol, so the amounts of other records are yuan.
+CURRENCY_UNITS = {
+    "CNY": gettext_lazy("yuan"),
+    "USD": pgettext_lazy("currency", "USD"),
+    "HKD": pgettext_lazy("currency", "HKD"),
+    "MOP": pgettext_lazy("currency", "MOP"),
+    "TWD": pgettext_lazy("currency", "TWD"),
+    "EUR": pgettext_lazy("currency", "EUR"),
+    "GBP": pgettext_lazy("currency", "GBP"),
+    "JPY": pgettext_lazy("currency", "JPY"),
+}
 
 
 @cache
@@ -92,8 +108,32 @@ def _description(asset: AssetRecord, raw: dict[str, Any]) -> str:
     return asset.description
 
 
+def currency_unit(code: str) -> str:
+    """Return the unit shown after an amount in currency ``code``, such as 元 for CNY.
+
+    An empty code is yuan, and a code without a translated name is shown as it came.
+    """
+    code = code.strip().upper() or "CNY"
+    unit = CURRENCY_UNITS.get(code)
+    return str(unit) if unit is not None else code
+
+
+def masks_identifier(asset: AssetRecord) -> bool:
+    """Return whether the page masks the asset's identifier until the user reveals it.
+
+    Account numbers are masked, and so is the debtor's own document number wherever a row
+    repeats it: a person's taxpayer ID (their ID number) and an organisation's credit code in
+    its tax and business-register records. The case pages mask a party's document number in
+    the same way. Other companies named in a row (an employer, a company of a shareholding)
+    are not parties of the case and are shown in full.
+    """
+    if asset.record_type == AssetRecord.Type.ORGANISATION:
+        return True
+    return asset.identifier_is_personal
+
+
 def label_assets(assets: Iterable[AssetRecord]) -> None:
-    """Set ``shown_status`` and ``shown_description`` of each asset, and ``sort_key``.
+    """Set ``shown_status``, ``shown_description``, ``amount_unit`` and ``sort_key`` of each asset.
 
     ``sort_key`` is the time of a whereabouts record, by which the page lists them newest
     first, and empty for other records.
@@ -102,5 +142,6 @@ def label_assets(assets: Iterable[AssetRecord]) -> None:
         raw = asset.raw if isinstance(asset.raw, dict) else {}
         asset.shown_status = _status(asset, raw)  # type: ignore[attr-defined]
         asset.shown_description = _description(asset, raw)  # type: ignore[attr-defined]
+        asset.amount_unit = currency_unit(asset.currency)  # type: ignore[attr-defined]
         moment = str(raw.get("at", "")) if asset.record_type == "travel" else ""
         asset.sort_key = moment  # type: ignore[attr-defined]

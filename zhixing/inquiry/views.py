@@ -299,7 +299,7 @@ def batch_query(request: HttpRequest) -> HttpResponse:
 def _asset_rows(assets: list[AssetRecord], *, reveal: bool) -> None:
     for asset in assets:
         shown = asset.identifier
-        if shown and asset.identifier_is_personal and not reveal:
+        if shown and display.masks_identifier(asset) and not reveal:
             shown = mask_id_number(shown)
         asset.shown_identifier = shown  # type: ignore[attr-defined]
 

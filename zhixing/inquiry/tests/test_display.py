@@ -1,11 +1,13 @@
-"""Asset records on the pages: protocol codes shown as labels, dates as dates."""
+"""Asset records on the pages: protocol codes as labels, dates as dates, amounts with their
+currency and identifiers masked where they are personal data."""
 
 from __future__ import annotations
 
 import pytest
 from django.utils import translation
 
-from zhixing.inquiry.display import code_label, label_assets
+from zhixing.cases.models import Party
+from zhixing.inquiry.display import code_label, currency_unit, label_assets, masks_identifier
 from zhixing.inquiry.models import AssetRecord
 
 
@@ -75,3 +77,47 @@ def test_chinese_labels():
 
     assert asset.shown_status == "正常"
     assert asset.shown_description != "debit"
+
+
+@pytest.mark.parametrize(
+    ("code", "english", "chinese"),
+    [
+        ("CNY", "yuan", "元"),
+        ("", "yuan", "元"),
+        ("USD", "USD", "美元"),
+        ("hkd", "HKD", "港元"),
+        ("MOP", "MOP", "澳门元"),
+        ("CHF", "CHF", "CHF"),
+    ],
+)
+def test_currency_unit(code, english, chinese):
+    assert currency_unit(code) == english
+    with translation.override("zh-hans"):
+        assert currency_unit(code) == chinese
+
+
+def test_amount_unit_set_on_assets():
+    account = shown("bank_account", {}, currency="USD")
+    contribution = shown("employment", {})
+
+    assert account.amount_unit == "USD"
+    assert contribution.amount_unit == "yuan"
+
+
+@pytest.mark.parametrize(
+    ("record_type", "party_kind", "masked"),
+    [
+        ("bank_account", Party.Kind.ORGANISATION, True),
+        ("payment_account", Party.Kind.PERSON, True),
+        ("tax", Party.Kind.PERSON, True),
+        ("tax", Party.Kind.ORGANISATION, True),
+        ("organisation", Party.Kind.ORGANISATION, True),
+        ("shareholding", Party.Kind.PERSON, False),
+        ("business", Party.Kind.PERSON, False),
+        ("employment", Party.Kind.PERSON, False),
+    ],
+)
+def test_masks_identifier(record_type, party_kind, masked):
+    asset = AssetRecord(record_type=record_type, party=Party(kind=party_kind), raw={})
+
+    assert masks_identifier(asset) is masked

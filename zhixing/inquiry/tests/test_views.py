@@ -14,10 +14,15 @@ from django.test import Client
 from django.utils import timezone
 
 from zhixing.audit.models import AuditRecord
+from zhixing.cases import services as case_services
+from zhixing.cases.identity import mask_id_number
+from zhixing.cases.models import EnforcementCase
+from zhixing.cases.services import PartyInput
+from zhixing.cases.tests.factories import make_resident_id
 from zhixing.inquiry import services
 from zhixing.inquiry.models import QueryRequest
 from zhixing.linkage import gateway
-from zhixing.linkage.models import AgencyHealth, GatewayItem
+from zhixing.linkage.models import Agency, AgencyHealth, GatewayItem
 
 ACCOUNT = {
     "type": "bank_account",
@@ -28,6 +33,13 @@ ACCOUNT = {
     "account_type": "debit",
     "state": "normal",
 }
+
+
+# Credit codes whose check characters are right: the worked example of GB 32100-2015, and one
+# built for these tests.
+COMPANY_CODE = "91350100M000100Y43"
+EMPLOYER_CODE = "91440101MA59T7K09F"
+PERSON_ID = make_resident_id("440104", "19800202", 7)
 
 
 def client_for(user) -> Client:
@@ -190,6 +202,190 @@ def test_assets_mask_account_numbers_until_revealed(officer, case, debtors, agen
     record = AuditRecord.objects.filter(action="read_personal").last()
     assert record.object_type == "inquiry.assetrecord"
     assert ACCOUNT["account_number"] not in str(record.detail)
+
+
+def answer_records(officer, case, party, category, agency, records):
+    items = services.request_query(officer, case, [party], [category]).queued
+    item = next(item for item in items if item.agency == agency)
+    gateway.apply_answers(
+        agency,
+        [
+            {
+                "item_id": str(item.pk),
+                "status": "found",
+                "answered_at": timezone.now().isoformat(),
+                "records": records,
+            }
+        ],
+    )
+
+
+def asset_table(page: str, party, record_type: str) -> str:
+    """Return the HTML of one debtor's table of ``record_type`` records on the assets page."""
+    section = re.search(
+        rf'<section data-testid="debtor-{party.pk}">(.*?)</section>', page, re.DOTALL
+    )
+    assert section, f"no assets of {party.name}"
+    table = re.search(
+        rf'<table[^>]*data-testid="assets-{record_type}">(.*?)</table>', section.group(1), re.DOTALL
+    )
+    assert table, f"no {record_type} records of {party.name}"
+    return table.group(1)
+
+
+def amounts(table: str) -> list[str]:
+    return re.findall(r'<td class="number" data-testid="amount">([^<]*)</td>', table)
+
+
+def test_assets_show_amounts_with_currency(officer, case, debtors, agencies):
+    records = [
+        ACCOUNT,
+        {**ACCOUNT, "account_number": "6212260000000000001", "balance": "100", "currency": "USD"},
+        {**ACCOUNT, "account_number": "6212260000000000002", "balance": "2500", "currency": "HKD"},
+        {**ACCOUNT, "account_number": "6212260000000000003", "balance": "7", "currency": "CHF"},
+    ]
+    answer_records(officer, case, debtors[0], "bank_account", agencies["bank-icbc"], records)
+    client = client_for(officer)
+    path = f"/inquiry/cases/{case.pk}/assets/"
+
+    english = client.get(path).content.decode()
+    chinese = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert "Amount (yuan)" not in english
+    assert '<th class="number">Amount</th>' in english
+    assert amounts(asset_table(english, debtors[0], "bank_account")) == [
+        "15,230.55 yuan",
+        "100.00 USD",
+        "2,500.00 HKD",
+        "7.00 CHF",
+    ]
+    assert "金额（元）" not in chinese
+    assert '<th class="number">金额</th>' in chinese
+    assert amounts(asset_table(chinese, debtors[0], "bank_account")) == [
+        "15230.55 元",
+        "100.00 美元",
+        "2500.00 港元",
+        "7.00 CHF",
+    ]
+
+
+@pytest.fixture
+def company_case(courts, officer) -> EnforcementCase:
+    """A case against a company and a person, for the tests of their tax and register records."""
+    return case_services.file_case(
+        actor=None,
+        court=courts["粤0104"],
+        filed_on=datetime.date(2026, 11, 2),
+        basis_kind=EnforcementCase.BasisKind.JUDGMENT,
+        applicants=[PartyInput(name="申请人公司", kind="organisation")],
+        debtors=[
+            PartyInput(
+                name="欠款贸易有限公司",
+                kind="organisation",
+                document_type="uscc",
+                document_number=COMPANY_CODE,
+            ),
+            PartyInput(name="债务人7", document_type="resident_id", document_number=PERSON_ID),
+        ],
+        claim_amount="100000.00",
+        type_code="执",
+        case_officer=officer,
+    )
+
+
+@pytest.fixture
+def register_agencies(db) -> dict[str, Agency]:
+    rows = [
+        ("tax-gd", Agency.Kind.TAX, "tax"),
+        ("uscc-center", Agency.Kind.CREDIT_CODE_REGISTER, "credit_code"),
+        ("hrss-gd", Agency.Kind.SOCIAL_SECURITY, "social_security"),
+    ]
+    return {
+        category: Agency.objects.create(
+            code=code,
+            name=code,
+            kind=kind,
+            categories=[category],
+            base_url=f"http://127.0.0.1:9/agencies/{code}",
+        )
+        for code, kind, category in rows
+    }
+
+
+def answer_company_and_person(officer, case, register_agencies):
+    company, person = case.parties.filter(case_roles__role="debtor").order_by("case_roles__id")
+    tax = {"type": "tax", "last_filing": "2026-10-15", "arrears": "0.00"}
+    answer_records(
+        officer,
+        case,
+        company,
+        "tax",
+        register_agencies["tax"],
+        [{**tax, "taxpayer_id": COMPANY_CODE}],
+    )
+    answer_records(
+        officer,
+        case,
+        company,
+        "credit_code",
+        register_agencies["credit_code"],
+        [
+            {
+                "type": "organisation",
+                "name": "欠款贸易有限公司",
+                "credit_code": COMPANY_CODE,
+                "legal_representative": "王五",
+                "address": "广州市越秀区东风中路1号",
+            }
+        ],
+    )
+    answer_records(
+        officer, case, person, "tax", register_agencies["tax"], [{**tax, "taxpayer_id": PERSON_ID}]
+    )
+    answer_records(
+        officer,
+        case,
+        person,
+        "social_security",
+        register_agencies["social_security"],
+        [
+            {
+                "type": "employment",
+                "employer": "雇主有限公司",
+                "credit_code": EMPLOYER_CODE,
+                "monthly_contribution": "1200.00",
+                "since": "2020-01-01",
+            }
+        ],
+    )
+    return company, person
+
+
+def test_assets_mask_debtor_numbers_not_employer(
+    make_user, officer, company_case, register_agencies
+):
+    company, person = answer_company_and_person(officer, company_case, register_agencies)
+    commander = client_for(make_user("cmd", "粤01", "commander"))
+
+    page = commander.get(f"/inquiry/cases/{company_case.pk}/assets/").content.decode()
+
+    assert mask_id_number(COMPANY_CODE) in asset_table(page, company, "tax")
+    assert mask_id_number(COMPANY_CODE) in asset_table(page, company, "organisation")
+    assert COMPANY_CODE not in page
+    assert EMPLOYER_CODE in asset_table(page, person, "employment")
+    assert mask_id_number(PERSON_ID) in asset_table(page, person, "tax")
+    assert PERSON_ID not in page
+
+
+def test_assets_reveal_debtor_numbers(officer, company_case, register_agencies):
+    company, person = answer_company_and_person(officer, company_case, register_agencies)
+    client = client_for(officer)
+
+    page = client.post(f"/inquiry/cases/{company_case.pk}/assets/reveal/").content.decode()
+
+    assert PERSON_ID in asset_table(page, person, "tax")
+    assert COMPANY_CODE in asset_table(page, company, "tax")
+    assert COMPANY_CODE in asset_table(page, company, "organisation")
 
 
 def test_reveal_forbidden_to_commander(make_user, officer, case, debtors, agencies):
