@@ -29,6 +29,7 @@ from zhixing.cases.models import EnforcementCase
 from zhixing.cases.views import copy_errors
 from zhixing.courts import scope
 from zhixing.courts.models import User
+from zhixing.inquiry import display
 from zhixing.inquiry.models import AssetRecord
 from zhixing.measures import services
 from zhixing.measures.forms import MeasureForm, ReleaseForm, RenewForm
@@ -144,6 +145,7 @@ def measure_new(request: HttpRequest, asset_id: int) -> HttpResponse:
         {
             "asset": asset,
             "case": case,
+            "amount_unit": display.currency_unit(asset.currency),
             "shown_identifier": mask_id_number(asset.identifier)
             if asset.identifier_is_personal
             else asset.identifier,

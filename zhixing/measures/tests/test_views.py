@@ -38,6 +38,15 @@ def test_assets_page_links_to_form(officer, case, asset, make_user):
     assert "measure-button" not in clerk_page.content.decode()
 
 
+def test_form_shows_balance_currency(officer, case, debtors, make_asset):
+    dollars = make_asset(case, debtors[0], {**ACCOUNT, "balance": "100.00", "currency": "USD"})
+
+    page = client_for(officer).get(f"/measures/assets/{dollars.pk}/new/").content.decode()
+
+    assert 'data-testid="reported-balance">100.00 USD<' in page
+    assert "Reported balance (yuan)" not in page
+
+
 def test_form_shows_period_and_creates(officer, asset):
     client = client_for(officer)
     page = client.get(f"/measures/assets/{asset.pk}/new/")
