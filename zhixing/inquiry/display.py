@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from zhixing.cases.models import Party
 from zhixing.inquiry.models import AssetRecord
 from zhixing.linkage.answer_forms import CATEGORY_FORMS, HotelStayForm
 
@@ -130,6 +131,19 @@ def masks_identifier(asset: AssetRecord) -> bool:
     if asset.record_type == AssetRecord.Type.ORGANISATION:
         return True
     return asset.identifier_is_personal
+
+
+# Records whose location is where a person lives, stays or owns a home.
+PERSONAL_LOCATION_TYPES = frozenset({"residence", "household", "travel", "real_estate"})
+
+
+def masks_location(asset: AssetRecord) -> bool:
+    """Return whether the page masks the asset's location until the user reveals it.
+
+    A natural person's addresses and whereabouts are personal data. An organisation's
+    registered address and the location of its property are business-register facts.
+    """
+    return asset.record_type in PERSONAL_LOCATION_TYPES and asset.party.kind == Party.Kind.PERSON
 
 
 def label_assets(assets: Iterable[AssetRecord]) -> None:

@@ -31,6 +31,7 @@ from zhixing.cases import services as case_services
 from zhixing.cases.identity import mask_id_number
 from zhixing.cases.models import EnforcementCase, Party
 from zhixing.courts import scope
+from zhixing.courts.masking import mask_address
 from zhixing.courts.models import Role, User
 from zhixing.inquiry import batch_files, display, services
 from zhixing.inquiry.models import AssetRecord, QueryItem, QueryPolicy, QueryRequest, SeenAnswer
@@ -302,6 +303,10 @@ def _asset_rows(assets: list[AssetRecord], *, reveal: bool) -> None:
         if shown and display.masks_identifier(asset) and not reveal:
             shown = mask_id_number(shown)
         asset.shown_identifier = shown  # type: ignore[attr-defined]
+        location = asset.location
+        if location and display.masks_location(asset) and not reveal:
+            location = mask_address(location)
+        asset.shown_location = location  # type: ignore[attr-defined]
 
 
 def _render_assets(
@@ -362,7 +367,10 @@ def case_assets_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_in_scope(request, case_id)
     if not case_services.may_see_identity(request.user, case):  # type: ignore[arg-type]
         raise PermissionDenied(
-            _("Only the case officer, clerks of the court and bureau heads see full numbers.")
+            _(
+                "Only the case officer, clerks of the court and bureau heads see full numbers "
+                "and addresses."
+            )
         )
     audit.record(
         audit.Action.READ_PERSONAL,
@@ -371,13 +379,13 @@ def case_assets_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
         object_id=str(case.pk),
         object_repr=case.case_number,
         detail={
-            "fields": ["identifier"],
+            "fields": ["identifier", "location"],
             "purpose": "asset summary",
             "case_id": case.pk,
             "party_id": request.POST.get("party", ""),
         },
     )
-    logger.info("Full asset identifiers of case %s shown", case.pk)
+    logger.info("Full asset identifiers and locations of case %s shown", case.pk)
     return _render_assets(request, case, reveal=True)
 
 

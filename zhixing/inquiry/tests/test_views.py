@@ -388,6 +388,53 @@ def test_assets_reveal_debtor_numbers(officer, company_case, register_agencies):
     assert COMPANY_CODE in asset_table(page, company, "organisation")
 
 
+HOME_ADDRESS = "广州市越秀区中山五路1号"
+
+
+def answer_household(officer, case, person):
+    police = Agency.objects.create(
+        code="police-gd",
+        name="police-gd",
+        kind=Agency.Kind.POLICE,
+        categories=["household"],
+        base_url="http://127.0.0.1:9/agencies/police-gd",
+    )
+    record = {
+        "type": "household",
+        "authority": "越秀派出所",
+        "address": HOME_ADDRESS,
+        "registered_at": "2001-05-01",
+    }
+    answer_records(officer, case, person, "household", police, [record])
+
+
+def test_assets_mask_person_addresses(make_user, officer, company_case, register_agencies):
+    company, person = answer_company_and_person(officer, company_case, register_agencies)
+    answer_household(officer, company_case, person)
+    commander = client_for(make_user("cmd", "粤01", "commander"))
+
+    page = commander.get(f"/inquiry/cases/{company_case.pk}/assets/").content.decode()
+
+    assert "广州市越秀区****" in asset_table(page, person, "household")
+    assert HOME_ADDRESS not in page
+    assert "广州市越秀区东风中路1号" in asset_table(page, company, "organisation")
+
+
+def test_assets_reveal_person_address(officer, company_case, register_agencies):
+    _company, person = answer_company_and_person(officer, company_case, register_agencies)
+    answer_household(officer, company_case, person)
+    client = client_for(officer)
+    path = f"/inquiry/cases/{company_case.pk}/assets/"
+
+    assert HOME_ADDRESS not in client.get(path).content.decode()
+    revealed = client.post(f"{path}reveal/").content.decode()
+
+    assert HOME_ADDRESS in asset_table(revealed, person, "household")
+    record = AuditRecord.objects.filter(action="read_personal").last()
+    assert record.detail["fields"] == ["identifier", "location"]
+    assert HOME_ADDRESS not in str(record.detail)
+
+
 def test_reveal_forbidden_to_commander(make_user, officer, case, debtors, agencies):
     answer_bank(officer, case, debtors)
     commander = client_for(make_user("cmd", "粤01", "commander"))
