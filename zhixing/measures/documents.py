@@ -95,7 +95,8 @@ def asset_property(asset: AssetRecord) -> str:
 def asset_fields(asset: AssetRecord) -> dict[str, Any]:
     """Return the asset's values that the stored templates name, by record type."""
     raw = asset.raw if isinstance(asset.raw, dict) else {}
-    if asset.record_type == "bank_account":
+    if asset.record_type in ("bank_account", "provident_fund"):
+        # A provident fund record names no institution: the fund centre is the agency.
         return {"bank": asset.institution or asset.agency.name, "account": asset.identifier}
     if asset.record_type == "real_estate":
         return {

@@ -45,9 +45,15 @@ class KindSpec:
 
 # Codes without a template of the documents app are rendered from the texts of
 # zhixing.measures.fallback_texts (see zhixing.measures.documents).
+# Deposits: bank accounts, and housing provident fund accounts, whose balances the fund
+# centres keep at banks.
+# NOTE: the period of a provident fund freeze is taken to be that of bank deposits (one year);
+# the rules on periods name bank deposits only.
+DEPOSIT_TYPES = frozenset({"bank_account", "provident_fund"})
+
 SPECS: dict[str, KindSpec] = {
     MeasureKind.FREEZE: KindSpec(
-        record_types=frozenset({"bank_account"}),
+        record_types=DEPOSIT_TYPES,
         property_class=PropertyClass.DEPOSIT,
         action=Action.FREEZE,
         ruling="ruling_freeze",
@@ -58,7 +64,7 @@ SPECS: dict[str, KindSpec] = {
         needs_amount=True,
     ),
     MeasureKind.DEDUCT: KindSpec(
-        record_types=frozenset({"bank_account"}),
+        record_types=DEPOSIT_TYPES,
         property_class=None,
         action=Action.DEDUCT,
         ruling="ruling_deduct",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import io
 import threading
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -17,7 +19,7 @@ from zhixing.audit.models import AuditRecord
 from zhixing.esign import verification
 from zhixing.events.models import Event
 from zhixing.linkage import gateway
-from zhixing.linkage.models import GatewayBatch, GatewayItem
+from zhixing.linkage.models import Agency, GatewayBatch, GatewayItem
 from zhixing.measures import services
 from zhixing.measures.models import ControlMeasure, MeasureDocument, MeasureStep
 from zhixing.measures.tests.conftest import ACCOUNT, CAR, HOME, answer_step, found
@@ -59,6 +61,30 @@ def test_freeze_by_case_officer(officer, case, debtors, make_asset):
     assert item.party == debtors[0]
     assert AuditRecord.objects.filter(detail__event="measure_requested").count() == 1
     assert Event.objects.filter(kind="measures.requested", user=officer).exists()
+
+
+def test_freeze_provident_fund(officer, case, debtors, make_asset):
+    Agency.objects.create(
+        code="hpf-gz",
+        name="广州住房公积金管理中心",
+        kind=Agency.Kind.PROVIDENT_FUND,
+        categories=["provident_fund"],
+        actions=["query", "freeze", "renew", "release", "deduct"],
+        base_url="http://127.0.0.1:9/agencies/hpf-gz",
+    )
+    fund = {"type": "provident_fund", "account": "440100123456", "balance": "86000.00"}
+    asset = make_asset(case, debtors[0], fund, agency="hpf-gz", category="provident_fund")
+
+    measure = freeze(officer, asset)
+
+    assert measure.period_months == 12
+    assert measure.amount == Decimal("50000.00")
+    item = GatewayItem.objects.get(pk=measure.steps.get().item_id)
+    assert (item.agency.code, item.action, item.category) == ("hpf-gz", "freeze", "provident_fund")
+    notice = MeasureDocument.objects.get(step__measure=measure, role="notice")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(bytes(notice.pdf))).pages)
+    assert "广州住房公积金管理中心" in text
+    assert "440100123456" in text
 
 
 def test_commander_above_may_freeze(make_user, officer, case, debtors, make_asset):
