@@ -63,7 +63,16 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 FILE_SUFFIX = ".csv"
 REASON_SUFFIX = ".reason.txt"
 REQUEST_HEADER_FIELDS = 8
-REQUEST_DETAIL_FIELDS = 12
+REQUEST_DETAIL_FIELDS = 15
+# The earlier layout of request D records ends after document pdf_base64, without the fields
+# document sha256, document attachments and measure. Its measure items are rejected with
+# "document.sha256 missing", but its queries are answered.
+# NOTE: accepted as long as courts may still write the earlier layout.
+EARLIER_REQUEST_DETAIL_FIELDS = 12
+
+# The csv module rejects fields longer than 131,072 characters by default, and a sealed PDF
+# in base64 is longer. No field can be longer than the largest file that is read.
+csv.field_size_limit(MAX_FILE_BYTES)
 
 
 class FileFormatError(ValueError):
@@ -123,7 +132,13 @@ def decode_records(content: bytes) -> list[list[str]]:
 
 
 def request_document(content: bytes) -> dict[str, Any]:
-    """Turn a request file's content into the batch body of the HTTP protocol."""
+    """Turn a request file's content into the batch body of the HTTP protocol.
+
+    A D record has the fields of REQUEST_DETAIL_FIELDS or of EARLIER_REQUEST_DETAIL_FIELDS.
+    Raises FileFormatError when the file breaks the format, including a document attachments
+    or measure field that is not JSON. JSON of the wrong shape is left to the item checks of
+    `protocol.parse_batch`, which reject the item as they would over HTTP.
+    """
     records = decode_records(content)
     header = records[0]
     if len(header) != REQUEST_HEADER_FIELDS or header[1:3] != [PROTOCOL, "request"]:
@@ -132,33 +147,7 @@ def request_document(content: bytes) -> dict[str, Any]:
             ",<court name>,<sent_at>'"
         )
     _, _, _, batch_id, agency, court_code, court_name, sent_at = header
-    items = []
-    for number, record in enumerate(records[1:], start=2):
-        if len(record) != REQUEST_DETAIL_FIELDS:
-            raise FileFormatError(
-                f"record {number} has {len(record)} fields; a request D record has"
-                f" {REQUEST_DETAIL_FIELDS}"
-            )
-        (_, item_id, action, category, case_number, kind, name, document_type) = record[:8]
-        document_number, deadline, document_kind, pdf_base64 = record[8:]
-        items.append(
-            {
-                "item_id": item_id,
-                "action": action,
-                "category": category,
-                "case_number": case_number,
-                "subject": {
-                    "kind": kind,
-                    "name": name,
-                    "document_type": document_type,
-                    "document_number": document_number,
-                },
-                "deadline": deadline,
-                "document": {"kind": document_kind, "pdf_base64": pdf_base64}
-                if document_kind
-                else None,
-            }
-        )
+    items = [request_item(record, number) for number, record in enumerate(records[1:], start=2)]
     return {
         "protocol": PROTOCOL,
         "batch_id": batch_id,
@@ -167,6 +156,52 @@ def request_document(content: bytes) -> dict[str, Any]:
         "sent_at": sent_at,
         "items": items,
     }
+
+
+def request_item(record: list[str], number: int) -> dict[str, Any]:
+    """Turn the D record numbered `number` of a request file into an item of a batch body."""
+    if len(record) == EARLIER_REQUEST_DETAIL_FIELDS:
+        record = [*record, "", "", ""]
+    if len(record) != REQUEST_DETAIL_FIELDS:
+        raise FileFormatError(
+            f"record {number} has {len(record)} fields; a request D record has"
+            f" {REQUEST_DETAIL_FIELDS} (or {EARLIER_REQUEST_DETAIL_FIELDS} in the earlier layout)"
+        )
+    (_, item_id, action, category, case_number, kind, name, document_type) = record[:8]
+    document_number, deadline = record[8:10]
+    document_kind, pdf_base64, sha256, attachments, measure = record[10:]
+    item: dict[str, Any] = {
+        "item_id": item_id,
+        "action": action,
+        "category": category,
+        "case_number": case_number,
+        "subject": {
+            "kind": kind,
+            "name": name,
+            "document_type": document_type,
+            "document_number": document_number,
+        },
+        "deadline": deadline,
+        "document": None,
+    }
+    if document_kind or pdf_base64 or sha256 or attachments:
+        document: dict[str, Any] = {"kind": document_kind, "pdf_base64": pdf_base64}
+        if sha256:
+            document["sha256"] = sha256
+        if attachments:
+            document["attachments"] = json_field(attachments, "document attachments", number)
+        item["document"] = document
+    if measure:
+        item["measure"] = json_field(measure, "measure", number)
+    return item
+
+
+def json_field(text: str, name: str, number: int) -> Any:
+    """Return the JSON value of a field of the D record numbered `number`."""
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise FileFormatError(f"record {number}: the {name} field is not JSON: {error}") from None
 
 
 def result_content(agency: str, answers: list[dict[str, Any]]) -> bytes:

@@ -280,7 +280,8 @@ def test_rejected_item_answered_with_error(exchanging: Simulator, court_key) -> 
     assert "category not served" in answers[wrong["item_id"]]["error"]
 
 
-def test_measure_item_in_file_rejected(exchanging: Simulator, court_key) -> None:
+def test_measure_item_in_earlier_layout_rejected(exchanging: Simulator, court_key) -> None:
+    """A D record of 12 fields has no room for document.sha256, attachments or measure."""
     freeze = measure_item(
         "freeze",
         "bank_account",

@@ -2,8 +2,10 @@
 
 Agencies that work T+1 take requests as files. Each batch becomes one file
 ``<batch id>.csv`` in the agency's outbox folder, written to a temporary name and renamed, so
-the agency never sees half a file. Writing it is the acknowledgement: every item of the batch
-becomes acknowledged. Sending the same batch again rewrites the same file name.
+the agency never sees half a file. Each item carries what it carries online, including the
+sealed documents and the ``measure`` of a control measure. Writing the file is the
+acknowledgement: every item of the batch becomes acknowledged. Sending the same batch again
+rewrites the same file name.
 
 The agency writes result files to the inbox folder. Each worker pass reads them, verifies the
 agency's signature and stores the answers through :func:`gateway.apply_answers`, the path of
@@ -56,6 +58,10 @@ ANSWER_STATUSES = ("found", "not_found", "error")
 
 REQUEST_HEADER = ("H", PROTOCOL, "request")
 RESULT_HEADER = ("H", PROTOCOL, "result")
+# The request file's D record: the type, item_id, action, category, case_number, the four
+# fields of the subject, deadline, and document kind, pdf_base64, sha256, attachments and the
+# measure (see request_content).
+REQUEST_DETAIL_FIELDS = 15
 # Number of fields of a result file's records, counting the record type as the first.
 RESULT_HEADER_FIELDS = 5
 RESULT_DETAIL_FIELDS = 6
@@ -145,8 +151,21 @@ def decode_records(content: bytes) -> list[list[str]]:
     return records[:-1]
 
 
+def _json_field(value: Any) -> str:
+    """Return ``value`` as the compact JSON text of a CSV field, or an empty field for None."""
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def request_content(message: dict[str, Any]) -> bytes:
-    """Return the content of a request file for a batch message of the online protocol."""
+    """Return the content of a request file for a batch message of the online protocol.
+
+    Each item becomes one ``D`` record of ``REQUEST_DETAIL_FIELDS`` fields. The last three
+    carry what the online protocol adds for control measures: the notice's ``sha256``, its
+    ``attachments`` as a JSON array and the ``measure`` as a JSON object. Each is empty when
+    the item has none, as for every query.
+    """
     court = message["court"]
     records: list[list[str]] = [
         [
@@ -175,6 +194,9 @@ def request_content(message: dict[str, Any]) -> bytes:
                 item["deadline"],
                 str(document.get("kind", "")),
                 str(document.get("pdf_base64", "")),
+                str(document.get("sha256", "")),
+                _json_field(document.get("attachments")),
+                _json_field(item.get("measure")),
             ]
         )
     records.append(["T", str(len(records) - 1)])

@@ -149,7 +149,8 @@ def test_request_file_content_and_signature(registry, sent, courts):
     assert header[6] == courts["粤0104"].name
     details = records[1:-1]
     assert {row[1] for row in details} == {str(item.pk) for item in sent}
-    assert all(len(row) == 12 for row in details)
+    assert all(len(row) == batchfile.REQUEST_DETAIL_FIELDS for row in details)
+    assert {tuple(row[10:]) for row in details} == {("", "", "", "", "")}
     assert {row[2] for row in details} == {"query"}
     assert {row[3] for row in details} == {"bank_account"}
     assert {row[7] for row in details} == {"resident_id"}
