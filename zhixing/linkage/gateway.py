@@ -73,6 +73,10 @@ BACKOFF_MAX = datetime.timedelta(minutes=10)
 POLL_LIMIT = 1000
 # Pages fetched per court and agency in one poll, so one busy agency cannot hold a worker.
 POLL_MAX_PAGES = 20
+# The most control-measure items in a new batch. Each carries its sealed notice and ruling in base64,
+# about 420 kB (measured on a freeze), so 25 make a message of about 10 MB, well below the
+# 64 MiB body limit of the simulator and the batch-file exchange.
+MAX_MEASURE_ITEMS = 25
 EXPIRY_CHUNK = 500
 # Document types whose protocol name differs from the platform's.
 PROTOCOL_DOCUMENT_TYPES = {"uscc": "credit_code"}
@@ -409,9 +413,13 @@ def _claim(
         ordered = candidates.order_by("created_at", "id")
         if connection.vendor == "postgresql":
             ordered = ordered.select_for_update(skip_locked=True)
-        ids = list(ordered.values_list("pk", flat=True)[: agency.batch_size])
-        if not ids:
+        rows = list(ordered.values_list("pk", "action")[: agency.batch_size])
+        if not rows:
             return None
+        ids = [pk for pk, _action in rows]
+        if unit.batch_id is None:
+            # A batch sent again keeps its items, which were capped when it was formed.
+            ids = _cap_measure_items(rows)
         if unit.batch_id is None:
             batch = GatewayBatch(
                 agency=agency,
@@ -443,6 +451,23 @@ def _claim(
         batch.attempts,
     )
     return batch, taken
+
+
+def _cap_measure_items(rows: Sequence[tuple[uuid.UUID, str]]) -> list[uuid.UUID]:
+    """Return the ids of ``rows`` (id, action) with no more than MAX_MEASURE_ITEMS measures.
+
+    The measures left out stay pending for the next batch. Queries are kept, since they carry
+    no documents.
+    """
+    ids = []
+    measures = 0
+    for pk, action in rows:
+        if action != Action.QUERY:
+            if measures >= MAX_MEASURE_ITEMS:
+                continue
+            measures += 1
+        ids.append(pk)
+    return ids
 
 
 def _lease_items(

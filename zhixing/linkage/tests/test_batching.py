@@ -150,3 +150,47 @@ def test_enqueue_rejects_closed_case(bank, case, debtors):
         gateway.enqueue([request], now=NOW)
 
     assert "case" in error.value.message_dict
+
+
+@pytest.fixture
+def mixed_items(make_agency, case, debtors):
+    """Five queries and five freezes at a bank that batches ten items."""
+    agency = make_agency(batch_size=10, actions=["query", "freeze"]).agency
+    requests = [
+        gateway.ItemRequest(agency=agency, case=case, party=party, category="bank_account")
+        for party in debtors[:5]
+    ]
+    requests += [
+        gateway.ItemRequest(
+            agency=agency, case=case, party=party, category="bank_account", action="freeze"
+        )
+        for party in debtors[:5]
+    ]
+    gateway.enqueue(requests, now=NOW)
+    return agency
+
+
+def measures_per_batch(batches):
+    return [(batch.items.count(), batch.items.exclude(action="query").count()) for batch in batches]
+
+
+def test_batch_caps_measure_items(mixed_items, monkeypatch):
+    monkeypatch.setattr(gateway, "MAX_MEASURE_ITEMS", 2)
+
+    batches = gateway.form_batches(NOW + datetime.timedelta(seconds=5), owner="w1")
+
+    assert measures_per_batch(batches) == [(7, 2), (2, 2), (1, 1)]
+    assert GatewayItem.objects.filter(state=State.PENDING).count() == 0
+
+
+def test_batch_sent_again_keeps_measures(mixed_items, monkeypatch):
+    monkeypatch.setattr(gateway, "MAX_MEASURE_ITEMS", 4)
+    first = gateway.form_batches(NOW + datetime.timedelta(seconds=5), owner="w1")[0]
+    # The send failed in passing: the items wait to go out again under the same batch id.
+    first.items.update(state=State.PENDING, lease_until=None, lease_owner="")
+    monkeypatch.setattr(gateway, "MAX_MEASURE_ITEMS", 2)
+
+    again = gateway.form_batches(NOW + datetime.timedelta(seconds=6), owner="w2")
+
+    assert again[0].pk == first.pk
+    assert measures_per_batch(again[:1]) == [(9, 4)]
