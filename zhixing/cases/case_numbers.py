@@ -510,3 +510,16 @@ def _parse_legacy(year: int, rest: str) -> CaseNumber:
         legacy_court_abbreviation=abbreviation,
         legacy_type=legacy_type,
     )
+
+
+def stored_form(text: str) -> str:
+    """Return a typed case number as the case table stores it, for looking the case up.
+
+    Full-width parentheses and digits, 〔〕 brackets and padding zeros become the stored
+    form. Text that is not a case number is returned stripped, so the look-up finds nothing
+    and the caller reports the text as typed.
+    """
+    try:
+        return parse_case_number(text).format()
+    except CaseNumberError:
+        return text.strip()

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from zhixing.audit import services as audit
 from zhixing.cases import services as case_services
+from zhixing.cases.case_numbers import stored_form
 from zhixing.cases.identity import mask_id_number
 from zhixing.cases.models import EnforcementCase, Party
 from zhixing.courts import scope
@@ -234,7 +235,7 @@ def case_lookup(request: HttpRequest) -> HttpResponse:
     number = request.GET.get("number", "").strip()
     case = (
         scope.restrict(EnforcementCase.objects.all(), request.user)
-        .filter(case_number=number)
+        .filter(case_number=stored_form(number))
         .first()
     )
     if case is None:
@@ -268,13 +269,19 @@ def batch_query(request: HttpRequest) -> HttpResponse:
             for error in form.errors.values():
                 messages.error(request, " ".join(str(message) for message in error))
             return redirect("inquiry-request-list")
-        numbers = form.cleaned_data["case_numbers"]
-        found = dict(
+        typed = form.cleaned_data["case_numbers"]
+        stored = {number: stored_form(number) for number in typed}
+        by_number = dict(
             scope.restrict(EnforcementCase.objects.all(), user)
-            .filter(case_number__in=numbers)
+            .filter(case_number__in=set(stored.values()))
             .values_list("case_number", "pk")
         )
-        missing = [number for number in numbers if number not in found]
+        # Typed as the user typed them, so that messages quote their own text.
+        found = {
+            number: by_number[stored[number]] for number in typed if stored[number] in by_number
+        }
+        numbers = list(found)
+        missing = [number for number in typed if number not in found]
     result = services.request_batch(user, [found[n] for n in numbers if n in found])
     awaiting = sum(1 for query in result.queries if query.awaiting_approval)
     messages.success(

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from zhixing import attachments
 from zhixing.audit import services as audit
+from zhixing.cases.case_numbers import stored_form
 from zhixing.cases.models import EnforcementCase
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
@@ -176,16 +177,16 @@ def _event_data(report: SituationReport, title: str) -> dict[str, Any]:
 
 
 def _linked_cases(user: User, numbers: Iterable[str]) -> list[EnforcementCase]:
-    wanted = [number.strip() for number in numbers if number.strip()]
+    wanted = {number.strip(): stored_form(number) for number in numbers if number.strip()}
     if not wanted:
         return []
     found = {
         case.case_number: case
         for case in scope.restrict(EnforcementCase.objects.all(), user).filter(
-            case_number__in=wanted
+            case_number__in=set(wanted.values())
         )
     }
-    missing = [number for number in wanted if number not in found]
+    missing = [typed for typed, stored in wanted.items() if stored not in found]
     if missing:
         raise ValidationError(
             {
@@ -193,7 +194,7 @@ def _linked_cases(user: User, numbers: Iterable[str]) -> list[EnforcementCase]:
                 % {"numbers": ", ".join(missing)}
             }
         )
-    return [found[number] for number in dict.fromkeys(wanted)]
+    return [found[stored] for stored in dict.fromkeys(wanted.values())]
 
 
 def _store_files(report: SituationReport, files: Sequence[UploadedFile]) -> None:

@@ -479,6 +479,26 @@ def test_batch_form_queries_cases_by_number(officer, case, file_case, agencies):
     assert QueryRequest.objects.count() == 2
 
 
+def full_width(number: str) -> str:
+    """Return a case number as court documents print it, with full-width parentheses."""
+    return number.replace("(", "（").replace(")", "）")
+
+
+def test_batch_form_reads_full_width_numbers(officer, case, agencies):
+    response = client_for(officer).post(
+        "/inquiry/batch/", {"numbers": full_width(case.case_number)}
+    )
+
+    assert response.status_code == 302
+    assert QueryRequest.objects.filter(case=case).count() == 1
+
+
+def test_case_lookup_reads_full_width_numbers(officer, case):
+    found = client_for(officer).get("/inquiry/case/", {"number": full_width(case.case_number)})
+
+    assert found["Location"] == f"/inquiry/cases/{case.pk}/new/"
+
+
 def test_nav_links_to_debtor_queries(officer):
     page = client_for(officer).get("/inquiry/inbox/").content.decode()
 

@@ -298,6 +298,28 @@ def test_list_rejects_bad_filter(courts, staff, parameters, field, words):
 # Filing
 
 
+def test_report_links_case_by_full_width_number(courts, staff, make_user):
+    officer = make_user("officer_0104", "粤0104", "case_officer")
+    case = case_services.file_case(
+        actor=officer,
+        court=courts["粤0104"],
+        filed_on=datetime.date(2026, 12, 1),
+        basis_kind="judgment",
+        applicants=[case_services.PartyInput(name="广州某某公司", kind="organisation")],
+        debtors=[case_services.PartyInput(name="王某")],
+        claim_amount="1000.00",
+    )
+    typed = case.case_number.replace("(", "（").replace(")", "）")
+
+    response = api_client(officer).post(
+        "/api/v1/reports/", report_body(case_numbers=[typed]), format="multipart"
+    )
+
+    assert response.status_code == 201, response.content
+    report = response.json()["reports"][0]
+    assert [item["case_number"] for item in report["cases"]] == [case.case_number]
+
+
 def test_file_report_with_attachment_and_case(courts, staff, make_user, tmp_path):
     officer = make_user("officer_0104", "粤0104", "case_officer")
     case = case_services.file_case(
