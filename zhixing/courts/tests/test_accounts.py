@@ -192,3 +192,17 @@ def test_phone_masked_for_non_admin(make_user, courts):
     page = client.get(f"/courts/{courts['粤0104'].pk}/").content.decode()
     assert "13812345678" not in page
     assert "138****5678" in page
+
+
+@pytest.mark.django_db
+def test_court_page_leaves_out_reference_note(make_user, courts):
+    court = courts["粤0104"]
+    court.note = "Derived from a published case number."
+    court.save()
+    client = Client()
+    client.force_login(make_user("viewer", "粤0104", "case_officer"))
+
+    page = client.get(f"/courts/{court.pk}/").content.decode()
+
+    assert court.name in page
+    assert "Derived from a published case number." not in page
