@@ -227,11 +227,21 @@ def _store_files(report: SituationReport, files: Sequence[UploadedFile]) -> None
         )
 
 
-def _check_text(data: ReportInput) -> None:
+# A report's event time may run this far ahead of the server's clock, for clocks that differ.
+CLOCK_TOLERANCE = datetime.timedelta(minutes=10)
+
+
+def _check_facts(data: ReportInput, now: datetime.datetime) -> None:
+    """Check that the typed facts are present and that the event has happened."""
     errors = {}
     for name in ("title", "place", "narrative"):
         if not str(getattr(data, name)).strip():
             errors[name] = _("This field is required.")
+    if data.occurred_at > now + CLOCK_TOLERANCE:
+        local = timezone.localtime(data.occurred_at).strftime("%Y-%m-%d %H:%M")
+        errors["occurred_at"] = _(
+            "The event time %(time)s is in the future; enter when the event happened."
+        ) % {"time": local}
     if errors:
         raise ValidationError(errors)
 
@@ -282,7 +292,7 @@ def submit_report(
         )
     assert actor.court is not None
     check_kind_and_severity(data.kind, data.severity)
-    _check_text(data)
+    _check_facts(data, timezone.now())
     first = follows.thread_root if follows is not None else None
     if first is not None:
         if first.court_id != actor.court_id:

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from zhixing.audit.models import AuditRecord
 from zhixing.events.models import Event
@@ -51,6 +52,17 @@ def test_missing_narrative_rejected(courts, staff):
         services.submit_report(staff["粤0104"], report_input(narrative="  "))
 
     assert "narrative" in raised.value.message_dict
+
+
+def test_future_event_time_rejected(courts, staff):
+    later = timezone.now() + datetime.timedelta(days=365)
+
+    with pytest.raises(ValidationError) as raised:
+        services.submit_report(staff["粤0104"], report_input(occurred_at=later))
+
+    message = raised.value.message_dict["occurred_at"][0]
+    assert timezone.localtime(later).strftime("%Y-%m-%d %H:%M") in message
+    assert not services.visible_reports(staff["粤"]).exists()
 
 
 def test_unknown_linked_case_named(courts, staff):
