@@ -1,8 +1,9 @@
 """Writing cases to .xlsx: the export of a filtered case list and the import template.
 
 Both use the column layout of :data:`zhixing.cases.importing.COLUMNS`, so an exported file can
-be imported again. Identity numbers are masked for users who may not see them; a masked number
-imports as "keep the stored number" (see :func:`zhixing.cases.importing.upsert_case`).
+be imported again. Exports mask every identity number, also for users who may see them in
+full: a spreadsheet leaves the audited reveal of the case page. A masked number imports as
+"keep the stored number" (see :func:`zhixing.cases.importing.upsert_case`).
 
 The export uses openpyxl's write-only mode, which keeps one row in memory at a time and writes
 to a temporary file in the data directory. The response then streams that file. An export
