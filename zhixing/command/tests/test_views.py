@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -221,3 +222,14 @@ def test_duty_page_signs_in_and_lists_missing(make_user, courts, commanders):
     page = client_for(commanders["粤01"]).get("/command/duty/").content.decode()
     assert "1 of 3 courts signed in, 2 missing" in page
     assert courts["粤0105"].name in page
+
+
+def test_duty_page_joins_missing_courts_in_chinese(courts, commanders):
+    client = client_for(commanders["粤01"])
+
+    page = client.get("/command/duty/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    missing = re.search(r'data-testid="missing-\d+">(.*?)</span></p>', page, re.DOTALL)
+    assert missing is not None
+    assert "、" in missing.group(1)
+    assert ", " not in missing.group(1)
