@@ -32,7 +32,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal
 
-DeadlineStatus = Literal["done", "done_late", "open", "due_soon", "overdue"]
+# ``not_applicable`` marks a step still undone when its case closed. compute_deadlines never
+# returns it; the case services set it, because a closed case has no pending steps.
+DeadlineStatus = Literal["done", "done_late", "open", "due_soon", "overdue", "not_applicable"]
 
 # Date from which the rules of 法发〔2006〕35号 apply: a reproduction of the rules on govwq.com
 # (article 17464) states 自2007年1月1日起施行. Another reproduction (cehavas.com, law id 184250)
@@ -222,13 +224,19 @@ class Period:
             raise ValueError(f"end {self.end} of the period is before its start {self.start}")
 
 
+# Maximum extension of the handling period that one approval grants: 法释〔2000〕29号 art. 5
+# allows the court president to extend it by 3 months.
+MAX_EXTENSION_MONTHS = 3
+
+
 @dataclass(frozen=True, kw_only=True)
 class Extension:
     """An approved extension of the handling period (延长执行期限).
 
     The 2006 rules let the court's president or a vice-president approve it, and 法释〔2000〕29号
-    art. 5 allows up to 3 months. This class checks neither the approver nor that limit. When
-    both are given, the months are added before the days.
+    art. 5 allows up to :data:`MAX_EXTENSION_MONTHS` months. This class checks neither the
+    approver nor that limit; ``services.record_step`` rejects longer extensions. When both are
+    given, the months are added before the days.
     """
 
     days: int | None = None

@@ -38,13 +38,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from zhixing.audit import services as audit
 from zhixing.cases import search
-from zhixing.cases.identity import DocumentType, mask_id_number
+from zhixing.cases.identity import mask_id_number
 from zhixing.cases.importing import (
     BASIS_KIND_LABELS,
     CLOSING_MODE_LABELS,
     COLUMNS,
     DOCUMENT_TYPE_LABELS,
     STATUS_LABELS,
+    example_value,
     label_of,
 )
 from zhixing.cases.models import CaseParty, EnforcementCase
@@ -58,8 +59,6 @@ CASES_SHEET = "案件"
 NOTES_SHEET = "说明"
 AMOUNT_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
-# Synthetic example values for the template; the credit code has a correct check character.
-EXAMPLE_CREDIT_CODE = "91440101MA59C1234T"
 COLUMN_WIDTHS = {"案号": 24, "申请执行人": 28, "被执行人": 28, "作出依据的法院或机构": 26}
 
 
@@ -247,7 +246,7 @@ def build_template() -> bytes:
     for index, column in enumerate(COLUMNS, start=1):
         cell = sheet.cell(row=1, column=index, value=column.header)
         cell.font = bold
-        example = _example(column.key, column.example)
+        example = example_value(column.key)
         example_cell = sheet.cell(row=2, column=index, value=example)
         if column.key.endswith("document_numbers") or column.key == "case_number":
             example_cell.number_format = "@"  # text, so Excel keeps every digit
@@ -264,7 +263,7 @@ def build_template() -> bytes:
                 column.header,
                 _("required") if column.required else _("optional"),
                 str(column.description),
-                _example(column.key, column.example),
+                example_value(column.key),
             ]
         )
     notes.append([])
@@ -288,16 +287,6 @@ def build_template() -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _example(key: str, example: str) -> Any:
-    if key == "filed_on":
-        return datetime.date(2024, 1, 5)
-    if key == "applicant_document_numbers":
-        return EXAMPLE_CREDIT_CODE
-    if key == "applicant_document_types":
-        return DocumentType.USCC.label
-    return example
 
 
 def _all(labels: dict[str, tuple[str, ...]]) -> str:

@@ -234,6 +234,21 @@ COLUMNS: tuple[Column, ...] = (
 
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 
+# Synthetic example values for the template; the credit code has a correct check character.
+EXAMPLE_CREDIT_CODE = "91440101MA59C1234T"
+
+
+def example_value(key: str) -> Any:
+    """Return the value of column ``key`` in the example row of the template."""
+    if key == "filed_on":
+        return datetime.date(2024, 1, 5)
+    if key == "applicant_document_numbers":
+        return EXAMPLE_CREDIT_CODE
+    if key == "applicant_document_types":
+        return DocumentType.USCC.label
+    return COLUMN_BY_KEY[key].example
+
+
 # Labels the import accepts, Chinese first; the first label of each value is what the export
 # writes. The English values are accepted too, so that API users can send them.
 BASIS_KIND_LABELS: dict[str, tuple[str, ...]] = {
@@ -386,7 +401,10 @@ class CaseRow:
 
 @dataclass
 class ImportResult:
-    """Outcome of an import: counts, rejected rows and warnings about the file."""
+    """Outcome of an import: counts, rejected rows and warnings about the file.
+
+    ``skipped`` lists the rows left out without an error: copies of the template's example row.
+    """
 
     total_rows: int = 0
     created: int = 0
@@ -395,6 +413,7 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     stored: bool = True
+    skipped: list[int] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
@@ -1230,6 +1249,33 @@ def _update_case(actor: User, case: EnforcementCase, data: CaseRow) -> bool:
 # Running an import
 
 
+def _comparable_cell(key: str, value: object) -> object:
+    """Return a cell in a form that compares equal however Excel or a CSV file stored it."""
+    if _is_blank(value):
+        return ""
+    try:
+        if key in ("filed_on", "closed_on"):
+            return parse_date(value)
+        if key in ("claim_amount", "recovered_amount"):
+            return parse_amount(value)
+    except CellError:
+        pass
+    return "".join(clean_text(value).split())
+
+
+def is_example_row(values: dict[str, Any]) -> bool:
+    """Return whether a row repeats the template's example row in every column it has.
+
+    Clerks often keep the example row when they add their rows below it. Its case number,
+    (2024)粤0104执123号, could be a real case, so only a row that equals the example in every
+    column of the file is taken for it.
+    """
+    return all(
+        _comparable_cell(key, value) == _comparable_cell(key, example_value(key))
+        for key, value in values.items()
+    )
+
+
 Progress = Callable[[int, ImportResult], None]
 
 
@@ -1241,6 +1287,12 @@ def check_table(
     checker = RowChecker(user)
     checked: list[CaseRow] = []
     for index, (row, values) in enumerate(table.rows, start=1):
+        if is_example_row(values):
+            result.skipped.append(row)
+            result.warnings.append(
+                _("Row %(row)s is the example row of the template and was skipped.") % {"row": row}
+            )
+            continue
         outcome = checker.check(row, values)
         if isinstance(outcome, CaseRow):
             checked.append(outcome)
@@ -1332,13 +1384,14 @@ def import_file(
     store_rows(user, rows, result, all_or_nothing=all_or_nothing, progress=progress)
     result.errors.sort(key=lambda error: error.row)
     logger.info(
-        "Imported %s: %s rows, %s created, %s updated, %s unchanged, %s rejected",
+        "Imported %s: %s rows, %s created, %s updated, %s unchanged, %s rejected, %s skipped",
         path.name,
         result.total_rows,
         result.created,
         result.updated,
         result.unchanged,
         result.rejected,
+        len(result.skipped),
     )
     return result
 

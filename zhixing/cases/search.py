@@ -7,24 +7,31 @@ API page or spreadsheet can reach a case outside the user's courts.
 from __future__ import annotations
 
 import datetime
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
-from zhixing.cases.case_numbers import CaseNumberError, parse_case_number
+from zhixing.cases.case_numbers import CaseNumber, CaseNumberError, parse_case_number
 from zhixing.cases.identity import DocumentType, IdentityError, check_document
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
+from zhixing.cases.services import FIRST_NUMBERED_YEAR
 from zhixing.courts import scope
 from zhixing.courts.models import Court, User
 
-SORTS = {
+# Cases without a deadline (closed cases, and open ones with every step done) come last in
+# both directions of the deadline sort. By default PostgreSQL puts NULL last ascending and
+# first descending, and SQLite the other way round.
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "filed": ("filed_on", "id"),
     "-filed": ("-filed_on", "-id"),
-    "due": ("next_due_on", "id"),
-    "-due": ("-next_due_on", "-id"),
+    "due": (F("next_due_on").asc(nulls_last=True), "id"),
+    "-due": (F("next_due_on").desc(nulls_last=True), "-id"),
     "amount": ("claim_amount", "id"),
     "-amount": ("-claim_amount", "-id"),
     "number": ("year", "type_code", "sequence", "id"),
@@ -32,6 +39,9 @@ SORTS = {
 }
 DEFAULT_SORT = "-filed"
 SOON_DAYS = 7
+# Brackets that people type around the year, which the case-number parser also accepts.
+_BRACKETS = str.maketrans({"〔": "(", "〕": ")"})
+_YEAR_PREFIX = re.compile(r"\(\d{4}\)\S")
 # Columns of the case officer that no case list shows. Leaving them out keeps password hashes
 # out of case lists and makes the query shorter to build.
 OFFICER_UNUSED = (
@@ -94,7 +104,42 @@ def _party_name_condition(text: str) -> Q:
     return Q(name__icontains=text)
 
 
-def _text_condition(text: str) -> Q:
+def _parses(text: str) -> CaseNumber | None:
+    try:
+        return parse_case_number(text)
+    except CaseNumberError:
+        return None
+
+
+def _partial_number_condition(text: str, today: datetime.date) -> Q | None:
+    """Return the condition for a case number missing its year, its 号 or its end, or None.
+
+    On PostgreSQL every condition reads an index on ``case_number``. A number without its year
+    (粤0104执16号) becomes an IN list of the full number in each year from 2016, when the
+    current format began, to this year. That is one index lookup per year, where a suffix match
+    would scan the table. A number without 号 ((2026)粤0104执16) is looked up with 号 added.
+    Any other text that starts with the year in parentheses ((2026)粤0104执) matches by prefix,
+    through the varchar_pattern_ops index that Django adds for the unique column. SQLite scans
+    for the prefix, because its LIKE ignores case and so cannot use a plain index.
+    """
+    normalized = unicodedata.normalize("NFKC", text).translate(_BRACKETS).replace(" ", "")
+    ending = "" if "号" in normalized else "号"
+    if normalized.startswith("("):
+        number = _parses(normalized + ending)
+        if number is not None:
+            return Q(case_number=number.format())
+        if _YEAR_PREFIX.match(normalized):
+            return Q(case_number__startswith=normalized)
+        return None
+    numbers = [
+        _parses(f"({year}){normalized}{ending}")
+        for year in range(FIRST_NUMBERED_YEAR, today.year + 1)
+    ]
+    found = [number.format() for number in numbers if number is not None]
+    return Q(case_number__in=found) if found else None
+
+
+def _text_condition(text: str, today: datetime.date) -> Q:
     """Return the condition for the search box: a case number, an ID number or a name."""
     try:
         number = parse_case_number(text)
@@ -102,6 +147,9 @@ def _text_condition(text: str) -> Q:
         number = None
     if number is not None:
         return Q(case_number=number.format())
+    partial = _partial_number_condition(text, today)
+    if partial is not None:
+        return partial
     identity = _identity_number(text)
     if identity is not None:
         # A plain semi-join on the document number: Django builds it and PostgreSQL plans it
@@ -132,8 +180,8 @@ def filter_cases(
         cases = cases.filter(status=case_filter.status)
     if case_filter.officer_id is not None:
         cases = cases.filter(case_officer_id=case_filter.officer_id)
+    today = today or timezone.localdate()
     if case_filter.due:
-        today = today or timezone.localdate()
         if case_filter.due == "overdue":
             cases = cases.filter(next_due_on__lt=today)
         elif case_filter.due == "soon":
@@ -142,7 +190,7 @@ def filter_cases(
                 next_due_on__lte=today + datetime.timedelta(days=SOON_DAYS),
             )
     if case_filter.text:
-        cases = cases.filter(_text_condition(case_filter.text))
+        cases = cases.filter(_text_condition(case_filter.text, today))
     return (
         cases.select_related("court", "case_officer")
         .defer(*(f"case_officer__{name}" for name in OFFICER_UNUSED))

@@ -6,8 +6,9 @@ import datetime
 import logging
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -33,6 +34,9 @@ from zhixing.cases.identity import (
 from zhixing.cases.models import CaseParty, CaseSequence, EnforcementCase, FlowNode, Party
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
+
+if TYPE_CHECKING:
+    from zhixing.measures.models import ControlMeasure
 
 logger = logging.getLogger(__name__)
 
@@ -443,12 +447,19 @@ def case_dates(case: EnforcementCase) -> tuple[deadlines.CaseDates, dict[str, da
 def case_deadlines(
     case: EnforcementCase, today: datetime.date | None = None
 ) -> list[deadlines.Deadline]:
+    """Return the deadlines of ``case``; steps a closed case left undone are not applicable."""
     dates, done = case_dates(case)
     today = max(today or today_in_china(), case.filed_on)
     if case.closed_on is not None:
         # A closed case's open steps are judged as of closing, not as of today.
         today = min(today, max(case.closed_on, case.filed_on))
-    return deadlines.compute_deadlines(dates, today=today, done=done)
+    computed = deadlines.compute_deadlines(dates, today=today, done=done)
+    if not case.is_closed:
+        return computed
+    return [
+        item if item.done_on is not None else replace(item, status="not_applicable")
+        for item in computed
+    ]
 
 
 def refresh_deadlines(case: EnforcementCase) -> None:
@@ -464,6 +475,31 @@ def refresh_deadlines(case: EnforcementCase) -> None:
     else:
         case.next_due_on, case.next_due_rule = open_items[0].due_on, open_items[0].rule_id
     case.save(update_fields=["handling_due_on", "next_due_on", "next_due_rule", "updated_at"])
+
+
+def _check_extension_length(
+    case: EnforcementCase, on: datetime.date, months: int | None, days: int | None
+) -> None:
+    """Raise ``ValidationError`` when one extension is longer than the law allows.
+
+    Months and days are measured from the handling deadline they extend (from ``on`` when the
+    case has none), so 2 months and 30 days pass only where that stays within 3 calendar months.
+    """
+    base = case.handling_due_on or on
+    extended = deadlines.add_months(base, months or 0) + datetime.timedelta(days=days or 0)
+    if extended <= deadlines.add_months(base, deadlines.MAX_EXTENSION_MONTHS):
+        return
+    field = "extension_months" if months else "extension_days"
+    raise ValidationError(
+        {
+            field: _(
+                "The extension of %(months)s months and %(days)s days is longer than the "
+                "limit of %(limit)s months for one approved extension; enter at most "
+                "%(limit)s months."
+            )
+            % {"months": months or 0, "days": days or 0, "limit": deadlines.MAX_EXTENSION_MONTHS}
+        }
+    )
 
 
 @transaction.atomic
@@ -506,6 +542,8 @@ def record_step(
         raise ValidationError(
             {"extension_months": _("Months and days belong to an approved extension only.")}
         )
+    if kind == Kind.EXTENSION_APPROVED:
+        _check_extension_length(case, on, extension_months, extension_days)
     if kind == Kind.RESUMED:
         suspended_on = (
             case.flow.filter(kind=Kind.SUSPENDED)
@@ -541,6 +579,19 @@ def record_step(
     return node
 
 
+def record_first_online_query(
+    *, actor: User | None, case: EnforcementCase, on: datetime.date
+) -> FlowNode | None:
+    """Add the online-query step to the flow of ``case`` unless it has one; return the new node.
+
+    The inquiry app calls this when it sends a query to the agencies, so the flow shows the
+    first online query without the officer recording it. The caller checks the permission.
+    """
+    if case.flow.filter(kind=Kind.ONLINE_QUERY).exists():
+        return None
+    return FlowNode.objects.create(case=case, kind=Kind.ONLINE_QUERY, on=on, user=actor)
+
+
 @transaction.atomic
 def assign_officer(
     *, actor: User | None, case: EnforcementCase, officer: User, on: datetime.date
@@ -566,6 +617,64 @@ def assign_officer(
     FlowNode.objects.create(case=case, kind=Kind.OFFICER_ASSIGNED, on=on, user=actor)
     refresh_deadlines(case)
     return case
+
+
+# Closing modes after which the case's control measures stay in force. Terminating the current
+# procedure (终本) keeps assets frozen and seized, so that enforcement can resume on them.
+MODES_KEEPING_MEASURES = frozenset({EnforcementCase.ClosingMode.TERMINATED_WITHOUT_ASSETS})
+
+
+def measures_in_force(case: EnforcementCase) -> list[ControlMeasure]:
+    """Return the freezes, seizures and distraints of ``case`` that are in force.
+
+    Deductions are left out, because a completed deduction has moved the money and no release
+    can undo it.
+    """
+    # Imported here because the measures app builds on this one.
+    from zhixing.measures.kinds import MeasureKind
+    from zhixing.measures.models import ControlMeasure
+
+    return list(
+        ControlMeasure.objects.filter(case=case, state__in=ControlMeasure.ACTIVE_STATES)
+        .exclude(kind=MeasureKind.DEDUCT)
+        .select_related("agency")
+        .order_by("ruling_sequence", "id")
+    )
+
+
+def _check_no_measures_in_force(case: EnforcementCase) -> None:
+    """Raise ``ValidationError`` on ``mode`` when control measures of ``case`` are in force.
+
+    NOTE: exit restrictions are not checked. An executed exit restriction is an approvals
+    application that lapses at the end of its period, and the platform has no action that lifts
+    one early, so refusing here would keep the case open until that period ends.
+    """
+    measures = measures_in_force(case)
+    if not measures:
+        return
+    listed = "; ".join(
+        _("%(kind)s #%(id)s, %(asset)s, ruling %(ruling)s")
+        % {
+            "kind": measure.get_kind_display(),
+            "id": measure.pk,
+            "asset": measure.asset_label or measure.agency.name,
+            "ruling": measure.ruling_number,
+        }
+        for measure in measures
+    )
+    raise ValidationError(
+        {
+            "mode": _(
+                "Case %(number)s still has control measures in force: %(measures)s. Release "
+                "them first; only the closing mode “%(mode)s” keeps measures in force."
+            )
+            % {
+                "number": case.case_number,
+                "measures": listed,
+                "mode": EnforcementCase.ClosingMode.TERMINATED_WITHOUT_ASSETS.label,
+            }
+        }
+    )
 
 
 @transaction.atomic
@@ -600,6 +709,8 @@ def close_case(
                 % {"date": last_step}
             }
         )
+    if mode not in MODES_KEEPING_MEASURES:
+        _check_no_measures_in_force(case)
     if recovered_amount is not None:
         case.recovered_amount = _amount(recovered_amount, "recovered_amount")
     case.status = EnforcementCase.Status.CLOSED

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from zhixing.cases import deadlines, services
+from zhixing.cases import deadlines, importing, services
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.forms import (
     TYPE_CHOICES,
@@ -71,6 +71,7 @@ DEADLINE_STATUS_LABELS: Mapping[deadlines.DeadlineStatus, Any] = {
     "open": pgettext_lazy("deadline status", "Open"),
     "due_soon": gettext_lazy("Due soon"),
     "overdue": gettext_lazy("Overdue"),
+    "not_applicable": gettext_lazy("Not applicable: the case is closed"),
 }
 DUE_CHOICES = [
     ("overdue", gettext_lazy("Overdue")),
@@ -185,6 +186,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "query": _query_without(request.GET, "page"),
         "sort_links": _sort_links(request.GET, case_filter.sort),
         "may_file": services.may_file_at(user, user.court),
+        "may_import": importing.may_import(user),
         # The roles that query debtors may tick cases and query them all at once.
         "may_batch_query": user.has_role(
             Role.Code.CASE_OFFICER, Role.Code.COMMANDER, Role.Code.DUTY_OFFICER
@@ -261,6 +263,8 @@ def _deadline_rows(case: EnforcementCase) -> list[dict[str, Any]]:
             "done_on": item.done_on,
             "status": item.status,
             "status_label": DEADLINE_STATUS_LABELS[item.status],
+            # A step a closed case no longer owes looks like one not yet due, not like a warning.
+            "style": "open" if item.status == "not_applicable" else item.status,
         }
         for item in services.case_deadlines(case)
     ]

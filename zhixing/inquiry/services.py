@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from zhixing import wakeup
 from zhixing.audit import services as audit
+from zhixing.cases import services as case_services
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.courts import scope
@@ -252,7 +253,8 @@ def request_query(
     naming the field when a rule fails; then nothing is stored. Recent answers are reused
     unless ``force`` with a ``reason``; the query, with that reason, is audited. Where the
     court's policy requires approval, the query is stored awaiting a bureau head's decision
-    (:func:`decide_query`) and sends nothing yet.
+    (:func:`decide_query`) and sends nothing yet. A query sent at once adds the online-query
+    step to the case's flow when the flow has none.
     """
     now = now or timezone.now()
     if not may_query(actor, case):
@@ -284,6 +286,10 @@ def request_query(
             state=QueryRequest.State.AWAITING_APPROVAL if awaiting else QueryRequest.State.SENT,
         )
         result = QueryResult(request=query) if awaiting else _fan_out(query, parties, now)
+        if not awaiting:
+            case_services.record_first_online_query(
+                actor=actor, case=case, on=timezone.localdate(now)
+            )
         audit.record(
             audit.Action.CREATE,
             query,
@@ -351,6 +357,9 @@ def decide_query(
             query.state = QueryRequest.State.SENT
             query.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
             result = _fan_out(query, parties, now)
+            case_services.record_first_online_query(
+                actor=query.requested_by, case=case, on=timezone.localdate(now)
+            )
         else:
             query.state = QueryRequest.State.REJECTED
             query.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
 import json
 from decimal import Decimal
@@ -449,9 +450,9 @@ def test_template_round_trip(tmp_path, make_user):
     clerk = make_user("clerk0104", "粤0104", "clerk")
     result = _import(clerk, path)
     assert result.errors == []
-    assert result.created == 1
-    case = EnforcementCase.objects.get(case_number="(2024)粤0104执123号")
-    assert case.case_parties.filter(role="debtor").count() == 2
+    assert result.skipped == [2]
+    assert result.created == 0
+    assert not EnforcementCase.objects.exists()
 
 
 def test_numeric_document_number_rejected():
@@ -475,3 +476,69 @@ def test_import_cases_command_prints_report(tmp_path, clerk, officer, capsys):
     assert (report["created"], report["rejected"]) == (4, 3)
     with pytest.raises(CommandError, match="nothing stored"):
         call_command("import-cases", str(path), "--as", "clerk01")
+
+
+def _template_with_rows(path: Path, *rows: list) -> Path:
+    """Write the template with ``rows`` added below its example row, as clerks do."""
+    path.write_bytes(build_template())
+    workbook = load_workbook(path)
+    sheet = workbook["案件"]
+    for values in rows:
+        sheet.append(values)
+    workbook.save(path)
+    return path
+
+
+def _template_row(number: str, **values: object) -> list:
+    """Return a row in the template's column order: the example's values with changes."""
+    cells = {column.key: importing.example_value(column.key) for column in importing.COLUMNS}
+    cells.update(case_number=number, **values)
+    return [cells[column.key] for column in importing.COLUMNS]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("all_or_nothing", [True, False])
+def test_template_example_row_skipped(tmp_path, make_user, all_or_nothing):
+    clerk = make_user("clerk0104", "粤0104", "clerk")
+    path = _template_with_rows(
+        tmp_path / "filled.xlsx",
+        _template_row("(2024)粤0104执7号", debtors="王五", debtor_document_types=""),
+        _template_row("(2024)粤0104执8号", claim_amount="5000"),
+    )
+    result = _import(clerk, path, all_or_nothing=all_or_nothing)
+    assert result.errors == []
+    assert result.stored
+    assert result.skipped == [2]
+    assert result.created == 2
+    assert "Row 2 is the example row of the template and was skipped." in result.warnings
+    numbers = set(EnforcementCase.objects.values_list("case_number", flat=True))
+    assert numbers == {"(2024)粤0104执7号", "(2024)粤0104执8号"}
+
+
+@pytest.mark.django_db
+def test_row_differing_from_example_imported(tmp_path, make_user):
+    """The example's number with any other cell changed is a real case, not the example."""
+    clerk = make_user("clerk0104", "粤0104", "clerk")
+    path = _template_with_rows(
+        tmp_path / "filled.xlsx", _template_row("(2024)粤0104执123号", claim_amount="99")
+    )
+    result = _import(clerk, path)
+    assert result.skipped == [2]
+    assert result.created == 1
+    assert EnforcementCase.objects.get().claim_amount == Decimal("99.00")
+
+
+@pytest.mark.django_db
+def test_example_row_from_csv_skipped(tmp_path, make_user):
+    """Saved as CSV, the example's date and amount are text and still match."""
+    clerk = make_user("clerk0104", "粤0104", "clerk")
+    headers = [column.header for column in importing.COLUMNS]
+    example = [str(importing.example_value(column.key)) for column in importing.COLUMNS]
+    path = tmp_path / "filled.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([headers, example])
+    result = _import(clerk, path)
+    assert result.skipped == [2]
+    assert result.errors == []
+    assert result.total_rows == 1
+    assert not EnforcementCase.objects.exists()

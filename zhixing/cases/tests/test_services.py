@@ -9,11 +9,17 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from zhixing.cases import services
 from zhixing.cases.models import CaseParty, EnforcementCase, FlowNode, Party
 from zhixing.cases.services import PartyInput
 from zhixing.cases.tests.factories import make_resident_id
+from zhixing.inquiry import services as inquiry
+from zhixing.inquiry.models import AssetRecord
+from zhixing.linkage import gateway
+from zhixing.linkage.models import Agency
+from zhixing.measures.models import ControlMeasure
 
 TODAY = datetime.date(2026, 12, 4)
 
@@ -305,3 +311,192 @@ def test_assign_other_court_user_not_named(make_user, courts):
             actor=head, case=case, officer=stranger, on=datetime.date(2026, 11, 3)
         )
     assert "stranger" not in str(info.value.message_dict)
+
+
+# Closing with control measures in force
+
+BANK_ACCOUNT = {
+    "type": "bank_account",
+    "bank": "中国工商银行",
+    "account_number": "6212261234567890123",
+    "balance": "15230.55",
+    "currency": "CNY",
+    "account_type": "debit",
+    "state": "normal",
+}
+
+
+def store_measure(case, officer, *, kind="freeze", state="in_force", sequence=1):
+    """Store a measure on a bank account that a debtor query of ``case`` found.
+
+    The measure row is written directly, in ``state``, without the documents and the gateway
+    requests that the measures app adds, which closing a case does not read.
+    """
+    bank, _ = Agency.objects.get_or_create(
+        code="bank-icbc",
+        defaults={
+            "name": "中国工商银行",
+            "kind": Agency.Kind.BANK,
+            "categories": ["bank_account"],
+            "actions": ["query", "freeze", "deduct", "release"],
+            "base_url": "http://127.0.0.1:9/agencies/bank-icbc",
+        },
+    )
+    debtor = case.parties.get(case_roles__role="debtor")
+    result = inquiry.request_query(
+        officer, case, [debtor], ["bank_account"], force=True, reason="test"
+    )
+    item = next(item for item in result.queued if item.agency == bank)
+    answer = {
+        "item_id": str(item.pk),
+        "status": "found",
+        "answered_at": "2026-12-04T16:31:01+08:00",
+        "records": [BANK_ACCOUNT],
+    }
+    gateway.apply_answers(bank, [answer])
+    asset = AssetRecord.objects.get(item=item)
+    now = timezone.now()
+    return ControlMeasure.objects.create(
+        kind=kind,
+        state=state,
+        case=case,
+        court=case.court,
+        party=debtor,
+        asset=asset,
+        agency=bank,
+        category="bank_account",
+        asset_type="bank_account",
+        asset_identifier=BANK_ACCOUNT["account_number"],
+        asset_label="中国工商银行",
+        amount=Decimal("10000.00"),
+        rule="2015",
+        made_on=services.today_in_china(),
+        ruling_sequence=sequence,
+        ruling_number=f"{case.case_number}之{'一二三'[sequence - 1]}",
+        notice_number=f"notice {sequence}",
+        requested_by=officer,
+        state_changed_at=now,
+        created_at=now,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "mode", ["completed", "terminated", "withdrawn", "not_enforced", "application_rejected"]
+)
+def test_close_rejected_with_measure_in_force(make_user, courts, mode):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], case_officer=officer)
+    freeze = store_measure(case, officer)
+    with pytest.raises(ValidationError) as info:
+        services.close_case(actor=officer, case=case, mode=mode, on=services.today_in_china())
+    message = " ".join(info.value.message_dict["mode"])
+    assert f"Freeze deposits #{freeze.pk}" in message
+    assert "中国工商银行" in message
+    assert f"{case.case_number}之一" in message
+    assert "Release them first" in message
+    case.refresh_from_db()
+    assert case.status == "open"
+    assert not FlowNode.objects.filter(case=case, kind="closed").exists()
+
+
+@pytest.mark.django_db
+def test_close_allowed_when_measures_ended(make_user, courts):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], case_officer=officer)
+    store_measure(case, officer, state="released", sequence=1)
+    store_measure(case, officer, state="expired", sequence=2)
+    store_measure(case, officer, kind="deduct", state="in_force", sequence=3)
+    services.close_case(actor=officer, case=case, mode="completed", on=services.today_in_china())
+    assert case.is_closed
+
+
+@pytest.mark.django_db
+def test_terminated_without_assets_keeps_measures(make_user, courts):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], case_officer=officer)
+    freeze = store_measure(case, officer, state="partly_in_force")
+    services.close_case(
+        actor=officer,
+        case=case,
+        mode="terminated_without_assets",
+        on=services.today_in_china(),
+    )
+    assert case.is_closed
+    freeze.refresh_from_db()
+    assert freeze.state == "partly_in_force"
+
+
+# Online query in the flow
+
+
+@pytest.mark.django_db
+def test_first_query_adds_online_query_step(make_user, courts):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], case_officer=officer)
+    store_measure(case, officer, sequence=1)
+    store_measure(case, officer, sequence=2)
+    nodes = FlowNode.objects.filter(case=case, kind="online_query")
+    assert nodes.count() == 1
+    assert nodes.get().on == services.today_in_china()
+    assert nodes.get().user == officer
+
+
+# Extension of the handling period
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("months", "days", "field"),
+    [(12, None, "extension_months"), (3, 1, "extension_months"), (None, 93, "extension_days")],
+)
+def test_extension_over_three_months_rejected(make_user, courts, months, days, field):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], case_officer=officer)
+    before = case.handling_due_on
+    with pytest.raises(ValidationError) as info:
+        services.record_step(
+            actor=officer,
+            case=case,
+            kind="extension_approved",
+            on=datetime.date(2026, 11, 20),
+            extension_months=months,
+            extension_days=days,
+        )
+    message = " ".join(info.value.message_dict[field])
+    assert f"{months or 0} months and {days or 0} days" in message
+    assert "limit of 3 months" in message
+    assert not FlowNode.objects.filter(case=case, kind="extension_approved").exists()
+    case.refresh_from_db()
+    assert case.handling_due_on == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("months", "days"), [(3, None), (2, 31), (None, 31)])
+def test_extension_up_to_three_months_accepted(make_user, courts, months, days):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = _file(courts["粤0104"], case_officer=officer)
+    assert case.handling_due_on == datetime.date(2027, 5, 2)
+    services.record_step(
+        actor=officer,
+        case=case,
+        kind="extension_approved",
+        on=datetime.date(2026, 11, 20),
+        extension_months=months,
+        extension_days=days,
+    )
+    assert case.handling_due_on <= datetime.date(2027, 8, 2)
+
+
+# Deadlines of a closed case
+
+
+@pytest.mark.django_db
+def test_closed_case_has_no_pending_deadlines(courts):
+    case = _file(courts["粤0104"], filed_on=datetime.date(2026, 6, 1))
+    services.close_case(actor=None, case=case, mode="withdrawn", on=datetime.date(2026, 7, 20))
+    statuses = {item.rule_id: item.status for item in services.case_deadlines(case)}
+    assert statuses["handling_period"] == "done"
+    assert statuses["assign_officer"] == "not_applicable"
+    assert statuses["asset_investigation"] == "not_applicable"
+    assert case.next_due_on is None

@@ -9,13 +9,15 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from zhixing.audit.models import AuditRecord
-from zhixing.cases import services
+from zhixing.cases import search, services
 from zhixing.cases.identity import mask_id_number
 from zhixing.cases.models import CaseParty, CaseSequence, EnforcementCase, FlowNode, Party
 from zhixing.cases.services import PartyInput
 from zhixing.cases.tests.factories import make_resident_id
+from zhixing.cases.tests.test_services import store_measure
 
 # Tiers of the fixture tree and the courts visible to each, as in the courts app's scope tests.
 TIERS = ["粤", "粤01", "粤03", "粤0104", "粤0105", "粤0303"]
@@ -551,3 +553,144 @@ def test_nav_shows_overdue_badge(courts, make_user):
     home = client.get("/").content.decode()
     assert 'data-testid="nav-cases"' in home
     assert re.search(r'data-testid="nav-overdue"[^>]*>1</a>', home)
+
+
+# Closing with measures in force, links, deadlines of closed cases, sorting, number search
+
+
+@pytest.mark.django_db
+def test_close_page_shows_measures_in_force(courts, make_user):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = file_case(courts["粤0104"], officer=officer)
+    freeze = store_measure(case, officer)
+    response = client_for(officer).post(
+        f"/cases/{case.pk}/close/",
+        {
+            "close-mode": "completed",
+            "close-on": _today().isoformat(),
+            "close-recovered_amount": "77",
+        },
+    )
+    assert response.status_code == 400
+    form = response.context["close_form"]
+    assert f"Freeze deposits #{freeze.pk}" in " ".join(form.errors["mode"])
+    page = response.content.decode()
+    assert "Release them first" in page
+    assert 'value="77"' in page
+    assert 'value="completed" selected' in page
+    case.refresh_from_db()
+    assert not case.is_closed
+
+
+@pytest.mark.django_db
+def test_close_api_shows_measures_in_force(courts, make_user):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = file_case(courts["粤0104"], officer=officer)
+    freeze = store_measure(case, officer)
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    api.force_authenticate(officer)
+    response = api.post(
+        f"/api/v1/cases/{case.pk}/close/",
+        {"mode": "terminated", "on": _today().isoformat()},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert f"Freeze deposits #{freeze.pk}" in " ".join(response.json()["mode"])
+
+
+@pytest.mark.django_db
+def test_list_links_export_with_filters(courts, make_user):
+    file_case(courts["粤0104"])
+    page = client_for(make_user("officer", "粤0104")).get(
+        "/cases/", {"status": "open", "q": "张三"}
+    )
+    html = page.content.decode()
+    match = re.search(r'href="(/cases/export\.xlsx[^"]*)" data-testid="export-cases"', html)
+    assert match is not None
+    assert "status=open" in match.group(1)
+    assert "q=%E5%BC%A0%E4%B8%89" in match.group(1)
+    assert 'data-testid="import-cases"' not in html
+
+
+@pytest.mark.django_db
+def test_list_links_import_for_importers(courts, make_user):
+    html = client_for(make_user("clerk", "粤0104", "clerk")).get("/cases/").content.decode()
+    assert (
+        'href="/cases/import/" role="button" class="secondary outline" data-testid="import-cases"'
+        in html
+    )
+
+
+@pytest.mark.django_db
+def test_closed_case_page_shows_no_live_deadlines(courts, make_user):
+    officer = make_user("officer", "粤0104", "case_officer")
+    case = file_case(courts["粤0104"], days_ago=40)
+    services.close_case(actor=None, case=case, mode="withdrawn", on=_today())
+    client = client_for(officer)
+    detail = client.get(f"/cases/{case.pk}/").content.decode()
+    table = detail[detail.index('data-testid="deadlines"') :].split("</table>")[0]
+    assert "Overdue" not in table
+    assert "Due soon" not in table
+    assert 'data-status="overdue"' not in table
+    assert 'data-status="not_applicable"' in table
+    assert "Not applicable: the case is closed" in table
+    listing = client.get("/cases/").content.decode()
+    assert 'class="tag overdue"' not in listing
+    assert 'class="tag soon"' not in listing
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["due", "-due"])
+def test_due_sort_puts_cases_without_deadline_last(courts, make_user, sort):
+    early = file_case(courts["粤0104"], days_ago=10)
+    late = file_case(courts["粤0104"], days_ago=2)
+    closed = file_case(courts["粤0104"], days_ago=5)
+    services.close_case(actor=None, case=closed, mode="withdrawn", on=_today())
+    page = client_for(make_user("officer", "粤0104")).get("/cases/", {"sort": sort})
+    numbers = re.findall(r'data-testid="case-link">([^<]+)<', page.content.decode())
+    dated = [early.case_number, late.case_number]
+    assert numbers[:2] == (dated if sort == "due" else dated[::-1])
+    assert numbers[2] == closed.case_number
+
+
+@pytest.mark.django_db
+def test_list_search_by_partial_number(courts, make_user):
+    year = _today().year
+    cases = [file_case(courts["粤0104"]) for _ in range(16)]
+    sixteenth = cases[15]
+    assert sixteenth.case_number == f"({year})粤0104执16号"
+    other_court = file_case(courts["粤0105"])
+    client = client_for(make_user("officer", "粤01"))
+
+    def found(text: str) -> set[str]:
+        return listed_numbers(client.get("/cases/", {"q": text}))
+
+    assert found("粤0104执16号") == {sixteenth.case_number}
+    assert found("粤0104执16") == {sixteenth.case_number}
+    assert found(f"({year})粤0104执16") == {sixteenth.case_number}
+    assert found(f"（{year}）粤0104执16") == {sixteenth.case_number}
+    assert found(f"({year})粤0104执1") == {cases[0].case_number}
+    prefix = found(f"({year})粤0104执")
+    assert prefix == {case.case_number for case in cases}
+    assert other_court.case_number not in prefix
+    assert found("粤0104执17号") == set()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", ["粤0104执16号", "(2026)粤0104执"])
+def test_partial_number_reads_number_index(courts, text):
+    """A number without its year, or a prefix of one, is found through an index on the number.
+
+    The year-less number is an IN list of full numbers, and the prefix a LIKE that the
+    varchar_pattern_ops index, which Django adds on PostgreSQL for the unique column, serves.
+    """
+    file_case(courts["粤0104"])
+    cases = EnforcementCase.objects.filter(search._text_condition(text, _today())).order_by()
+    with connection.cursor() as cursor:
+        # On a table this small a scan would win; forbid it to see whether an index serves.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = cases.explain()
+
+    assert "Index" in plan, plan
+    assert "case_number" in plan, plan

@@ -75,6 +75,16 @@ def test_approval_sends_query(policy, agencies, officer, head, case, debtors):
     assert set(query.items.values_list("pk", flat=True)) == {item.pk for item in result.queued}
 
 
+def test_approved_query_enters_the_flow(policy, agencies, officer, head, case, debtors):
+    query = services.request_query(officer, case, debtors, ["bank_account"]).request
+    assert not case.flow.filter(kind="online_query").exists()
+
+    services.decide_query(head, query, approve=True)
+
+    node = case.flow.get(kind="online_query")
+    assert node.user == officer
+
+
 def test_rejection_needs_comment(policy, agencies, officer, head, case, debtors):
     query = services.request_query(officer, case, debtors, ["bank_account"]).request
 

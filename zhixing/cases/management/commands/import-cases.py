@@ -55,6 +55,7 @@ class Command(BaseCommand):
             "updated": result.updated,
             "unchanged": result.unchanged,
             "rejected": result.rejected,
+            "skipped": result.skipped,
             "stored": result.stored,
             "warnings": result.warnings,
             "errors": [error.as_dict() for error in result.errors],
