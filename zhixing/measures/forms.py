@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zhixing.measures.kinds import MeasureKind
+from zhixing.measures.kinds import SPECS, MeasureKind
 
 
 def _month_choices(maximum: int) -> list[tuple[int, str]]:
@@ -43,6 +43,10 @@ class MeasureForm(forms.Form):
         kind_field.choices = [(kind.value, kind.label) for kind in kinds]
         period_field: Any = self.fields["period_months"]
         period_field.choices = [("", _("The maximum")), *_month_choices(max_months)]
+        # Kinds of measure limited to an amount. The page hides the amount for the other kinds.
+        self.amount_kinds = [kind.value for kind in kinds if SPECS[kind].needs_amount]
+        if not self.amount_kinds:
+            del self.fields["amount"]
 
 
 class RenewForm(forms.Form):

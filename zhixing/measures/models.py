@@ -157,6 +157,30 @@ class ControlMeasure(TrackedModel, models.Model):
         return self.state in self.ACTIVE_STATES
 
 
+class FurtherNumberSequence(models.Model):
+    """The last further number (之N) that a document of one enforcement case was given.
+
+    Rulings of measures (之一, 之二, …) and decisions of approved applications, such as an
+    exit-restriction decision, print the case number with this suffix. Both draw the next
+    number from this row (see :mod:`zhixing.measures.numbering`), so no two of them share one.
+    """
+
+    case = models.OneToOneField(
+        "cases.EnforcementCase",
+        verbose_name=_("enforcement case"),
+        related_name="+",
+        on_delete=models.CASCADE,
+    )
+    last_number = models.PositiveIntegerField(_("last further number"), default=0)
+
+    class Meta:
+        verbose_name = _("further number sequence")
+        verbose_name_plural = _("further number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.last_number}"
+
+
 class MeasureStep(models.Model):
     """One request to the agency for a measure: applying it, renewing it or releasing it.
 

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -48,6 +48,7 @@ from zhixing.linkage.models import GatewayItem
 from zhixing.measures import documents
 from zhixing.measures.kinds import SPECS, KindSpec, MeasureKind
 from zhixing.measures.models import ControlMeasure, ExpiryAlert, MeasureDocument, MeasureStep
+from zhixing.measures.numbering import allocate_further_number
 from zhixing.measures.rules import PeriodRule, period_end, rule_by_code, rule_on
 
 logger = logging.getLogger(__name__)
@@ -297,6 +298,77 @@ def clean_amount(value: Decimal | str | None, spec: KindSpec) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
+# Money still owed
+
+# States in which a measure of the case already takes money: a freeze that holds or may still
+# hold money, and a deduction whose result the bank has not reported yet.
+_FREEZE_HOLDING_STATES = ControlMeasure.HOLDING_STATES
+_DEDUCTION_PENDING_STATES = (State.REQUESTED, State.SENT)
+
+
+def money_held(case: EnforcementCase, kind: str, asset: AssetRecord) -> Decimal:
+    """Return the yuan that other freezes and deductions of ``case`` already cover.
+
+    A freeze counts with the amount the bank reported, or else the amount requested. A
+    deduction counts until the bank reports its result, because the money of a completed
+    deduction is recorded as the case's recovered amount. A deduction of ``asset`` does not
+    count the freezes of the same account, because it takes the money that they hold.
+    """
+    freezes = ControlMeasure.objects.filter(
+        case=case, kind=MeasureKind.FREEZE, state__in=_FREEZE_HOLDING_STATES
+    )
+    if kind == MeasureKind.DEDUCT:
+        freezes = freezes.exclude(asset_type=asset.record_type, asset_identifier=asset.identifier)
+    deductions = ControlMeasure.objects.filter(
+        case=case, kind=MeasureKind.DEDUCT, state__in=_DEDUCTION_PENDING_STATES
+    )
+    total = Decimal("0.00")
+    for measure in [*freezes, *deductions]:
+        taken = measure.actual_amount if measure.actual_amount is not None else measure.amount
+        total += taken or Decimal("0.00")
+    return total
+
+
+def _check_amount_owed(
+    case: EnforcementCase, kind: str, asset: AssetRecord, amount: Decimal | None
+) -> None:
+    """Raise ``ValidationError`` on ``amount`` when it freezes or deducts more than is owed.
+
+    Freezing or deducting beyond the amount owed (超标的冻结) is not allowed. The limit is the
+    claim amount less the recovered amount, less what other measures of the case hold.
+    """
+    # NOTE: interest for delayed performance and enforcement fees are not counted in the
+    # amount owed, because the case records neither.
+    if amount is None:
+        return
+    owed = case.claim_amount - case.recovered_amount
+    held_by_others = money_held(case, kind, asset)
+    limit = owed - held_by_others
+    if amount <= limit:
+        return
+    values = {
+        "value": f"{amount:.2f}",
+        "limit": f"{max(limit, Decimal('0.00')):.2f}",
+        "claim": f"{case.claim_amount:.2f}",
+        "recovered": f"{case.recovered_amount:.2f}",
+        "held": f"{held_by_others:.2f}",
+    }
+    if limit > 0:
+        message = _(
+            "%(value)s yuan is more than the %(limit)s yuan still owed in this case: claim "
+            "%(claim)s less recovered %(recovered)s less %(held)s held by other freezes and "
+            "deductions. Enter at most %(limit)s yuan."
+        )
+    else:
+        message = _(
+            "%(value)s yuan is more than the %(limit)s yuan still owed in this case: claim "
+            "%(claim)s less recovered %(recovered)s less %(held)s held by other freezes and "
+            "deductions. Nothing is left to freeze or deduct. Correct the case's amounts, or "
+            "release a freeze first."
+        )
+    raise ValidationError({"amount": message % values})
+
+
 # Queue positions
 
 
@@ -513,9 +585,9 @@ def request_measure(
     plan = plan_period(kind, made_on, start=start_date, months=period_months)
     rule = plan.rule if plan is not None else rule_on(made_on)
     with transaction.atomic():
-        # The lock on the case orders the ruling numbers of concurrent measures, and makes a
-        # concurrent request for the same asset wait and then find this one.
-        EnforcementCase.objects.select_for_update().filter(pk=case.pk).first()
+        # The lock on the case makes a concurrent request for the same asset, or for money of
+        # the same case, wait and then count this one.
+        locked = EnforcementCase.objects.select_for_update().get(pk=case.pk)
         duplicate = (
             _holding(asset.record_type, asset.identifier).filter(case=case, kind=kind).first()
         )
@@ -529,8 +601,8 @@ def request_measure(
                     % {"id": duplicate.pk}
                 }
             )
-        last = ControlMeasure.objects.filter(case=case).aggregate(last=Max("ruling_sequence"))
-        sequence = (last["last"] or 0) + 1
+        _check_amount_owed(locked, kind, asset, clean)
+        sequence = allocate_further_number(case)
         measure = ControlMeasure.objects.create(
             kind=kind,
             state=State.REQUESTED,

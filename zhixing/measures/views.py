@@ -153,6 +153,7 @@ def measure_new(request: HttpRequest, asset_id: int) -> HttpResponse:
             "periods": [
                 {"kind": kind, "period": _period_preview(kind.value, {})} for kind in kinds
             ],
+            "chosen": chosen,
             "preview": _period_preview(str(chosen), preview_values),
             "queue_position": services.estimate_queue_position(asset, day),
         },

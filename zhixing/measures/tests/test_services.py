@@ -10,10 +10,10 @@ import threading
 from decimal import Decimal
 
 import pytest
-from pypdf import PdfReader
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
+from pypdf import PdfReader
 
 from zhixing.audit.models import AuditRecord
 from zhixing.esign import verification

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 
 import pytest
 from django.utils import timezone
@@ -10,8 +11,9 @@ from django.utils import timezone
 from zhixing.audit.models import AuditRecord
 from zhixing.esign import verification
 from zhixing.measures import services
+from zhixing.measures.kinds import SPECS
 from zhixing.measures.models import ControlMeasure, MeasureDocument
-from zhixing.measures.tests.conftest import ACCOUNT, HOME, answer_step, client_for
+from zhixing.measures.tests.conftest import ACCOUNT, CAR, HOME, answer_step, client_for
 
 
 @pytest.fixture
@@ -179,3 +181,42 @@ def test_expired_measure_flagged_on_command_home(make_user, measure):
     assert "1 control measure expired without renewal" in page
     sibling = client_for(make_user("cmd03", "粤03", "commander")).get("/")
     assert 'data-testid="expired-measures"' not in sibling.content.decode()
+
+
+# The amount field follows the kind of measure
+
+
+@pytest.mark.parametrize(
+    ("record", "agency", "category"),
+    [(HOME, "housing-gd", "real_estate"), (CAR, "traffic-gd", "vehicle")],
+)
+def test_form_hides_amount_without_deposits(
+    officer, case, debtors, make_asset, record, agency, category
+):
+    property_asset = make_asset(case, debtors[0], record, agency=agency, category=category)
+
+    page = client_for(officer).get(f"/measures/assets/{property_asset.pk}/new/").content.decode()
+
+    assert 'name="amount"' not in page
+    assert "Deposits only" not in page
+    assert 'data-amount-kinds=""' in page
+
+
+def test_form_shows_amount_for_deposits(officer, asset):
+    page = client_for(officer).get(f"/measures/assets/{asset.pk}/new/").content.decode()
+
+    assert 'name="amount"' in page
+    assert 'data-amount-kinds="freeze deduct"' in page
+    assert '<div class="field" data-field="amount">' in page
+    assert "measures/new.js" in page
+
+
+def test_form_hides_amount_of_chosen_kind(officer, case, debtors, make_asset, monkeypatch):
+    # The kinds that apply to one asset all agree on the amount, so distraint is made to need one.
+    monkeypatch.setitem(SPECS, "distrain", replace(SPECS["distrain"], needs_amount=True))
+    car = make_asset(case, debtors[0], CAR, agency="traffic-gd", category="vehicle")
+
+    page = client_for(officer).get(f"/measures/assets/{car.pk}/new/").content.decode()
+
+    assert 'data-amount-kinds="distrain"' in page
+    assert '<div class="field" data-field="amount" hidden>' in page
