@@ -105,6 +105,12 @@ class Application(TrackedModel, models.Model):
     person_name = models.CharField(_("name"), max_length=200, blank=True)
     person_document_type = models.CharField(_("document type"), max_length=32, blank=True)
     person_document_number = models.CharField(_("document number"), max_length=32, blank=True)
+    # The number of the exit-restriction decision (限制出境决定书) that the border-control
+    # request cites. It is the case number with the further number (之N) allocated at drafting.
+    decision_sequence = models.PositiveSmallIntegerField(
+        _("further number of the decision"), null=True, blank=True
+    )
+    decision_number = models.CharField(_("decision number"), max_length=100, blank=True)
 
     # Seizure renewal: the seizure renewed. When the drafter chose the seizure's record,
     # ``renewed_measure`` links it, the fields left empty below are filled from it, and

@@ -34,8 +34,6 @@ PROVINCIAL_POLICE_NAME = "广东省公安厅"
 # The border-control request covers every port and requests that the person be stopped.
 BORDER_CONTROL_PORTS = "全国各口岸"
 BORDER_CONTROL_ACTION = "阻止出境"
-# The decision (限制出境决定书) is the case's second further document, as in the samples.
-DECISION_FURTHER_NUMBER = 2
 # Gap in points between the applying court's seal and the deciding court's seal beside it.
 SEAL_GAP = 12.0
 
@@ -137,9 +135,7 @@ def _measure(application: Application, printed_number: str) -> dict[str, Any]:
             "person": _person(application),
             "ports": BORDER_CONTROL_PORTS,
             "action": BORDER_CONTROL_ACTION,
-            "decision_number": document_number(
-                application.case.case_number, DECISION_FURTHER_NUMBER
-            ),
+            "decision_number": application.decision_number,
             "on_application": False,
         }
     return {
@@ -152,6 +148,18 @@ def _measure(application: Application, printed_number: str) -> dict[str, Any]:
         },
         "officer_opinion": reason,
     }
+
+
+def _ruling_number(application: Application) -> str:
+    """Return the number of the case's document that the application concerns, or "".
+
+    That is the exit-restriction decision, or the ruling of the seizure renewed when the
+    application links its record. The default templates print neither.
+    """
+    if application.decision_number:
+        return application.decision_number
+    measure = application.renewed_measure
+    return measure.ruling_number if measure is not None else ""
 
 
 def template_code(application: Application) -> str:
@@ -181,7 +189,7 @@ def document_context(
         "court": {"name": court.name, "code": court.code or ""},
         "case_number": printed_number,
         "document_number": printed_number,
-        "ruling_number": document_number(case.case_number, 1),
+        "ruling_number": _ruling_number(application),
         # NOTE: cases carry no cause of action (案由) yet, so documents print none.
         "case_cause": "",
         "date": today,

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,15 +43,16 @@ from reportlab.platypus.doctemplate import LayoutError
 
 from zhixing import wakeup
 from zhixing.approvals import paperwork, seizures
-from zhixing.approvals.models import Application, Kind, Revision, State, Step
+from zhixing.approvals.models import FINAL_STATES, Application, Kind, Revision, State, Step
 from zhixing.audit import services as audit
-from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
+from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES, stored_form
 from zhixing.cases.identity import IdentityError, check_document
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.cases.services import may_see_identity
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
 from zhixing.documents import typed_text
+from zhixing.documents.numbers import document_number
 from zhixing.documents.rendering import DocumentTemplateError
 from zhixing.esign import signing
 from zhixing.events import services as events
@@ -61,6 +62,7 @@ from zhixing.linkage.gateway import ItemRequest
 from zhixing.linkage.models import Action as LinkageAction
 from zhixing.linkage.models import Agency
 from zhixing.measures.models import ControlMeasure
+from zhixing.measures.numbering import allocate_further_number
 from zhixing.measures.services import may_control
 
 logger = logging.getLogger(__name__)
@@ -441,7 +443,7 @@ def _require_drafter(actor: User) -> Court:
 
 def _own_case(actor: User, court: Court, number: str) -> EnforcementCase:
     number = number.strip()
-    case = EnforcementCase.objects.filter(case_number=number, court=court).first()
+    case = EnforcementCase.objects.filter(case_number=stored_form(number), court=court).first()
     if case is None:
         raise ValidationError(
             {
@@ -626,6 +628,39 @@ def _store_draft(actor: User, application: Application, now: datetime.datetime) 
     return application
 
 
+def _check_no_open_exit_restriction(case: EnforcementCase, person: Party) -> None:
+    """Raise ``ValidationError`` when an exit restriction of ``person`` in ``case`` is open."""
+    open_application = (
+        Application.objects.filter(kind=Kind.EXIT_RESTRICTION, case=case, person=person)
+        .exclude(state__in=FINAL_STATES)
+        .order_by("created_at", "id")
+        .first()
+    )
+    if open_application is None:
+        return
+    raise ValidationError(
+        {
+            "person_document_number": _(
+                "Application #%(id)s, an exit restriction of %(name)s in case %(number)s, is "
+                "still open (%(state)s). Continue with it, or wait until it is rejected or "
+                "executed."
+            )
+            % {
+                "id": open_application.pk,
+                "name": person.name,
+                "number": case.case_number,
+                "state": open_application.get_state_display(),
+            }
+        }
+    )
+
+
+def _allocate_decision_sequence(case: EnforcementCase) -> int:
+    """Allocate the further number (之N) of an exit-restriction decision of ``case``."""
+    numbered = Application.objects.filter(case=case).aggregate(last=Max("decision_sequence"))
+    return allocate_further_number(case, at_least=numbered["last"] or 0)
+
+
 def draft_exit_restriction(
     actor: User, data: ExitRestrictionInput, *, now: datetime.datetime | None = None
 ) -> Application:
@@ -646,7 +681,12 @@ def draft_exit_restriction(
     _check_not_far("period_start", data.period_start, timezone.localdate(now))
     with transaction.atomic():
         case = _own_case(actor, court, data.case_number)
+        # The lock on the case makes a concurrent draft for the same person wait and then
+        # find this one.
+        EnforcementCase.objects.select_for_update().filter(pk=case.pk).first()
         person = _debtor_person(case, data.person_document_type, data.person_document_number)
+        _check_no_open_exit_restriction(case, person)
+        sequence = _allocate_decision_sequence(case)
         application = Application(
             kind=Kind.EXIT_RESTRICTION,
             court=court,
@@ -664,6 +704,8 @@ def draft_exit_restriction(
             person_name=person.name,
             person_document_type=person.document_type,
             person_document_number=person.document_number,
+            decision_sequence=sequence,
+            decision_number=document_number(case.case_number, sequence),
             created_at=now,
             state_changed_at=now,
         )

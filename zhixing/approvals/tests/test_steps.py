@@ -41,6 +41,16 @@ def test_high_court_does_not_apply(courts):
         services.route(courts["粤"], Kind.EXIT_RESTRICTION)
 
 
+def test_draft_reads_full_width_case_number(case, staff):
+    typed = case.case_number.replace("(", "（").replace(")", "）")
+
+    application = services.draft_exit_restriction(
+        staff["officer0104"], exit_input(case, case_number=typed), now=NOW
+    )
+
+    assert application.case == case
+
+
 def test_draft_exit_restriction(exit_application, case):
     application = exit_application
     assert application.state == State.DRAFTED
