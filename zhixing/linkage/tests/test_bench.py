@@ -63,6 +63,10 @@ def test_gateway_bench_runs_a_few_items_and_cleans_up(tmp_path: Path) -> None:
     assert result["failed"] == 0
     assert result["batched_items_per_s"] > 0
     assert result["raw_items_per_s"] > 0
+    runs = result["raw_runs_items_per_s"]
+    assert len(runs) == 3
+    assert runs == sorted(runs, reverse=True)
+    assert result["raw_items_per_s"] == runs[1]
     counts = zhixing(
         environment,
         "shell",
