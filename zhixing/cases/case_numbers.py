@@ -300,13 +300,18 @@ class CaseNumber:
         return self.format()
 
 
+def normalise_typed(text: str) -> str:
+    """Return typed text as the parser reads it: half-width characters, 〔〕 as (), stripped."""
+    return unicodedata.normalize("NFKC", text).translate(_BRACKETS).strip()
+
+
 def parse_case_number(text: str) -> CaseNumber:
     """Parse a case number, current (since 2016) or legacy, into its parts.
 
     Full-width digits and parentheses, 〔〕 brackets and surrounding whitespace are accepted, and
     so are padding zeros in the sequence. Raises :class:`CaseNumberError` naming the wrong part.
     """
-    normalized = unicodedata.normalize("NFKC", text).translate(_BRACKETS).strip()
+    normalized = normalise_typed(text)
     if not normalized:
         raise CaseNumberError("text", "case number is empty")
     year, rest = _parse_year(normalized)

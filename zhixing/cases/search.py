@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,7 +16,12 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
-from zhixing.cases.case_numbers import CaseNumber, CaseNumberError, parse_case_number
+from zhixing.cases.case_numbers import (
+    CaseNumber,
+    CaseNumberError,
+    normalise_typed,
+    parse_case_number,
+)
 from zhixing.cases.identity import DocumentType, IdentityError, check_document
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.cases.services import FIRST_NUMBERED_YEAR
@@ -39,8 +43,6 @@ SORTS: dict[str, tuple[str | OrderBy, ...]] = {
 }
 DEFAULT_SORT = "-filed"
 SOON_DAYS = 7
-# Brackets that people type around the year, which the case-number parser also accepts.
-_BRACKETS = str.maketrans({"〔": "(", "〕": ")"})
 _YEAR_PREFIX = re.compile(r"\(\d{4}\)\S")
 # Columns of the case officer that no case list shows. Leaving them out keeps password hashes
 # out of case lists and makes the query shorter to build.
@@ -122,7 +124,7 @@ def _partial_number_condition(text: str, today: datetime.date) -> Q | None:
     through the varchar_pattern_ops index that Django adds for the unique column. SQLite scans
     for the prefix, because its LIKE ignores case and so cannot use a plain index.
     """
-    normalized = unicodedata.normalize("NFKC", text).translate(_BRACKETS).replace(" ", "")
+    normalized = normalise_typed(text).replace(" ", "")
     ending = "" if "号" in normalized else "号"
     if normalized.startswith("("):
         number = _parses(normalized + ending)
