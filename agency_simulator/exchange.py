@@ -66,8 +66,8 @@ REQUEST_HEADER_FIELDS = 8
 REQUEST_DETAIL_FIELDS = 15
 # The earlier layout of request D records ends after document pdf_base64, without the fields
 # document sha256, document attachments and measure. Its measure items are rejected with
-# "document.sha256 missing", but its queries are answered.
-# NOTE: accepted as long as courts may still write the earlier layout.
+# "document.sha256 missing", and its queries are processed as before.
+# NOTE: read for as long as courts may still write the earlier layout.
 EARLIER_REQUEST_DETAIL_FIELDS = 12
 
 # The csv module rejects fields longer than 131,072 characters by default, and a sealed PDF

@@ -36,8 +36,8 @@ CALLBACK_LEASE_S = CALLBACK_TIMEOUT_S + 5
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 60.0
 IDLE_WAKE_S = 0.5
-# New items kept in memory for the answer loop, at most; the others are read back from the
-# database, as after a restart.
+# The maximum number of new items kept in memory for the answer loop. Further items are read
+# back from the database, as after a restart.
 REMEMBERED_ITEMS = 50_000
 
 

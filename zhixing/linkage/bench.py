@@ -78,8 +78,8 @@ STALL_SECONDS = 120.0
 WATCH_SECONDS = 0.5
 WORKER_POLL_SECONDS = 0.05
 WORKER_STOP_SECONDS = 15.0
-# The raw ceiling is one transaction of a second or two, so a single run varies by a third
-# between runs minutes apart; the median of three is reported.
+# The raw ceiling is one transaction of a second or two, and single runs minutes apart differ
+# by up to a third. So the rows are written three times and the median is reported.
 RAW_RUNS = 3
 WORKER_READY_SECONDS = 60.0
 # The line that ``zhixing gateway-worker`` prints just before it starts its loop.

@@ -73,9 +73,9 @@ BACKOFF_MAX = datetime.timedelta(minutes=10)
 POLL_LIMIT = 1000
 # Pages fetched per court and agency in one poll, so one busy agency cannot hold a worker.
 POLL_MAX_PAGES = 20
-# The most control-measure items in a new batch. Each carries its sealed notice and ruling in
-# base64, about 420 kB (measured on a freeze), so 25 make a message of about 10 MB, well below
-# the 64 MiB body limit of the simulator and the batch-file exchange.
+# The maximum number of control-measure items in a new batch. Each carries its sealed notice
+# and ruling in base64, about 420 kB (measured on a freeze), so 25 make a message of about
+# 10 MB, well below the 64 MiB body limit of the simulator and the batch-file exchange.
 MAX_MEASURE_ITEMS = 25
 EXPIRY_CHUNK = 500
 # Document types whose protocol name differs from the platform's.

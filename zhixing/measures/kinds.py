@@ -43,13 +43,14 @@ class KindSpec:
         return self.property_class is not None
 
 
-# Codes without a template of the documents app are rendered from the texts of
-# zhixing.measures.fallback_texts (see zhixing.measures.documents).
 # Deposits: bank accounts, and housing provident fund accounts, whose balances the fund
 # centres keep at banks.
-# NOTE: the period of a provident fund freeze is taken to be that of bank deposits (one year);
-# the rules on periods name bank deposits only.
+# NOTE: a provident fund freeze takes the one-year period of bank deposits, because the rules
+# on periods name bank deposits only.
 DEPOSIT_TYPES = frozenset({"bank_account", "provident_fund"})
+
+# Codes without a template of the documents app are rendered from the texts of
+# zhixing.measures.fallback_texts (see zhixing.measures.documents).
 
 SPECS: dict[str, KindSpec] = {
     MeasureKind.FREEZE: KindSpec(

@@ -300,8 +300,8 @@ def clean_amount(value: Decimal | str | None, spec: KindSpec) -> Decimal | None:
 
 # Money still owed
 
-# States in which a measure of the case already takes money: a freeze that holds or may still
-# hold money, and a deduction whose result the bank has not reported yet.
+# States in which a measure of the case already covers money: a freeze that is or may yet be
+# in force, and a deduction whose result the bank has not reported yet.
 _FREEZE_HOLDING_STATES = ControlMeasure.HOLDING_STATES
 _DEDUCTION_PENDING_STATES = (State.REQUESTED, State.SENT)
 
@@ -324,8 +324,8 @@ def money_held(case: EnforcementCase, kind: str, asset: AssetRecord) -> Decimal:
     )
     total = Decimal("0.00")
     for measure in [*freezes, *deductions]:
-        taken = measure.actual_amount if measure.actual_amount is not None else measure.amount
-        total += taken or Decimal("0.00")
+        covered = measure.actual_amount if measure.actual_amount is not None else measure.amount
+        total += covered or Decimal("0.00")
     return total
 
 

@@ -177,16 +177,16 @@ def _event_data(report: SituationReport, title: str) -> dict[str, Any]:
 
 
 def _linked_cases(user: User, numbers: Iterable[str]) -> list[EnforcementCase]:
-    wanted = {number.strip(): stored_form(number) for number in numbers if number.strip()}
-    if not wanted:
+    typed = {number.strip(): stored_form(number) for number in numbers if number.strip()}
+    if not typed:
         return []
     found = {
         case.case_number: case
         for case in scope.restrict(EnforcementCase.objects.all(), user).filter(
-            case_number__in=set(wanted.values())
+            case_number__in=set(typed.values())
         )
     }
-    missing = [typed for typed, stored in wanted.items() if stored not in found]
+    missing = [number for number, stored in typed.items() if stored not in found]
     if missing:
         raise ValidationError(
             {
@@ -194,7 +194,7 @@ def _linked_cases(user: User, numbers: Iterable[str]) -> list[EnforcementCase]:
                 % {"numbers": ", ".join(missing)}
             }
         )
-    return [found[stored] for stored in dict.fromkeys(wanted.values())]
+    return [found[stored] for stored in dict.fromkeys(typed.values())]
 
 
 def _store_files(report: SituationReport, files: Sequence[UploadedFile]) -> None:
