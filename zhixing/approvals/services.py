@@ -46,6 +46,7 @@ from zhixing.approvals import paperwork, seizures
 from zhixing.approvals.models import FINAL_STATES, Application, Kind, Revision, State, Step
 from zhixing.audit import services as audit
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES, stored_form
+from zhixing.cases.error_messages import translated_message
 from zhixing.cases.identity import IdentityError, check_document
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.cases.services import may_see_identity
@@ -520,8 +521,11 @@ def _check_texts(data: ExitRestrictionInput | SeizureRenewalInput) -> None:
 def _debtor_person(case: EnforcementCase, document_type: str, number: str) -> Party:
     try:
         normal = check_document(document_type, number)
-    except (IdentityError, ValueError) as error:
-        raise ValidationError({"person_document_number": str(error)}) from error
+    except IdentityError as error:
+        raise ValidationError({"person_document_number": translated_message(error)}) from error
+    except ValueError as error:
+        message = _("Unknown document type %(type)s.") % {"type": document_type}
+        raise ValidationError({"person_document_type": message}) from error
     party = Party.objects.filter(
         case_roles__case=case,
         case_roles__role=CaseParty.Role.DEBTOR,

@@ -8,6 +8,8 @@ abbreviation and the word ``字第``: ``(2002)穗中法执字第1416号``; they 
 
 This module imports nothing from Django, so that it can run wherever case numbers are read.
 Only :func:`court_name` touches the database, and it imports the ``Court`` model when called.
+A :class:`CaseNumberError` carries its English message as ``str(error)``, and
+:mod:`zhixing.cases.error_messages` shows it in the user's language.
 """
 
 # Full-width parentheses, 〔〕 brackets and the en dash are part of the case-number format and of
@@ -18,9 +20,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from types import MappingProxyType
+
+
+def gettext_noop(message: str) -> str:
+    """Return ``message`` unchanged, marking it for translation.
+
+    Django's ``makemessages`` extracts the argument of every call to a function of this name, so
+    the messages here reach the translation catalogue although this module imports nothing from
+    Django.
+    """
+    return message
+
 
 YEAR_MIN = 1949
 YEAR_MAX = 2100
@@ -224,16 +238,106 @@ _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _LEGACY_ABBREVIATION = re.compile(r"[\u4e00-\u9fff0-9]+")
 
 
+class CaseNumberReason(StrEnum):
+    """Stable key of what is wrong with a case number, one per message in ``MESSAGES``."""
+
+    EMPTY = "empty"
+    YEAR_NOT_FIRST = "year_not_first"
+    YEAR_CLOSING_MISSING = "year_closing_missing"
+    YEAR_MISSING = "year_missing"
+    YEAR_DIGITS = "year_digits"
+    YEAR_RANGE = "year_range"
+    COURT_CODE_MISSING = "court_code_missing"
+    COURT_CODE_INVALID = "court_code_invalid"
+    TYPE_CODE_MISSING = "type_code_missing"
+    TYPE_CODE_UNKNOWN = "type_code_unknown"
+    SEQUENCE_MISSING_AFTER_TYPE_CODE = "sequence_missing_after_type_code"
+    SEQUENCE_MISSING_AFTER_MARKER = "sequence_missing_after_marker"
+    SEQUENCE_ZERO = "sequence_zero"
+    NUMBER_SIGN_MISSING = "number_sign_missing"
+    NUMBER_SIGN_WRONG = "number_sign_wrong"
+    SUFFIX_INVALID = "suffix_invalid"
+    LEGACY_ABBREVIATION_MISSING = "legacy_abbreviation_missing"
+    LEGACY_TYPE_MISSING = "legacy_type_missing"
+    LEGACY_SPLIT = "legacy_split"
+    LEGACY_ABBREVIATION_CHARACTERS = "legacy_abbreviation_characters"
+
+
+# English message of each reason, with the parameters of the error as placeholders. Typed text
+# in a parameter is quoted by repr(). Every message is also a msgid of the translation catalogue.
+MESSAGES: Mapping[CaseNumberReason, str] = {
+    CaseNumberReason.EMPTY: gettext_noop("case number is empty"),
+    CaseNumberReason.YEAR_NOT_FIRST: gettext_noop(
+        "case number %(text)s must start with the year in parentheses, e.g. (2016)"
+    ),
+    CaseNumberReason.YEAR_CLOSING_MISSING: gettext_noop("missing ) after the year"),
+    CaseNumberReason.YEAR_MISSING: gettext_noop("year missing inside the parentheses"),
+    CaseNumberReason.YEAR_DIGITS: gettext_noop("year %(year)s must be 4 digits"),
+    CaseNumberReason.YEAR_RANGE: gettext_noop("year %(year)s is out of range %(min)s–%(max)s"),
+    CaseNumberReason.COURT_CODE_MISSING: gettext_noop("court code missing after the year"),
+    CaseNumberReason.COURT_CODE_INVALID: gettext_noop(
+        "court code %(code)s is not a valid court code: expected %(supreme)s, a province "
+        "character such as 粤, or a province character followed by 2 or 4 digits"
+    ),
+    CaseNumberReason.TYPE_CODE_MISSING: gettext_noop(
+        "type code missing after court code %(court_code)s"
+    ),
+    CaseNumberReason.TYPE_CODE_UNKNOWN: gettext_noop(
+        "type code %(type_code)s after court code %(court_code)s is not a known case-type code "
+        "(such as 执, 执恢 or 民初), nor a specialised-trial code followed by one"
+    ),
+    CaseNumberReason.SEQUENCE_MISSING_AFTER_TYPE_CODE: gettext_noop(
+        "sequence missing after type code %(type_code)s"
+    ),
+    CaseNumberReason.SEQUENCE_MISSING_AFTER_MARKER: gettext_noop("sequence missing after 字第"),
+    CaseNumberReason.SEQUENCE_ZERO: gettext_noop(
+        "sequence %(sequence)s must be a positive whole number"
+    ),
+    CaseNumberReason.NUMBER_SIGN_MISSING: gettext_noop("missing 号 after the sequence"),
+    CaseNumberReason.NUMBER_SIGN_WRONG: gettext_noop(
+        "missing 号 after the sequence %(sequence)s: found %(found)s"
+    ),
+    CaseNumberReason.SUFFIX_INVALID: gettext_noop(
+        "text %(text)s after 号 is not a valid suffix: expected nothing, or 之 followed by a "
+        "Chinese number such as 之一 or 之十二"
+    ),
+    CaseNumberReason.LEGACY_ABBREVIATION_MISSING: gettext_noop(
+        "court abbreviation missing before 字第"
+    ),
+    CaseNumberReason.LEGACY_TYPE_MISSING: gettext_noop(
+        "type word missing after court abbreviation %(abbreviation)s"
+    ),
+    CaseNumberReason.LEGACY_SPLIT: gettext_noop(
+        "legacy court abbreviation and type word cannot be told apart in %(text)s: expected an "
+        "abbreviation ending in 法 followed by a type word such as 执, e.g. 穗中法执"
+    ),
+    CaseNumberReason.LEGACY_ABBREVIATION_CHARACTERS: gettext_noop(
+        "legacy court abbreviation %(abbreviation)s may contain only Chinese characters and digits"
+    ),
+}
+
+
 class CaseNumberError(ValueError):
     """A text that is not a valid case number.
 
     ``part`` names the part that is wrong: ``year``, ``court_code``, ``type_code``,
     ``sequence``, ``suffix`` or ``text`` (the text as a whole, for example when it is empty).
+    ``reason`` selects the message in ``MESSAGES``, and ``params`` contains the values it shows.
+    ``str(error)`` is the English message.
     """
 
-    def __init__(self, part: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, part: str, reason: CaseNumberReason, **params: str | int) -> None:
         self.part = part
+        self.reason = CaseNumberReason(reason)
+        self.params: Mapping[str, str | int] = params
+        super().__init__(self.format_message())
+
+    def format_message(self, translate: Callable[[str], str] = gettext_noop) -> str:
+        """Build the message, passing its template through ``translate``.
+
+        By default the message is English. Pass a ``gettext`` function for another language.
+        """
+        return translate(MESSAGES[self.reason]) % self.params
 
 
 @dataclass(frozen=True)
@@ -313,7 +417,7 @@ def parse_case_number(text: str) -> CaseNumber:
     """
     normalized = normalise_typed(text)
     if not normalized:
-        raise CaseNumberError("text", "case number is empty")
+        raise CaseNumberError("text", CaseNumberReason.EMPTY)
     year, rest = _parse_year(normalized)
     if "字第" in rest:
         return _parse_legacy(year, rest)
@@ -354,20 +458,20 @@ def _parse_chinese_number(text: str) -> int | None:
 
 def _parse_year(text: str) -> tuple[int, str]:
     if not text.startswith("("):
-        raise CaseNumberError(
-            "year", f"case number {text!r} must start with the year in parentheses, e.g. (2016)"
-        )
+        raise CaseNumberError("year", CaseNumberReason.YEAR_NOT_FIRST, text=repr(text))
     closing = text.find(")")
     if closing < 0:
-        raise CaseNumberError("year", "missing ) after the year")
+        raise CaseNumberError("year", CaseNumberReason.YEAR_CLOSING_MISSING)
     year_text = text[1:closing]
     if not year_text:
-        raise CaseNumberError("year", "year missing inside the parentheses")
+        raise CaseNumberError("year", CaseNumberReason.YEAR_MISSING)
     if len(year_text) != 4 or not set(year_text) <= _DIGITS:
-        raise CaseNumberError("year", f"year {year_text!r} must be 4 digits")
+        raise CaseNumberError("year", CaseNumberReason.YEAR_DIGITS, year=repr(year_text))
     year = int(year_text)
     if not YEAR_MIN <= year <= YEAR_MAX:
-        raise CaseNumberError("year", f"year {year} is out of range {YEAR_MIN}–{YEAR_MAX}")
+        raise CaseNumberError(
+            "year", CaseNumberReason.YEAR_RANGE, year=year, min=YEAR_MIN, max=YEAR_MAX
+        )
     return year, text[closing + 1 :]
 
 
@@ -380,7 +484,7 @@ def _take_digits(text: str, start: int) -> str:
 
 def _parse_court_code(rest: str) -> str:
     if not rest:
-        raise CaseNumberError("court_code", "court code missing after the year")
+        raise CaseNumberError("court_code", CaseNumberReason.COURT_CODE_MISSING)
     if rest.startswith(SUPREME_COURT_CODE):
         return SUPREME_COURT_CODE
     digits = _take_digits(rest, 1)
@@ -388,8 +492,9 @@ def _parse_court_code(rest: str) -> str:
     if rest[0] not in PROVINCE_COURT_CODES or len(digits) not in COURT_CODE_DIGIT_COUNTS:
         raise CaseNumberError(
             "court_code",
-            f"court code {code!r} is not a valid court code: expected {SUPREME_COURT_CODE}, "
-            "a province character such as 粤, or a province character followed by 2 or 4 digits",
+            CaseNumberReason.COURT_CODE_INVALID,
+            code=repr(code),
+            supreme=SUPREME_COURT_CODE,
         )
     return code
 
@@ -406,25 +511,36 @@ def _split_type_code(letters: str, court_code: str) -> tuple[str, str]:
         return letters[:1], letters[1:]
     raise CaseNumberError(
         "type_code",
-        f"type code {letters!r} after court code {court_code} is not a known case-type code "
-        "(such as 执, 执恢 or 民初), nor a specialised-trial code followed by one",
+        CaseNumberReason.TYPE_CODE_UNKNOWN,
+        type_code=repr(letters),
+        court_code=court_code,
     )
 
 
-def _parse_sequence(rest: str, start: int, after: str) -> tuple[int, int]:
-    """Read the sequence at ``start`` and the 号 after it, returning both and where 号 ends."""
+def _parse_sequence(rest: str, start: int, type_code: str) -> tuple[int, int]:
+    """Read the sequence at ``start`` and the 号 after it, returning both and where 号 ends.
+
+    ``type_code`` is the type code before the sequence, or "" after the 字第 of a legacy number.
+    """
     digits = _take_digits(rest, start)
     if not digits:
-        raise CaseNumberError("sequence", f"sequence missing after {after}")
+        if type_code:
+            raise CaseNumberError(
+                "sequence", CaseNumberReason.SEQUENCE_MISSING_AFTER_TYPE_CODE, type_code=type_code
+            )
+        raise CaseNumberError("sequence", CaseNumberReason.SEQUENCE_MISSING_AFTER_MARKER)
     sequence = int(digits)
     if sequence == 0:
-        raise CaseNumberError("sequence", f"sequence {digits!r} must be a positive whole number")
+        raise CaseNumberError("sequence", CaseNumberReason.SEQUENCE_ZERO, sequence=repr(digits))
     end = start + len(digits)
     if end >= len(rest):
-        raise CaseNumberError("sequence", "missing 号 after the sequence")
+        raise CaseNumberError("sequence", CaseNumberReason.NUMBER_SIGN_MISSING)
     if rest[end] != "号":
         raise CaseNumberError(
-            "sequence", f"missing 号 after the sequence {digits}: found {rest[end:]!r}"
+            "sequence",
+            CaseNumberReason.NUMBER_SIGN_WRONG,
+            sequence=digits,
+            found=repr(rest[end:]),
         )
     return sequence, end + 1
 
@@ -434,11 +550,7 @@ def _parse_suffix(tail: str) -> str:
         return ""
     if tail.startswith("之") and _parse_chinese_number(tail[1:]) is not None:
         return tail
-    raise CaseNumberError(
-        "suffix",
-        f"text {tail!r} after 号 is not a valid suffix: expected nothing, or 之 followed by a "
-        "Chinese number such as 之一 or 之十二",
-    )
+    raise CaseNumberError("suffix", CaseNumberReason.SUFFIX_INVALID, text=repr(tail))
 
 
 def _parse_current(year: int, rest: str) -> CaseNumber:
@@ -449,9 +561,11 @@ def _parse_current(year: int, rest: str) -> CaseNumber:
         end += 1
     letters = rest[start:end]
     if not letters:
-        raise CaseNumberError("type_code", f"type code missing after court code {court_code}")
+        raise CaseNumberError(
+            "type_code", CaseNumberReason.TYPE_CODE_MISSING, court_code=court_code
+        )
     specialised_code, type_code = _split_type_code(letters, court_code)
-    sequence, suffix_start = _parse_sequence(rest, end, f"type code {letters}")
+    sequence, suffix_start = _parse_sequence(rest, end, letters)
     return CaseNumber(
         year=year,
         court_code=court_code,
@@ -469,7 +583,7 @@ def _split_legacy_body(body: str) -> tuple[str, str]:
     first of 执民刑行赔 after the first character (厦|执, 绍诸|民执).
     """
     if not body:
-        raise CaseNumberError("court_code", "court abbreviation missing before 字第")
+        raise CaseNumberError("court_code", CaseNumberReason.LEGACY_ABBREVIATION_MISSING)
     split = body.find("法") + 1
     if split == 0 or split == len(body) or not _CJK_RUN.fullmatch(body[split:]):
         # NOTE: the split without 法 is a heuristic drawn from published numbers such as
@@ -484,18 +598,16 @@ def _split_legacy_body(body: str) -> tuple[str, str]:
         )
     if split == 0:
         if body.endswith("法"):
-            raise CaseNumberError("type_code", f"type word missing after court abbreviation {body}")
-        raise CaseNumberError(
-            "court_code",
-            f"legacy court abbreviation and type word cannot be told apart in {body!r}: expected "
-            "an abbreviation ending in 法 followed by a type word such as 执, e.g. 穗中法执",
-        )
+            raise CaseNumberError(
+                "type_code", CaseNumberReason.LEGACY_TYPE_MISSING, abbreviation=body
+            )
+        raise CaseNumberError("court_code", CaseNumberReason.LEGACY_SPLIT, text=repr(body))
     abbreviation, legacy_type = body[:split], body[split:]
     if not _LEGACY_ABBREVIATION.fullmatch(abbreviation):
         raise CaseNumberError(
             "court_code",
-            f"legacy court abbreviation {abbreviation!r} may contain only Chinese characters "
-            "and digits",
+            CaseNumberReason.LEGACY_ABBREVIATION_CHARACTERS,
+            abbreviation=repr(abbreviation),
         )
     return abbreviation, legacy_type
 
@@ -503,7 +615,7 @@ def _split_legacy_body(body: str) -> tuple[str, str]:
 def _parse_legacy(year: int, rest: str) -> CaseNumber:
     marker = rest.index("字第")
     abbreviation, legacy_type = _split_legacy_body(rest[:marker])
-    sequence, suffix_start = _parse_sequence(rest, marker + 2, "字第")
+    sequence, suffix_start = _parse_sequence(rest, marker + 2, "")
     return CaseNumber(
         year=year,
         court_code="",

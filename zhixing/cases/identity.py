@@ -15,13 +15,15 @@ issued: a person born in 1985 may carry 440604 (Chancheng district, created in 2
 the first character, the registering authority, may be a letter.
 
 Error messages never contain a whole number: they show it masked, as in ``440104**********1X``.
-This module imports nothing from Django.
+This module imports nothing from Django. An :class:`IdentityError` carries its English message
+as ``str(error)``, and :mod:`zhixing.cases.error_messages` shows it in the user's language.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -30,6 +32,17 @@ from zoneinfo import ZoneInfo
 
 from stdnum.cn import ric, uscc
 from stdnum.iso7064 import mod_11_10
+
+
+def gettext_noop(message: str) -> str:
+    """Return ``message`` unchanged, marking it for translation.
+
+    Django's ``makemessages`` extracts the argument of every call to a function of this name, so
+    the messages here reach the translation catalogue although this module imports nothing from
+    Django. :mod:`zhixing.cases.error_messages` translates them when it shows an error.
+    """
+    return message
+
 
 # Birth dates are compared with the date in China, where the documents are issued.
 CHINA_TIME_ZONE = ZoneInfo("Asia/Shanghai")
@@ -172,16 +185,196 @@ _LABELS = {
 }
 
 _DESCRIPTIONS = {
-    DocumentType.RESIDENT_ID: "resident ID number",
-    DocumentType.PASSPORT: "passport number",
-    DocumentType.HK_MACAU_PERMIT: "Hong Kong/Macao resident travel permit number",
-    DocumentType.TAIWAN_PERMIT: "Taiwan resident travel permit number",
-    DocumentType.HK_MACAU_RESIDENCE_PERMIT: "Hong Kong/Macao residence permit number",
-    DocumentType.TAIWAN_RESIDENCE_PERMIT: "Taiwan residence permit number",
-    DocumentType.FOREIGN_PERMANENT_RESIDENCE: "foreign permanent residence ID number",
-    DocumentType.USCC: "unified social credit code",
-    DocumentType.ORGANIZATION_CODE: "organization code",
-    DocumentType.BUSINESS_REGISTRATION: "business registration number",
+    DocumentType.RESIDENT_ID: gettext_noop("resident ID number"),
+    DocumentType.PASSPORT: gettext_noop("passport number"),
+    DocumentType.HK_MACAU_PERMIT: gettext_noop("Hong Kong/Macao resident travel permit number"),
+    DocumentType.TAIWAN_PERMIT: gettext_noop("Taiwan resident travel permit number"),
+    DocumentType.HK_MACAU_RESIDENCE_PERMIT: gettext_noop("Hong Kong/Macao residence permit number"),
+    DocumentType.TAIWAN_RESIDENCE_PERMIT: gettext_noop("Taiwan residence permit number"),
+    DocumentType.FOREIGN_PERMANENT_RESIDENCE: gettext_noop("foreign permanent residence ID number"),
+    DocumentType.USCC: gettext_noop("unified social credit code"),
+    DocumentType.ORGANIZATION_CODE: gettext_noop("organization code"),
+    DocumentType.BUSINESS_REGISTRATION: gettext_noop("business registration number"),
+}
+
+
+class IdentityReason(StrEnum):
+    """Stable key of what is wrong with an identity number, one per message in ``MESSAGES``."""
+
+    RESIDENT_ID_EMPTY = "resident_id_empty"
+    FIRST_GENERATION_CHARACTERS = "first_generation_characters"
+    DOCUMENT_EMPTY = "document_empty"
+    GB11643_LENGTH = "gb11643_length"
+    GB11643_LENGTH_15_OR_18 = "gb11643_length_15_or_18"
+    GB11643_CHARACTERS = "gb11643_characters"
+    PROVINCE_CODE = "province_code"
+    BIRTH_DATE_NOT_A_DATE = "birth_date_not_a_date"
+    BIRTH_DATE_TOO_EARLY = "birth_date_too_early"
+    BIRTH_DATE_IN_FUTURE = "birth_date_in_future"
+    GB11643_CHECK_CHARACTER = "gb11643_check_character"
+    HK_MACAU_RESIDENCE_REGION = "hk_macau_residence_region"
+    TAIWAN_RESIDENCE_REGION = "taiwan_residence_region"
+    USCC_EMPTY = "uscc_empty"
+    USCC_LENGTH = "uscc_length"
+    USCC_LENGTH_BUSINESS_REGISTRATION = "uscc_length_business_registration"
+    USCC_LENGTH_ORGANIZATION_CODE = "uscc_length_organization_code"
+    USCC_CHARACTER = "uscc_character"
+    USCC_CHARACTER_LOOKALIKE = "uscc_character_lookalike"
+    USCC_REGION_CODE = "uscc_region_code"
+    USCC_CHECK_CHARACTER = "uscc_check_character"
+    FOREIGN_RESIDENCE_FORM = "foreign_residence_form"
+    FOREIGN_RESIDENCE_CHECK_CHARACTER = "foreign_residence_check_character"
+    ORGANIZATION_CODE_LENGTH = "organization_code_length"
+    ORGANIZATION_CODE_CHARACTERS = "organization_code_characters"
+    ORGANIZATION_CODE_CHECK_CHARACTER = "organization_code_check_character"
+    BUSINESS_REGISTRATION_FORM = "business_registration_form"
+    BUSINESS_REGISTRATION_FORM_USCC = "business_registration_form_uscc"
+    BUSINESS_REGISTRATION_CHECK_DIGIT = "business_registration_check_digit"
+    HK_MACAU_PERMIT_FORM = "hk_macau_permit_form"
+    TAIWAN_PERMIT_FORM = "taiwan_permit_form"
+    PASSPORT_FORM = "passport_form"
+
+
+# English message of each reason. The placeholders are %(document)s, the document's name, and
+# the parameters of the error: %(number)s is always the masked number, never the whole one.
+# Every message is also a msgid of the translation catalogue.
+MESSAGES: Mapping[IdentityReason, str] = {
+    # Resident ID numbers and the residence permits that share their form (GB 11643).
+    IdentityReason.RESIDENT_ID_EMPTY: gettext_noop(
+        "resident ID number is empty: enter the 18-character number"
+    ),
+    IdentityReason.FIRST_GENERATION_CHARACTERS: gettext_noop(
+        "15-character resident ID number %(number)s is invalid: a first-generation number "
+        "contains only digits; retype it from the document"
+    ),
+    IdentityReason.DOCUMENT_EMPTY: gettext_noop(
+        "%(document)s is empty: enter the number from the document"
+    ),
+    IdentityReason.GB11643_LENGTH: gettext_noop(
+        "%(document)s %(number)s has %(length)s characters but 18 are expected: look for a "
+        "missing or extra digit"
+    ),
+    IdentityReason.GB11643_LENGTH_15_OR_18: gettext_noop(
+        "%(document)s %(number)s has %(length)s characters but 18 (or 15 for a first-generation "
+        "number) are expected: look for a missing or extra digit"
+    ),
+    IdentityReason.GB11643_CHARACTERS: gettext_noop(
+        "%(document)s %(number)s contains an invalid character: only digits are allowed, and X "
+        "as the last character; retype the number from the document"
+    ),
+    IdentityReason.PROVINCE_CODE: gettext_noop(
+        "%(document)s %(number)s is invalid: its first 2 digits are not the code of a province, "
+        "autonomous region, municipality or special administrative region; check them against "
+        "the document"
+    ),
+    IdentityReason.BIRTH_DATE_NOT_A_DATE: gettext_noop(
+        "%(document)s %(number)s is invalid: characters 7 to 14 are not a real date in the form "
+        "YYYYMMDD; check the birth-date digits against the document"
+    ),
+    IdentityReason.BIRTH_DATE_TOO_EARLY: gettext_noop(
+        "%(document)s %(number)s is invalid: its birth date is before %(year)s; check the year "
+        "digits"
+    ),
+    IdentityReason.BIRTH_DATE_IN_FUTURE: gettext_noop(
+        "%(document)s %(number)s is invalid: its birth date is in the future; check the year digits"
+    ),
+    IdentityReason.GB11643_CHECK_CHARACTER: gettext_noop(
+        "%(document)s %(number)s is invalid: its last character does not match the check "
+        "character computed from the first 17 digits, so a digit is mistyped; compare the "
+        "number with the document"
+    ),
+    IdentityReason.HK_MACAU_RESIDENCE_REGION: gettext_noop(
+        "%(document)s %(number)s is invalid: it must start with 810000 or 820000; a number with "
+        "another start is a resident ID number"
+    ),
+    IdentityReason.TAIWAN_RESIDENCE_REGION: gettext_noop(
+        "%(document)s %(number)s is invalid: it must start with 830000; a number with another "
+        "start is a resident ID number"
+    ),
+    # Unified social credit codes (GB 32100).
+    IdentityReason.USCC_EMPTY: gettext_noop(
+        "unified social credit code is empty: enter its 18 characters"
+    ),
+    IdentityReason.USCC_LENGTH: gettext_noop(
+        "unified social credit code %(number)s has %(length)s characters but 18 are expected: "
+        "look for a missing or extra character"
+    ),
+    IdentityReason.USCC_LENGTH_BUSINESS_REGISTRATION: gettext_noop(
+        "unified social credit code %(number)s has %(length)s characters but 18 are expected: "
+        "a 15-digit number is an old business registration number, so enter it as that "
+        "document type"
+    ),
+    IdentityReason.USCC_LENGTH_ORGANIZATION_CODE: gettext_noop(
+        "unified social credit code %(number)s has %(length)s characters but 18 are expected: "
+        "a 9-character code is an old organization code, so enter it as that document type"
+    ),
+    IdentityReason.USCC_CHARACTER: gettext_noop(
+        "unified social credit code %(number)s is invalid: character %(position)s "
+        "(%(character)s) is not used in credit codes, which contain digits and capital letters "
+        "except I, O, Z, S and V; retype the code from the business licence"
+    ),
+    IdentityReason.USCC_CHARACTER_LOOKALIKE: gettext_noop(
+        "unified social credit code %(number)s is invalid: character %(position)s "
+        "(%(character)s) is not used in credit codes, which contain digits and capital letters "
+        "except I, O, Z, S and V; it is probably the digit %(digit)s"
+    ),
+    IdentityReason.USCC_REGION_CODE: gettext_noop(
+        "unified social credit code %(number)s is invalid: characters 3 to 8 are the region "
+        "code of the registering authority and must be digits"
+    ),
+    IdentityReason.USCC_CHECK_CHARACTER: gettext_noop(
+        "unified social credit code %(number)s fails its check character. Some codes issued "
+        "before the standard settled fail it, so have a person compare the code with the "
+        "business licence and confirm it"
+    ),
+    # Foreign permanent residence ID cards.
+    IdentityReason.FOREIGN_RESIDENCE_FORM: gettext_noop(
+        "%(document)s %(number)s is invalid: expected 3 letters and 12 digits (card of 2017) or "
+        "18 characters starting with 9 (card issued since December 2023); retype the number "
+        "from the card"
+    ),
+    IdentityReason.FOREIGN_RESIDENCE_CHECK_CHARACTER: gettext_noop(
+        "%(document)s %(number)s is invalid: its last character does not match the check "
+        "character computed from the first 17 digits; compare the number with the card"
+    ),
+    # Organization codes (GB 11714) and business registration numbers (GS 15-2006).
+    IdentityReason.ORGANIZATION_CODE_LENGTH: gettext_noop(
+        "organization code %(number)s has %(length)s characters but 9 are expected "
+        "(8 characters and a check character)"
+    ),
+    IdentityReason.ORGANIZATION_CODE_CHARACTERS: gettext_noop(
+        "organization code %(number)s is invalid: its first 8 characters must be digits or "
+        "capital letters"
+    ),
+    IdentityReason.ORGANIZATION_CODE_CHECK_CHARACTER: gettext_noop(
+        "organization code %(number)s is invalid: its last character does not match the check "
+        "character computed from the first 8; compare the code with the certificate"
+    ),
+    IdentityReason.BUSINESS_REGISTRATION_FORM: gettext_noop(
+        "business registration number %(number)s is invalid: expected 15 digits"
+    ),
+    IdentityReason.BUSINESS_REGISTRATION_FORM_USCC: gettext_noop(
+        "business registration number %(number)s is invalid: expected 15 digits; an "
+        "18-character code is a unified social credit code"
+    ),
+    IdentityReason.BUSINESS_REGISTRATION_CHECK_DIGIT: gettext_noop(
+        "business registration number %(number)s is invalid: its last digit does not match the "
+        "check digit computed from the first 14; compare it with the business licence"
+    ),
+    # Travel permits and passports, which are checked by their form only.
+    IdentityReason.HK_MACAU_PERMIT_FORM: gettext_noop(
+        "%(document)s %(number)s is invalid: expected H (Hong Kong) or M (Macao) followed by 8 "
+        "digits, or by 10 digits on cards issued before 2013"
+    ),
+    IdentityReason.TAIWAN_PERMIT_FORM: gettext_noop(
+        "%(document)s %(number)s is invalid: expected 8 digits, or on cards issued before "
+        "September 2008 10 digits, possibly followed by an issuing-authority letter or digit in "
+        "brackets"
+    ),
+    IdentityReason.PASSPORT_FORM: gettext_noop(
+        "%(document)s %(number)s is invalid: expected 1 to 22 capital letters and digits, as in "
+        "the machine-readable zone"
+    ),
 }
 
 
@@ -190,7 +383,9 @@ class IdentityError(ValueError):
 
     ``document_type`` is the kind of document checked. ``part`` names what is wrong:
     ``text`` (empty), ``length``, ``characters``, ``region_code``, ``birth_date`` or
-    ``check_character``. ``needs_confirmation`` is true for a unified social credit code that
+    ``check_character``. ``reason`` selects the message in ``MESSAGES``, and ``params`` contains
+    the values it shows (the masked number, a length, a position). ``str(error)`` is the
+    English message. ``needs_confirmation`` is true for a unified social credit code that
     is well formed but fails its check character: a person should compare it with the
     business licence and, if it matches, pass ``confirmed=True`` to :func:`check_document`.
     """
@@ -199,14 +394,25 @@ class IdentityError(ValueError):
         self,
         document_type: DocumentType,
         part: str,
-        message: str,
+        reason: IdentityReason,
         *,
         needs_confirmation: bool = False,
+        **params: str | int,
     ) -> None:
-        super().__init__(message)
         self.document_type = document_type
         self.part = part
+        self.reason = IdentityReason(reason)
+        self.params: Mapping[str, str | int] = params
         self.needs_confirmation = needs_confirmation
+        super().__init__(self.format_message())
+
+    def format_message(self, translate: Callable[[str], str] = gettext_noop) -> str:
+        """Build the message, passing its template and the document's name through ``translate``.
+
+        By default the message is English. Pass a ``gettext`` function for another language.
+        """
+        values = {"document": translate(self.document_type.description), **self.params}
+        return translate(MESSAGES[self.reason]) % values
 
 
 @dataclass(frozen=True, repr=False)
@@ -272,16 +478,14 @@ def normalise_resident_id(text: str, *, today: date | None = None) -> ResidentId
     document_type = DocumentType.RESIDENT_ID
     cleaned = _clean(text)
     if not cleaned:
-        raise IdentityError(
-            document_type, "text", "resident ID number is empty: enter the 18-character number"
-        )
+        raise IdentityError(document_type, "text", IdentityReason.RESIDENT_ID_EMPTY)
     if len(cleaned) == 15:
         if not _DIGITS_15.fullmatch(cleaned):
             raise IdentityError(
                 document_type,
                 "characters",
-                f"15-character resident ID number {_mask_for_message(cleaned)} is invalid: a "
-                "first-generation number contains only digits; retype it from the document",
+                IdentityReason.FIRST_GENERATION_CHARACTERS,
+                number=_mask_for_message(cleaned),
             )
         body = f"{cleaned[:6]}19{cleaned[6:]}"
         number = body + gb11643_check_character(body)
@@ -304,24 +508,18 @@ def check_uscc(text: str) -> UsccResult:
     document_type = DocumentType.USCC
     code = _clean(text)
     if not code:
-        raise IdentityError(
-            document_type, "text", "unified social credit code is empty: enter its 18 characters"
-        )
+        raise IdentityError(document_type, "text", IdentityReason.USCC_EMPTY)
     if len(code) != 18:
-        raise IdentityError(document_type, "length", _uscc_length_message(code))
+        raise _uscc_length_error(code)
     for position, character in enumerate(code, start=1):
         if character not in USCC_ALPHABET:
-            raise IdentityError(
-                document_type,
-                "characters",
-                _uscc_character_message(code, position, character),
-            )
+            raise _uscc_character_error(code, position, character)
     if not code[2:8].isdigit():
         raise IdentityError(
             document_type,
             "region_code",
-            f"unified social credit code {_mask_for_message(code)} is invalid: characters 3 to 8 "
-            "are the region code of the registering authority and must be digits",
+            IdentityReason.USCC_REGION_CODE,
+            number=_mask_for_message(code),
         )
     check_ok = uscc.calc_check_digit(code[:17]) == code[17]
     return UsccResult(
@@ -359,22 +557,11 @@ def check_document(
         case DocumentType.FOREIGN_PERMANENT_RESIDENCE:
             return _check_foreign_permanent_residence(text)
         case DocumentType.HK_MACAU_PERMIT:
-            return _check_pattern(
-                kind,
-                text,
-                _HK_MACAU_PERMIT,
-                "H (Hong Kong) or M (Macao) followed by 8 digits, or by 10 digits on cards "
-                "issued before 2013",
-            )
+            return _check_pattern(kind, text, _HK_MACAU_PERMIT, IdentityReason.HK_MACAU_PERMIT_FORM)
         case DocumentType.TAIWAN_PERMIT:
             return _check_taiwan_permit(text)
         case DocumentType.PASSPORT:
-            return _check_pattern(
-                kind,
-                text,
-                _PASSPORT,
-                "1 to 22 capital letters and digits, as in the machine-readable zone",
-            )
+            return _check_pattern(kind, text, _PASSPORT, IdentityReason.PASSPORT_FORM)
         case DocumentType.USCC:
             return _check_uscc_document(text, confirmed=confirmed)
         case DocumentType.ORGANIZATION_CODE:
@@ -447,28 +634,20 @@ def _mask_for_message(text: str) -> str:
 
 def _require_text(kind: DocumentType, number: str) -> None:
     if not number:
-        raise IdentityError(
-            kind, "text", f"{kind.description} is empty: enter the number from the document"
-        )
+        raise IdentityError(kind, "text", IdentityReason.DOCUMENT_EMPTY)
 
 
 def _check_gb11643_form(number: str, document_type: DocumentType, *, accepts_15: bool) -> None:
     """Raise unless ``number`` has 18 characters: 17 digits and a digit or X."""
-    name = document_type.description
+    masked = _mask_for_message(number)
     if len(number) != 18:
-        expected = "18 (or 15 for a first-generation number)" if accepts_15 else "18"
-        raise IdentityError(
-            document_type,
-            "length",
-            f"{name} {_mask_for_message(number)} has {len(number)} characters but {expected} "
-            "are expected: look for a missing or extra digit",
+        reason = (
+            IdentityReason.GB11643_LENGTH_15_OR_18 if accepts_15 else IdentityReason.GB11643_LENGTH
         )
+        raise IdentityError(document_type, "length", reason, number=masked, length=len(number))
     if not _GB11643_18.fullmatch(number):
         raise IdentityError(
-            document_type,
-            "characters",
-            f"{name} {_mask_for_message(number)} contains an invalid character: only digits "
-            "are allowed, and X as the last character; retype the number from the document",
+            document_type, "characters", IdentityReason.GB11643_CHARACTERS, number=masked
         )
 
 
@@ -480,16 +659,11 @@ def _parse_gb11643(
     converted_from_15: bool,
 ) -> ResidentId:
     """Check the region, birth date and check character of an 18-character GB 11643 number."""
-    name = document_type.description
     masked = _mask_for_message(number)
 
     if number[:2] not in PROVINCE_CODES:
         raise IdentityError(
-            document_type,
-            "region_code",
-            f"{name} {masked} is invalid: its first 2 digits are not the code of a province, "
-            "autonomous region, municipality or special administrative region; check them "
-            "against the document",
+            document_type, "region_code", IdentityReason.PROVINCE_CODE, number=masked
         )
 
     # The message does not repeat the date, because together with the masked number it would
@@ -498,31 +672,24 @@ def _parse_gb11643(
         birth_date = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise IdentityError(
-            document_type,
-            "birth_date",
-            f"{name} {masked} is invalid: characters 7 to 14 are not a real date in the form "
-            "YYYYMMDD; check the birth-date digits against the document",
+            document_type, "birth_date", IdentityReason.BIRTH_DATE_NOT_A_DATE, number=masked
         ) from None
     if birth_date < EARLIEST_BIRTH_DATE:
         raise IdentityError(
             document_type,
             "birth_date",
-            f"{name} {masked} is invalid: its birth date is before 1900; check the year digits",
+            IdentityReason.BIRTH_DATE_TOO_EARLY,
+            number=masked,
+            year=EARLIEST_BIRTH_DATE.year,
         )
     if birth_date > (today or _today_in_china()):
         raise IdentityError(
-            document_type,
-            "birth_date",
-            f"{name} {masked} is invalid: its birth date is in the future; check the year digits",
+            document_type, "birth_date", IdentityReason.BIRTH_DATE_IN_FUTURE, number=masked
         )
 
     if gb11643_check_character(number[:17]) != number[17]:
         raise IdentityError(
-            document_type,
-            "check_character",
-            f"{name} {masked} is invalid: its last character does not match the check "
-            "character computed from the first 17 digits, so a digit is mistyped; compare the "
-            "number with the document",
+            document_type, "check_character", IdentityReason.GB11643_CHECK_CHARACTER, number=masked
         )
 
     sequence = int(number[14:17])
@@ -544,16 +711,12 @@ def _check_residence_permit(kind: DocumentType, text: str, today: date | None) -
     _require_text(kind, number)
     _check_gb11643_form(number, kind, accepts_15=False)
     if kind is DocumentType.TAIWAN_RESIDENCE_PERMIT:
-        region_codes, expected = TAIWAN_RESIDENCE_REGION_CODES, "830000"
+        region_codes, reason = TAIWAN_RESIDENCE_REGION_CODES, IdentityReason.TAIWAN_RESIDENCE_REGION
     else:
-        region_codes, expected = HK_MACAU_RESIDENCE_REGION_CODES, "810000 or 820000"
+        region_codes = HK_MACAU_RESIDENCE_REGION_CODES
+        reason = IdentityReason.HK_MACAU_RESIDENCE_REGION
     if number[:6] not in region_codes:
-        raise IdentityError(
-            kind,
-            "region_code",
-            f"{kind.description} {_mask_for_message(number)} is invalid: it must start with "
-            f"{expected}; a number with another start is a resident ID number",
-        )
+        raise IdentityError(kind, "region_code", reason, number=_mask_for_message(number))
     return _parse_gb11643(number, kind, today, converted_from_15=False).number
 
 
@@ -563,40 +726,48 @@ def _check_uscc_document(text: str, *, confirmed: bool) -> str:
         raise IdentityError(
             DocumentType.USCC,
             "check_character",
-            f"unified social credit code {_mask_for_message(result.code)} fails its check "
-            "character. Some codes issued before the standard settled fail it, so have a person "
-            "compare the code with the business licence and confirm it",
+            IdentityReason.USCC_CHECK_CHARACTER,
             needs_confirmation=True,
+            number=_mask_for_message(result.code),
         )
     return result.code
 
 
-def _uscc_length_message(code: str) -> str:
-    masked = _mask_for_message(code)
-    message = f"unified social credit code {masked} has {len(code)} characters but 18 are expected"
+def _uscc_length_error(code: str) -> IdentityError:
     if len(code) == 15 and code.isdigit():
-        return (
-            f"{message}: a 15-digit number is an old business registration number, so enter it "
-            "as that document type"
-        )
-    if len(code) == 9:
-        return (
-            f"{message}: a 9-character code is an old organization code, so enter it as that "
-            "document type"
-        )
-    return f"{message}: look for a missing or extra character"
-
-
-def _uscc_character_message(code: str, position: int, character: str) -> str:
-    message = (
-        f"unified social credit code {_mask_for_message(code)} is invalid: character "
-        f"{position} ({character!r}) is not used in credit codes, which contain digits and "
-        "capital letters except I, O, Z, S and V"
+        reason = IdentityReason.USCC_LENGTH_BUSINESS_REGISTRATION
+    elif len(code) == 9:
+        reason = IdentityReason.USCC_LENGTH_ORGANIZATION_CODE
+    else:
+        reason = IdentityReason.USCC_LENGTH
+    return IdentityError(
+        DocumentType.USCC, "length", reason, number=_mask_for_message(code), length=len(code)
     )
+
+
+def _uscc_character_error(code: str, position: int, character: str) -> IdentityError:
+    masked = _mask_for_message(code)
+    # repr() quotes the character and shows an invisible one, such as U+200B, as an escape.
+    quoted_character = repr(character)
     lookalike = _USCC_LOOKALIKE_DIGITS.get(character)
     if lookalike:
-        return f"{message}; it is probably the digit {lookalike}"
-    return f"{message}; retype the code from the business licence"
+        return IdentityError(
+            DocumentType.USCC,
+            "characters",
+            IdentityReason.USCC_CHARACTER_LOOKALIKE,
+            number=masked,
+            position=position,
+            character=quoted_character,
+            digit=lookalike,
+        )
+    return IdentityError(
+        DocumentType.USCC,
+        "characters",
+        IdentityReason.USCC_CHARACTER,
+        number=masked,
+        position=position,
+        character=quoted_character,
+    )
 
 
 def _check_foreign_permanent_residence(text: str) -> str:
@@ -609,17 +780,15 @@ def _check_foreign_permanent_residence(text: str) -> str:
         raise IdentityError(
             kind,
             "characters",
-            f"{kind.description} {_mask_for_message(number)} is invalid: expected 3 letters and "
-            "12 digits (card of 2017) or 18 characters starting with 9 (card issued since "
-            "December 2023); retype the number from the card",
+            IdentityReason.FOREIGN_RESIDENCE_FORM,
+            number=_mask_for_message(number),
         )
     if gb11643_check_character(number[:17]) != number[17]:
         raise IdentityError(
             kind,
             "check_character",
-            f"{kind.description} {_mask_for_message(number)} is invalid: its last character "
-            "does not match the check character computed from the first 17 digits; compare "
-            "the number with the card",
+            IdentityReason.FOREIGN_RESIDENCE_CHECK_CHARACTER,
+            number=_mask_for_message(number),
         )
     return number
 
@@ -636,23 +805,18 @@ def _check_organization_code(text: str) -> str:
         raise IdentityError(
             kind,
             "length",
-            f"organization code {masked} has {len(cleaned)} characters but 9 are expected "
-            "(8 characters and a check character)",
+            IdentityReason.ORGANIZATION_CODE_LENGTH,
+            number=masked,
+            length=len(cleaned),
         )
     if any(character not in _ORGANIZATION_CODE_CHARACTERS for character in cleaned[:8]):
         raise IdentityError(
-            kind,
-            "characters",
-            f"organization code {masked} is invalid: its first 8 characters must be digits or "
-            "capital letters",
+            kind, "characters", IdentityReason.ORGANIZATION_CODE_CHARACTERS, number=masked
         )
     expected = organization_code_check_character(cleaned[:8])
     if cleaned[8] != expected:
         raise IdentityError(
-            kind,
-            "check_character",
-            f"organization code {masked} is invalid: its last character does not match the "
-            "check character computed from the first 8; compare the code with the certificate",
+            kind, "check_character", IdentityReason.ORGANIZATION_CODE_CHECK_CHARACTER, number=masked
         )
     return cleaned
 
@@ -663,20 +827,13 @@ def _check_business_registration(text: str) -> str:
     _require_text(kind, number)
     masked = _mask_for_message(number)
     if not _BUSINESS_REGISTRATION.fullmatch(number):
-        hint = ""
+        reason = IdentityReason.BUSINESS_REGISTRATION_FORM
         if len(number) == 18:
-            hint = "; an 18-character code is a unified social credit code"
-        raise IdentityError(
-            kind,
-            "characters",
-            f"business registration number {masked} is invalid: expected 15 digits{hint}",
-        )
+            reason = IdentityReason.BUSINESS_REGISTRATION_FORM_USCC
+        raise IdentityError(kind, "characters", reason, number=masked)
     if not mod_11_10.is_valid(number):
         raise IdentityError(
-            kind,
-            "check_character",
-            f"business registration number {masked} is invalid: its last digit does not match "
-            "the check digit computed from the first 14; compare it with the business licence",
+            kind, "check_character", IdentityReason.BUSINESS_REGISTRATION_CHECK_DIGIT, number=masked
         )
     return number
 
@@ -687,22 +844,14 @@ def _check_taiwan_permit(text: str) -> str:
     bare_suffix = _TAIWAN_PERMIT_BARE_SUFFIX.fullmatch(number)
     if bare_suffix:
         number = f"{bare_suffix.group(1)}({bare_suffix.group(2)})"
-    return _check_pattern(
-        kind,
-        number,
-        _TAIWAN_PERMIT,
-        "8 digits, or on cards issued before September 2008 10 digits, possibly followed by "
-        "an issuing-authority letter or digit in brackets",
-    )
+    return _check_pattern(kind, number, _TAIWAN_PERMIT, IdentityReason.TAIWAN_PERMIT_FORM)
 
 
-def _check_pattern(kind: DocumentType, text: str, pattern: re.Pattern[str], expected: str) -> str:
+def _check_pattern(
+    kind: DocumentType, text: str, pattern: re.Pattern[str], reason: IdentityReason
+) -> str:
     number = _clean(text)
     _require_text(kind, number)
     if not pattern.fullmatch(number):
-        raise IdentityError(
-            kind,
-            "characters",
-            f"{kind.description} {_mask_for_message(number)} is invalid: expected {expected}",
-        )
+        raise IdentityError(kind, "characters", reason, number=_mask_for_message(number))
     return number

@@ -36,6 +36,7 @@ from openpyxl.utils.datetime import from_excel
 
 from zhixing.cases import services
 from zhixing.cases.case_numbers import CaseNumber, CaseNumberError, parse_case_number
+from zhixing.cases.error_messages import translated_message
 from zhixing.cases.identity import (
     DocumentType,
     IdentityError,
@@ -825,7 +826,7 @@ class _RowParser:
             try:
                 number = check_document(checked_type, number)
             except IdentityError as error:
-                self.error(numbers_key, where + str(error))
+                self.error(numbers_key, where + translated_message(error))
                 return None
             document_type = str(checked_type)
         return ImportParty(
@@ -916,7 +917,7 @@ class RowChecker:
         try:
             number = parse_case_number(text)
         except CaseNumberError as error:
-            parser.error("case_number", str(error))
+            parser.error("case_number", translated_message(error))
             return None, None
         if number.legacy or not number.is_enforcement:
             parser.error(

@@ -24,6 +24,7 @@ from zhixing.cases.case_numbers import (
     CaseNumberError,
     parse_case_number,
 )
+from zhixing.cases.error_messages import translated_message
 from zhixing.cases.identity import (
     DocumentType,
     IdentityError,
@@ -121,7 +122,7 @@ def parse_enforcement_number(text: str) -> CaseNumber:
     try:
         number = parse_case_number(text)
     except CaseNumberError as error:
-        raise ValidationError({"case_number": str(error)}) from error
+        raise ValidationError({"case_number": translated_message(error)}) from error
     if number.legacy or not number.is_enforcement:
         raise ValidationError(
             {
@@ -147,7 +148,7 @@ def _normalise_document(data: PartyInput) -> tuple[str, str, bool]:
     try:
         number = check_document(document_type, data.document_number, confirmed=data.confirmed)
     except IdentityError as error:
-        raise ValidationError({"document_number": str(error)}) from error
+        raise ValidationError({"document_number": translated_message(error)}) from error
     except ValueError as error:
         raise ValidationError(
             {"document_type": _("Unknown document type %(type)s.") % {"type": document_type}}

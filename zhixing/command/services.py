@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from zhixing import attachments
 from zhixing.audit import services as audit
 from zhixing.cases.case_numbers import CaseNumberError, parse_case_number
+from zhixing.cases.error_messages import translated_message
 from zhixing.cases.models import EnforcementCase
 from zhixing.command.models import (
     DutySignIn,
@@ -166,7 +167,7 @@ def cases_in_scope(user: User, case_numbers: Iterable[str]) -> list[EnforcementC
         except CaseNumberError as error:
             problems.append(
                 _("%(text)s is not a valid case number (%(error)s); correct or remove it.")
-                % {"text": text, "error": error}
+                % {"text": text, "error": translated_message(error)}
             )
     found = {
         case.case_number: case
