@@ -255,7 +255,8 @@ class ApplicationSummarySerializer(serializers.Serializer):
     state = ApplicationStateField(
         read_only=True,
         help_text="drafted, head_approved, sealed, submitted, reviewed (by the intermediate "
-        "court), received (by the deciding court), approved, rejected or executed.",
+        "court), received (by the deciding court), approved, rejected, executed, or lifted (an "
+        "exit restriction lifted before its period ended).",
     )
     court = CourtReferenceSerializer(read_only=True, help_text="The applying court.")
     reviewing_court = CourtReferenceSerializer(
@@ -267,6 +268,13 @@ class ApplicationSummarySerializer(serializers.Serializer):
         read_only=True, help_text="The court that approves or rejects."
     )
     case = CaseReferenceSerializer(read_only=True, help_text="The enforcement case.")
+    decision_number = serializers.CharField(
+        read_only=True,
+        help_text="Exit restriction: number of the exit-restriction decision (限制出境决定书), "
+        "the case number with the further number allocated when it was drafted, such as "
+        "（2026）粤0104执123号之二. Empty for a seizure renewal, and for an exit restriction "
+        "drafted before decisions were numbered whose case number could not be parsed.",
+    )
     period_months = serializers.IntegerField(
         read_only=True, help_text="Months of the restriction or of the renewal."
     )
@@ -514,7 +522,9 @@ class StepRequestSerializer(serializers.Serializer):
         help_text="One of the application's actions for you: head_approve (bureau head signs), "
         "seal (the applying court's seal), submit, review (intermediate court's opinion, needs "
         "a comment), receive, approve (with the deciding court's seal), reject (needs a "
-        "comment), execute, or comment.",
+        "comment), execute, lift (an approved or executed exit restriction; the lifting is "
+        "recorded but not sent through the gateway, so the comment gives the reason and how it "
+        "was handed over), or comment.",
         error_messages=unknown_choice("action", list(Action.ALL)),
     )
     comment = serializers.CharField(
@@ -695,7 +705,8 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         "and role takes its own: the applying court's bureau head signs, its seal holders "
         "seal, its staff submit; the reviewing court's bureau head reviews or rejects; the "
         "deciding court registers receipt and its bureau head approves or rejects; the "
-        "applying court executes a seizure renewal and the high court an exit restriction. "
+        "applying court executes a seizure renewal and the high court an exit restriction, "
+        "which its staff may also lift before the period ends, with the reason in the comment. "
         "Executing a seizure renewal with a renewed_measure renews that measure as its page "
         "does, so only the officer of the case may execute it, and a seizure that can no "
         "longer be renewed returns 400 with nothing changed. Any court the application "

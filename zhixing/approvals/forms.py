@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from zhixing.approvals import seizures, services
 from zhixing.cases.models import DOCUMENT_TYPE_CHOICES
 from zhixing.courts.models import User
+from zhixing.measures.masking import shown_asset_label
 from zhixing.measures.models import ControlMeasure
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -130,12 +131,15 @@ class SeizureRenewalForm(forms.Form):
 
 
 def seizure_choice_label(measure: ControlMeasure) -> str:
-    """Return how the form lists a seizure: id, case, kind, asset and the last day."""
+    """Return how the form lists a seizure: id, case, kind, asset and the last day.
+
+    The location of a person's real estate is masked, as on the measure pages.
+    """
     return _("#%(id)s · %(case)s · %(kind)s · %(asset)s · ends %(end)s") % {
         "id": measure.pk,
         "case": measure.case.case_number,
         "kind": measure.get_kind_display(),
-        "asset": measure.asset_label or "—",
+        "asset": shown_asset_label(measure) or "—",
         "end": measure.end_date.isoformat() if measure.end_date else "—",
     }
 

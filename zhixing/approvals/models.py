@@ -4,8 +4,9 @@ An :class:`Application` is drafted at a basic or intermediate court, signed by t
 bureau head, sealed with that court's seal and submitted. A reviewing court in between (the
 intermediate court, for an exit restriction from a basic court) gives its opinion. The
 deciding court receives the application and approves it with its own seal or rejects it.
-The approved application is then executed. Each step is one :class:`Step` row, and each signature
-adds one :class:`Revision` of the PDF as an incremental update of the one before.
+The approved application is then executed. An exit restriction may be lifted before its period
+ends, once approved. Each step is one :class:`Step` row, and each signature adds one
+:class:`Revision` of the PDF as an incremental update of the one before.
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ class State(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     EXECUTED = "executed", _("Executed")
+    LIFTED = "lifted", _("Lifted")
 
 
 # States in which nothing more is due.
-FINAL_STATES = frozenset({State.REJECTED, State.EXECUTED})
+FINAL_STATES = frozenset({State.REJECTED, State.EXECUTED, State.LIFTED})
 
 
 class Application(TrackedModel, models.Model):
@@ -231,6 +233,7 @@ class Step(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
         EXECUTED = "executed", _("Executed")
+        LIFTED = "lifted", _("Lifted")
         AGENCY_ANSWERED = "agency_answered", _("Answered by the agency")
         COMMENT = "comment", _("Comment")
         OVERDUE = "overdue", _("Overdue")

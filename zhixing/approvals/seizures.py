@@ -63,7 +63,7 @@ def seizures_to_renew(user: User) -> QuerySet[ControlMeasure]:
             kind__in=SEIZURE_KINDS,
             state__in=ControlMeasure.ACTIVE_STATES,
         )
-        .select_related("case")
+        .select_related("case", "party")
         .order_by("end_date", "pk")
     )
 

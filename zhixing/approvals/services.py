@@ -15,9 +15,10 @@ The steps, each with a deadline, are: drafted → signed by the own bureau head 
 the applying court's seal → submitted → (reviewed by the intermediate court) → received by the
 deciding court → approved with the deciding court's seal, or rejected → executed. Executing a
 seizure renewal that links the seizure's record renews that measure through the measures app
-(:mod:`zhixing.approvals.seizures`). Any court involved may comment at any time after the
-application reached it. Every step publishes an event to the courts involved, so their pages
-update live.
+(:mod:`zhixing.approvals.seizures`). An approved or executed exit restriction may be lifted
+before its period ends (:func:`lift`), for example when the debtor has paid. Any court involved
+may comment at any time after the application reached it. Every step publishes an event to the
+courts involved, so their pages update live.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,7 +62,7 @@ from zhixing.events.models import Event
 from zhixing.linkage import gateway
 from zhixing.linkage.gateway import ItemRequest
 from zhixing.linkage.models import Action as LinkageAction
-from zhixing.linkage.models import Agency
+from zhixing.linkage.models import Agency, GatewayItem
 from zhixing.measures.models import ControlMeasure
 from zhixing.measures.numbering import allocate_further_number
 from zhixing.measures.services import may_control
@@ -137,9 +138,10 @@ class Action:
     APPROVE = "approve"
     REJECT = "reject"
     EXECUTE = "execute"
+    LIFT = "lift"
     COMMENT = "comment"
 
-    ALL = (HEAD_APPROVE, SEAL, SUBMIT, REVIEW, RECEIVE, APPROVE, REJECT, EXECUTE, COMMENT)
+    ALL = (HEAD_APPROVE, SEAL, SUBMIT, REVIEW, RECEIVE, APPROVE, REJECT, EXECUTE, LIFT, COMMENT)
 
 
 # Routing
@@ -251,6 +253,8 @@ def _acting_court(application: Application, action: str) -> Court | None:
         if application.kind == Kind.EXIT_RESTRICTION:
             return application.deciding_court
         return application.court
+    if action == Action.LIFT:
+        return application.deciding_court
     return None
 
 
@@ -265,6 +269,9 @@ def _allowed_states(application: Application, action: str) -> tuple[str, ...]:
         Action.APPROVE: (State.RECEIVED,),
         Action.REJECT: (State.SUBMITTED, State.RECEIVED) if reviewed else (State.RECEIVED,),
         Action.EXECUTE: (State.APPROVED,),
+        Action.LIFT: (State.APPROVED, State.EXECUTED)
+        if application.kind == Kind.EXIT_RESTRICTION
+        else (),
     }.get(action, ())
 
 
@@ -279,6 +286,8 @@ def _roles_for(application: Application, action: str) -> tuple[str, ...]:
         return RECEIVE_ROLES
     if action == Action.EXECUTE:
         return HANDOVER_ROLES if application.kind == Kind.EXIT_RESTRICTION else DRAFT_ROLES
+    if action == Action.LIFT:
+        return HANDOVER_ROLES
     return COMMENT_ROLES
 
 
@@ -286,13 +295,17 @@ def _role_names(codes: Sequence[str]) -> str:
     return ", ".join(str(Role.Code(code).label) for code in codes)
 
 
-def check_action(user: User, application: Application, action: str) -> None:
+def check_action(
+    user: User, application: Application, action: str, *, today: datetime.date | None = None
+) -> None:
     """Raise unless ``user`` may take ``action`` on the application now.
 
     Raises ``ValidationError`` when the application's state does not allow the action, and
     ``PermissionDenied`` when the user's court or role may not take it. Executing a seizure
     renewal that links a seizure's record renews that measure, so it also needs the right to
-    renew measures in the case (:func:`zhixing.measures.services.may_control`).
+    renew measures in the case (:func:`zhixing.measures.services.may_control`). Lifting needs an
+    exit restriction whose period has not ended on ``today`` (by default today in Beijing) and
+    whose border-control request is answered (:func:`lift_refusal`).
     """
     if action not in Action.ALL:
         raise ValidationError({"action": _("Unknown action %(action)s.") % {"action": action}})
@@ -326,6 +339,10 @@ def check_action(user: User, application: Application, action: str) -> None:
         refusal = seizures.execution_refusal(user, application)
         if refusal:
             raise PermissionDenied(refusal)
+    if action == Action.LIFT:
+        refusal = lift_refusal(application, today or timezone.localdate())
+        if refusal:
+            raise ValidationError({"state": refusal})
 
 
 def _allowed_states_any(application: Application) -> set[str]:
@@ -392,6 +409,7 @@ def action_label(action: str) -> str:
         Action.APPROVE: _("approve with the court's seal"),
         Action.REJECT: _("reject"),
         Action.EXECUTE: _("execute"),
+        Action.LIFT: _("lift the restriction"),
         Action.COMMENT: _("comment"),
     }
     return str(labels.get(action, action))
@@ -555,7 +573,8 @@ def _debtor_person(case: EnforcementCase, document_type: str, number: str) -> Pa
     return party
 
 
-def _agency_name() -> str:
+def border_control_agency_name() -> str:
+    """Return the name of the agency that takes border control, as documents address it."""
     agency = find_border_control_agency()
     return agency.name if agency is not None else paperwork.PROVINCIAL_POLICE_NAME
 
@@ -590,7 +609,7 @@ def _store_draft(actor: User, application: Application, now: datetime.datetime) 
     application.save()
     try:
         rendered = paperwork.render(
-            application, agency_name=_agency_name(), today=timezone.localdate(now)
+            application, agency_name=border_control_agency_name(), today=timezone.localdate(now)
         )
     except (DocumentTemplateError, LookupError) as error:
         logger.error("Rendering application %s failed: %s", application.pk, error)
@@ -951,7 +970,7 @@ def _take_step(
     _check_length("comment", comment, COMMENT_MAX_CHARS)
     with transaction.atomic():
         locked = _locked(application)
-        check_action(actor, locked, action)
+        check_action(actor, locked, action, today=timezone.localdate(now))
         revision = _signed_revision(locked, sign, now) if sign is not None else None
         step = Step.objects.create(
             application=locked,
@@ -1296,6 +1315,7 @@ def take_action(
         Action.APPROVE: approve,
         Action.REJECT: reject,
         Action.EXECUTE: execute,
+        Action.LIFT: lift,
     }
     if action == Action.COMMENT:
         return add_comment(actor, application, comment, now=now)
@@ -1531,6 +1551,93 @@ def record_border_control_answer(items: Sequence[gateway.AnsweredItem]) -> int:
     return recorded
 
 
+# Lifting an exit restriction
+
+
+def lift_refusal(application: Application, today: datetime.date) -> str:
+    """Return why the exit restriction cannot be lifted on ``today``, or "" when it can.
+
+    A restriction whose period has ended has lapsed. One whose border-control request still
+    waits for the agency's answer is lifted after that answer, so that the request cannot reach
+    the agency after the lifting.
+    """
+    if application.period_end < today:
+        return _(
+            "The restriction ended on %(date)s and has lapsed, so there is nothing to lift."
+        ) % {"date": application.period_end.isoformat()}
+    item = application.border_control_item
+    if (
+        item is not None
+        and GatewayItem.objects.filter(pk=item, state__in=GatewayItem.OPEN_STATES).exists()
+    ):
+        return _(
+            "The border-control request still awaits the agency's answer. Lift the restriction "
+            "once the answer is in the history."
+        )
+    return ""
+
+
+def lift(
+    actor: User, application: Application, *, comment: str, now: datetime.datetime | None = None
+) -> Step:
+    """Lift an approved or executed exit restriction before its period ends (解除限制出境).
+
+    The enforcing court decides the lifting, for example when the debtor has paid, and the
+    deciding court's staff who hand border control over record it, as they record the
+    execution. The comment gives the reason and, for a restriction already handed over, how and
+    when the lifting reached the public-security department. A lifted restriction no longer
+    keeps its case from closing (:func:`exit_restrictions_in_force`).
+
+    NOTE: the lifting is recorded, not sent. No sealed lifting notice is rendered and no
+    ``release`` item goes to the border-control agency, because the gateway passes answers to
+    release items to the measures app only (:func:`zhixing.linkage.gateway.answer_hook`). This
+    stays until the approvals app renders a lifting notice and the gateway routes those answers
+    here.
+    """
+    _require_comment(
+        comment,
+        _(
+            "Give the reason for lifting the restriction and, if it was handed over, how and "
+            "when the lifting reached %(agency)s."
+        )
+        % {"agency": border_control_agency_name()},
+    )
+    return _take_step(
+        actor,
+        application,
+        Action.LIFT,
+        step_kind=Step.Kind.LIFTED,
+        to_state=State.LIFTED,
+        comment=comment,
+        now=now,
+    )
+
+
+def exit_restrictions_in_force(case: EnforcementCase, today: datetime.date) -> list[Application]:
+    """Return the exit restrictions of ``case`` that are in force on ``today`` or about to be.
+
+    Those are the approved ones, which the high court hands over next, and the executed ones,
+    each with a period that has not ended and no refusal by the border-control agency. Lifted
+    and rejected applications are left out, and so are those not yet decided.
+    """
+    refused = Step.objects.filter(
+        application=OuterRef("pk"),
+        kind=Step.Kind.AGENCY_ANSWERED,
+        detail__border_control__result="rejected",
+    )
+    return list(
+        Application.objects.filter(
+            kind=Kind.EXIT_RESTRICTION,
+            case=case,
+            state__in=(State.APPROVED, State.EXECUTED),
+            period_end__gte=today,
+        )
+        .exclude(Exists(refused))
+        .select_related("deciding_court")
+        .order_by("created_at", "id")
+    )
+
+
 # Overdue steps
 
 
@@ -1543,7 +1650,7 @@ def check_overdue(now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     due = (
         Application.objects.filter(step_due_at__lte=now, overdue_at__isnull=True)
-        .exclude(state__in=[State.REJECTED, State.EXECUTED])
+        .exclude(state__in=FINAL_STATES)
         .values_list("pk", flat=True)
     )
     flagged = 0

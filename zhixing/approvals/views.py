@@ -164,6 +164,9 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if application.person_document_number
         else "",
         "handover": handover,
+        "lift_agency": services.border_control_agency_name()
+        if services.Action.LIFT in actions
+        else "",
         "renews_on_execute": application.renewed_measure_id is not None
         and services.Action.EXECUTE in actions,
         "may_read_pdf": services.may_read_pdf(user, application),

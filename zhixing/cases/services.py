@@ -620,8 +620,9 @@ def assign_officer(
     return case
 
 
-# Closing modes after which the case's control measures stay in force. Terminating the current
-# procedure (终本) keeps assets frozen and seized, so that enforcement can resume on them.
+# Closing modes after which the case's control measures and exit restrictions stay in force.
+# Terminating the current procedure (终本) keeps assets frozen and seized and the debtor
+# restricted, so that enforcement can resume on them.
 MODES_KEEPING_MEASURES = frozenset({EnforcementCase.ClosingMode.TERMINATED_WITHOUT_ASSETS})
 
 
@@ -638,40 +639,104 @@ def measures_in_force(case: EnforcementCase) -> list[ControlMeasure]:
     return list(
         ControlMeasure.objects.filter(case=case, state__in=ControlMeasure.ACTIVE_STATES)
         .exclude(kind=MeasureKind.DEDUCT)
-        .select_related("agency")
+        .select_related("agency", "party")
         .order_by("ruling_sequence", "id")
     )
 
 
-def _check_no_measures_in_force(case: EnforcementCase) -> None:
-    """Raise ``ValidationError`` on ``mode`` when control measures of ``case`` are in force.
+def measures_awaiting_answer(case: EnforcementCase) -> list[ControlMeasure]:
+    """Return the measures of ``case`` that were requested and await the agency's answer.
 
-    NOTE: exit restrictions are not checked. An executed exit restriction is an approvals
-    application that lapses at the end of its period, and the platform has no action that lifts
-    one early, so refusing here would keep the case open until that period ends.
+    Any of them may take effect when the answer comes, deductions included.
     """
-    measures = measures_in_force(case)
-    if not measures:
-        return
-    listed = "; ".join(
+    from zhixing.measures.models import ControlMeasure
+
+    awaiting = (ControlMeasure.State.REQUESTED, ControlMeasure.State.SENT)
+    return list(
+        ControlMeasure.objects.filter(case=case, state__in=awaiting)
+        .select_related("agency", "party")
+        .order_by("ruling_sequence", "id")
+    )
+
+
+def _measure_list(measures: Sequence[ControlMeasure]) -> str:
+    # Imported here because the measures app builds on this one.
+    from zhixing.measures.masking import shown_asset_label
+
+    # The message shows on the case page to the user who tries to close, so a person's home is
+    # masked, as on the measure pages.
+    return "; ".join(
         _("%(kind)s #%(id)s, %(asset)s, ruling %(ruling)s")
         % {
             "kind": measure.get_kind_display(),
             "id": measure.pk,
-            "asset": measure.asset_label or measure.agency.name,
+            "asset": shown_asset_label(measure) or measure.agency.name,
             "ruling": measure.ruling_number,
         }
         for measure in measures
     )
+
+
+def _check_nothing_in_force(case: EnforcementCase, today: datetime.date) -> None:
+    """Raise ``ValidationError`` on ``mode`` when ``case`` still restricts the debtor.
+
+    That is when control measures are in force or await the agency's answer, or when an exit
+    restriction is in force or approved. The message lists each with what to do.
+
+    NOTE: exit restrictions not yet decided (drafted to received) are not checked, because the
+    applying court cannot withdraw them. Executing one for a closed case fails when the gateway
+    refuses the border-control request of a closed case, unless the request is handed over by
+    hand.
+    """
+    # Imported here because the approvals app builds on this one.
+    from zhixing.approvals.services import exit_restrictions_in_force
+
+    problems = []
+    in_force = measures_in_force(case)
+    if in_force:
+        problems.append(
+            _("Control measures in force: %(measures)s. Release them first.")
+            % {"measures": _measure_list(in_force)}
+        )
+    awaiting = measures_awaiting_answer(case)
+    if awaiting:
+        problems.append(
+            _(
+                "Control measures awaiting the agency's answer: %(measures)s. Wait for the "
+                "answers, then release those that took effect."
+            )
+            % {"measures": _measure_list(awaiting)}
+        )
+    restrictions = exit_restrictions_in_force(case, today)
+    if restrictions:
+        listed = "; ".join(
+            _("application #%(id)s for %(name)s, until %(end)s (%(state)s)")
+            % {
+                "id": application.pk,
+                "name": application.person_name,
+                "end": application.period_end.isoformat(),
+                "state": application.get_state_display(),
+            }
+            for application in restrictions
+        )
+        problems.append(
+            _(
+                "Exit restrictions in force: %(restrictions)s. Ask %(court)s to lift them on "
+                "the application's page."
+            )
+            % {"restrictions": listed, "court": restrictions[0].deciding_court.name}
+        )
+    if not problems:
+        return
     raise ValidationError(
         {
             "mode": _(
-                "Case %(number)s still has control measures in force: %(measures)s. Release "
-                "them first; only the closing mode “%(mode)s” keeps measures in force."
+                "Case %(number)s cannot be closed yet. %(problems)s Only the closing mode "
+                "“%(mode)s” keeps measures and exit restrictions in force."
             )
             % {
                 "number": case.case_number,
-                "measures": listed,
+                "problems": " ".join(problems),
                 "mode": EnforcementCase.ClosingMode.TERMINATED_WITHOUT_ASSETS.label,
             }
         }
@@ -711,7 +776,7 @@ def close_case(
             }
         )
     if mode not in MODES_KEEPING_MEASURES:
-        _check_no_measures_in_force(case)
+        _check_nothing_in_force(case, today_in_china())
     if recovered_amount is not None:
         case.recovered_amount = _amount(recovered_amount, "recovered_amount")
     case.status = EnforcementCase.Status.CLOSED

@@ -8,9 +8,11 @@ binding, the periods, the seals, the audit trail and the events are those of the
 
 Account numbers are masked as on the pages (:func:`zhixing.measures.views.shown_identifier`).
 Certificate numbers and plates are shown in full, and reading them is not audited, as on the
-pages. The sealed documents print the debtor's ID number and account in full, so each download
-is recorded in the audit trail, and only the users who may download them on the pages may
-download them here.
+pages. The location of a natural person's real estate is masked to its administrative division
+(:mod:`zhixing.measures.masking`), except on a single measure fetched with ``?reveal=1`` by a
+user who may see it. Each such read is recorded in the audit trail. The sealed documents print
+the debtor's ID number, account and address in full, so each download is recorded in the audit
+trail, and only the users who may download them on the pages may download them here.
 """
 
 from __future__ import annotations
@@ -23,10 +25,16 @@ from typing import Any, ClassVar
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer
@@ -41,6 +49,7 @@ from zhixing.courts.models import User
 from zhixing.inquiry.models import AssetRecord
 from zhixing.measures import services
 from zhixing.measures.kinds import MeasureKind
+from zhixing.measures.masking import shown_asset_label
 from zhixing.measures.models import ControlMeasure, MeasureDocument, MeasureStep
 from zhixing.measures.views import EXPIRY_WINDOWS, shown_identifier
 from zhixing.reports.api import StaffNameField, unknown_choice
@@ -164,14 +173,18 @@ class MeasureAssetSerializer(serializers.Serializer):
         help_text="bank_account, real_estate, vehicle or ship.",
     )
     # The metaclass moves declared fields off the class, so this does not replace Field.label.
-    label = serializers.CharField(  # type: ignore[assignment]
-        source="asset_label",
-        read_only=True,
-        help_text="Bank, location or description of the asset; may be empty.",
+    label = serializers.SerializerMethodField(  # type: ignore[assignment]
+        help_text="Bank, location or description of the asset; may be empty. The location of "
+        "a natural person's real estate is masked to its administrative division, such as "
+        "广州市越秀区****, unless the measure is read with reveal=1."
     )
     identifier = serializers.SerializerMethodField(
         help_text="Account number (masked), certificate number, plate or registration number."
     )
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_label(self, measure: ControlMeasure) -> str:
+        return shown_asset_label(measure, reveal=bool(self.context.get("reveal")))
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_identifier(self, measure: ControlMeasure) -> str:
@@ -602,6 +615,14 @@ class ExpiriesSerializer(serializers.Serializer):
 # Views
 
 
+REVEAL_PARAMETER = OpenApiParameter(
+    "reveal",
+    str,
+    enum=["1"],
+    description="1: the full location of a natural person's real estate, for the case officer, "
+    "clerks of the case's court and bureau heads of that court or a court above it. Each read "
+    "is audited.",
+)
 SUMMARY_RELATIONS = ("case", "court", "party", "agency")
 DETAIL_RELATIONS = (*SUMMARY_RELATIONS, "case__case_officer", "asset", "requested_by")
 
@@ -637,7 +658,9 @@ def _steps_with_documents() -> Prefetch:
     retrieve=extend_schema(
         summary="Read a control measure",
         description="With its requests to the agency, their sealed documents and answers, and "
-        "whether you may renew or release it. Account numbers are masked.",
+        "whether you may renew or release it. Account numbers are masked, and so is the "
+        "location of a natural person's real estate unless reveal=1.",
+        parameters=[REVEAL_PARAMETER],
         responses=MeasureSerializer,
     ),
     create=extend_schema(
@@ -694,16 +717,34 @@ class MeasureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """Return the response of ``measure``, fetched again with everything the detail shows."""
         return self._respond(self.get_queryset().get(pk=measure.pk), status=status)
 
-    def _respond(self, measure: ControlMeasure, status: int = 200) -> Response:
+    def _respond(
+        self, measure: ControlMeasure, status: int = 200, *, reveal: bool = False
+    ) -> Response:
         user: User = self.request.user  # type: ignore[assignment]
         context = {
             **self.get_serializer_context(),
             "may_read_documents": services.may_read_documents(user, measure),
+            "reveal": reveal,
         }
         return Response(MeasureSerializer(measure, context=context).data, status=status)
 
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        return self._respond(self.get_object())
+        measure = self.get_object()
+        reveal = request.query_params.get("reveal") == "1"
+        if reveal:
+            user: User = request.user  # type: ignore[assignment]
+            if not services.may_reveal_location(user, measure):
+                raise exceptions.PermissionDenied(
+                    _(
+                        "Only the case officer, clerks of the court and bureau heads see full "
+                        "numbers and addresses."
+                    )
+                )
+            services.record_location_read(user, measure, purpose="api")
+        response = self._respond(measure, reveal=reveal)
+        if reveal:
+            patch_cache_control(response, no_store=True, private=True)
+        return response
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         payload = MeasureRequestSerializer(data=request.data, context={"user": request.user})

@@ -47,6 +47,7 @@ from zhixing.linkage.models import Action as GatewayAction
 from zhixing.linkage.models import GatewayItem
 from zhixing.measures import documents
 from zhixing.measures.kinds import SPECS, KindSpec, MeasureKind
+from zhixing.measures.masking import masks_location
 from zhixing.measures.models import ControlMeasure, ExpiryAlert, MeasureDocument, MeasureStep
 from zhixing.measures.numbering import allocate_further_number
 from zhixing.measures.rules import PeriodRule, period_end, rule_by_code, rule_on
@@ -93,6 +94,46 @@ def may_read_documents(user: User, measure: ControlMeasure) -> bool:
 
     case = measure.case
     return may_control(user, case) or may_see_identity(user, case)
+
+
+def may_reveal_location(user: User, measure: ControlMeasure) -> bool:
+    """Return whether ``user`` may see the full location that pages mask on ``measure``.
+
+    The rule of the assets page applies: the case officer, clerks of the case's court and
+    bureau heads of that court or a court above it, as for full identity numbers. Commanders
+    control measures but see the location only in the sealed documents, whose downloads are
+    audited.
+    """
+    from zhixing.cases.services import may_see_identity
+
+    return may_see_identity(user, measure.case)
+
+
+def record_location_read(user: User, measure: ControlMeasure, *, purpose: str) -> bool:
+    """Record in the audit trail that ``user`` was shown the full location of the measure's asset.
+
+    The entry is filed under the measure's court, names the measure, and contains the field
+    name, not the address. A measure whose label is not masked gets no entry. Returns whether
+    an entry was written. The caller checks :func:`may_reveal_location` first.
+    """
+    if not measure.asset_label or not masks_location(measure):
+        return False
+    audit.record(
+        audit.Action.READ_PERSONAL,
+        measure,
+        detail={
+            "fields": ["asset_label"],
+            "purpose": purpose,
+            "case_id": measure.case_id,
+            "party_id": measure.party_id,
+            "asset_id": measure.asset_id,
+            "measure_id": measure.pk,
+        },
+    )
+    logger.info(
+        "Full asset location of measure %s shown to user %s (%s)", measure.pk, user.pk, purpose
+    )
+    return True
 
 
 def visible_measures(user: User) -> QuerySet[ControlMeasure]:

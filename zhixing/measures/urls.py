@@ -8,6 +8,7 @@ urlpatterns = [
     path("cases/<int:case_id>/", views.case_measures, name="measure-case"),
     path("assets/<int:asset_id>/new/", views.measure_new, name="measure-new"),
     path("<int:pk>/", views.measure_detail, name="measure-detail"),
+    path("<int:pk>/reveal/", views.measure_reveal, name="measure-reveal"),
     path("<int:pk>/renew/", views.measure_renew, name="measure-renew"),
     path("<int:pk>/release/", views.measure_release, name="measure-release"),
     path("documents/<int:pk>/", views.document_download, name="measure-document"),

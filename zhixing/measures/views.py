@@ -3,8 +3,9 @@ its sealed documents, renewal and release, and the upcoming expiries.
 
 Every page reads through :func:`zhixing.courts.scope.restrict`; a measure, case or asset
 outside the user's scope returns 404, like a missing one. Asset identifiers that are personal
-(account numbers) are masked on every page; the sealed documents show them in full, so each
-download is audited.
+(account numbers) are masked on every page, and so is the location of a natural person's real
+estate (:mod:`zhixing.measures.masking`), which the detail page reveals, audited, to those who
+may see it. The sealed documents show both in full, so each download is audited.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,12 +30,14 @@ from zhixing.cases.identity import mask_id_number
 from zhixing.cases.models import EnforcementCase
 from zhixing.cases.views import copy_errors
 from zhixing.courts import scope
+from zhixing.courts.masking import mask_address
 from zhixing.courts.models import User
 from zhixing.inquiry import display
 from zhixing.inquiry.models import AssetRecord
 from zhixing.measures import services
 from zhixing.measures.forms import MeasureForm, ReleaseForm, RenewForm
 from zhixing.measures.kinds import SPECS, MeasureKind, kinds_for
+from zhixing.measures.masking import masks_location, shown_asset_label
 from zhixing.measures.models import ControlMeasure, MeasureDocument
 from zhixing.measures.rules import NoRuleError, period_text, rule_on
 
@@ -65,6 +69,7 @@ def _with_shown(measures: Any) -> list[ControlMeasure]:
     rows = list(measures)
     for measure in rows:
         measure.shown_identifier = shown_identifier(measure)  # type: ignore[attr-defined]
+        measure.shown_label = shown_asset_label(measure)  # type: ignore[attr-defined]
     return rows
 
 
@@ -149,6 +154,7 @@ def measure_new(request: HttpRequest, asset_id: int) -> HttpResponse:
             "shown_identifier": mask_id_number(asset.identifier)
             if asset.identifier_is_personal
             else asset.identifier,
+            "shown_asset": _shown_asset(asset),
             "form": form,
             "periods": [
                 {"kind": kind, "period": _period_preview(kind.value, {})} for kind in kinds
@@ -158,6 +164,16 @@ def measure_new(request: HttpRequest, asset_id: int) -> HttpResponse:
             "queue_position": services.estimate_queue_position(asset, day),
         },
     )
+
+
+def _shown_asset(asset: AssetRecord) -> str:
+    """Return the asset's institution, location or description, with a person's location masked
+    as on the assets page."""
+    if asset.institution:
+        return asset.institution
+    if asset.location:
+        return mask_address(asset.location) if display.masks_location(asset) else asset.location
+    return asset.description
 
 
 # Lists
@@ -256,10 +272,10 @@ def expiring(request: HttpRequest) -> HttpResponse:
 # Detail, renewal and release
 
 
-@login_required
-def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _render_detail(
+    request: HttpRequest, measure: ControlMeasure, *, reveal: bool = False
+) -> HttpResponse:
     user = _user(request)
-    measure = _measure_in_scope(request, pk)
     day = timezone.localdate()
     steps = list(measure.steps.prefetch_related("documents").select_related("requested_by"))
     may_control = services.may_control(user, measure.case)
@@ -267,6 +283,10 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "measure": measure,
         "shown_identifier": shown_identifier(measure),
+        "shown_label": shown_asset_label(measure, reveal=reveal),
+        "label_masked": bool(measure.asset_label) and masks_location(measure) and not reveal,
+        "may_reveal": services.may_reveal_location(user, measure),
+        "revealed": reveal,
         "steps": steps,
         "may_control": may_control,
         "may_read_documents": services.may_read_documents(user, measure),
@@ -282,7 +302,34 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["release_form"] = ReleaseForm()
     if not renew_refusal:
         context["renewal_application_url"] = _renewal_application_url(user, measure)
-    return render(request, "measures/detail.html", context)
+    response = render(request, "measures/detail.html", context)
+    if reveal:
+        # A page with a person's full address must not stay in a browser or proxy cache.
+        patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+@login_required
+def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, _measure_in_scope(request, pk))
+
+
+@login_required
+@require_POST
+def measure_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the measure's page with the full location of the asset, and audit the read."""
+    user = _user(request)
+    measure = _measure_in_scope(request, pk)
+    if not services.may_reveal_location(user, measure):
+        raise PermissionDenied(
+            _(
+                "Only the case officer, clerks of the court and bureau heads see full numbers "
+                "and addresses."
+            )
+        )
+    # A measure whose label is not masked has nothing to reveal, and the page shows it as usual.
+    revealed = services.record_location_read(user, measure, purpose="measure detail")
+    return _render_detail(request, measure, reveal=revealed)
 
 
 def _renewal_application_url(user: User, measure: ControlMeasure) -> str:

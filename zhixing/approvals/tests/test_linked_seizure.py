@@ -481,6 +481,15 @@ def test_form_lists_seizures_in_force(client, staff, case, seizure, make_measure
     assert f'<option value="{requested.pk}"' not in content
 
 
+def test_form_masks_debtors_home(client, staff, case, seizure):
+    """The choices list every seizure of the court, so a person's home is masked."""
+    page = page_client(client, staff["clerk0104"]).get("/approvals/new/seizure_renewal/")
+
+    content = page.content.decode()
+    assert f"#{seizure.pk} · {case.case_number} · Seize real estate · 广州市越秀区**** ·" in content
+    assert "中山五路" not in content
+
+
 def test_form_drafts_linked_renewal(client, staff, case, seizure):
     response = page_client(client, staff["clerk0104"]).post(
         "/approvals/new/seizure_renewal/", form_data(case, measure=str(seizure.pk))
