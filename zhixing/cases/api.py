@@ -21,15 +21,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from zhixing.api_errors import call_service
+from zhixing.api_schema import ErrorDocumentingAutoSchema
 from zhixing.cases import services
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.forms import STEP_CHOICES
 from zhixing.cases.identity import mask_id_number
 from zhixing.cases.models import DOCUMENT_TYPE_CHOICES, CaseParty, EnforcementCase, FlowNode, Party
-from zhixing.cases.search import SORTS, CaseFilter, filter_cases
+from zhixing.cases.search import SORTS, TYPE_FILTER_CHOICES, CaseFilter, filter_cases
 from zhixing.courts import scope
 from zhixing.courts.models import Court, User
 from zhixing.pagination import LimitOffsetPagination
+from zhixing.query_params import InvalidQuery
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +40,54 @@ logger = logging.getLogger(__name__)
 COUNT_CAP = 10_000
 
 
+def _whole_number(text: str) -> int | None:
+    """Return ``text`` as a whole number of at least 0, or None if it is not one."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+class CheckedListSchema(ErrorDocumentingAutoSchema):
+    """The project's schema, with the 400 of list operations, which check their query parameters."""
+
+    def _takes_input(self) -> bool:
+        return super()._takes_input() or getattr(self.view, "action", None) == "list"
+
+
 class CappedLimitOffsetPagination(LimitOffsetPagination):
-    """Limit-offset pagination whose ``count`` stops at ``COUNT_CAP`` and sets ``count_capped``."""
+    """Limit-offset pagination whose ``count`` stops at ``COUNT_CAP`` and sets ``count_capped``.
+
+    A ``limit`` or ``offset`` that is not a whole number in range gets status 400, where
+    Django REST framework would silently use the default. A ``limit`` above ``max_limit`` is cut
+    to it.
+    """
 
     capped = False
+
+    def paginate_queryset(
+        self, queryset: Any, request: Request, view: Any = None
+    ) -> list[Any] | None:
+        self._check_numbers(request)
+        return super().paginate_queryset(queryset, request, view)
+
+    def _check_numbers(self, request: Request) -> None:
+        """Raise a 400 error that names each of ``limit`` and ``offset`` that is invalid."""
+        errors = {}
+        limit = request.query_params.get(self.limit_query_param, "").strip()
+        if limit and not _whole_number(limit):
+            errors[self.limit_query_param] = [
+                _(
+                    "limit: “%(value)s” is not a number of items; use a whole number from 1 to "
+                    "%(max)s."
+                )
+                % {"value": limit, "max": self.max_limit}
+            ]
+        offset = request.query_params.get(self.offset_query_param, "").strip()
+        if offset and _whole_number(offset) is None:
+            errors[self.offset_query_param] = [
+                _("offset: “%(value)s” is not a position; use a whole number from 0 upwards.")
+                % {"value": offset}
+            ]
+        if errors:
+            raise exceptions.ValidationError(errors)
 
     def get_count(self, queryset: Any) -> int:
         counted = int(queryset.order_by().values("pk")[: COUNT_CAP + 1].count())
@@ -286,7 +332,12 @@ CASE_LIST_PARAMETERS = [
     ),
     OpenApiParameter("court", str, description="Court code within your scope."),
     OpenApiParameter("lower", str, enum=["0", "1"], description="0: only that court, not below."),
-    OpenApiParameter("type", str, enum=sorted(IMPLEMENTING_TYPE_CODES)),
+    OpenApiParameter(
+        "type",
+        str,
+        enum=[code for code, _name in TYPE_FILTER_CHOICES],
+        description="New cases are 执, 执恢 or 执保; imported cases may have the other codes.",
+    ),
     OpenApiParameter("status", str, enum=EnforcementCase.Status.values),
     OpenApiParameter("officer", int, description="User id of the case officer."),
     OpenApiParameter("due", str, enum=["overdue", "soon"]),
@@ -309,11 +360,16 @@ class CaseViewSet(
     """Enforcement cases in the caller's scope: search, read, file, record steps and close."""
 
     pagination_class = CappedLimitOffsetPagination
+    schema = CheckedListSchema()
 
     def get_queryset(self) -> QuerySet[EnforcementCase]:
         user = self.request.user
         if self.action == "list":
-            cases = filter_cases(user, CaseFilter.from_params(self.request.query_params))  # type: ignore[arg-type]
+            try:
+                case_filter = CaseFilter.from_params(self.request.query_params, user)  # type: ignore[arg-type]
+            except InvalidQuery as error:
+                raise exceptions.ValidationError(error.by_parameter()) from error
+            cases = filter_cases(user, case_filter)  # type: ignore[arg-type]
         else:
             cases = scope.restrict(EnforcementCase.objects.all(), user).select_related(
                 "court", "case_officer"
@@ -443,6 +499,7 @@ class PartyViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = PartySerializer
     pagination_class = CappedLimitOffsetPagination
+    schema = CheckedListSchema()
 
     @extend_schema(
         parameters=[OpenApiParameter("name", str, description="Part of the party's name.")]

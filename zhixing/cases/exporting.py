@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, QuerySet
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -50,6 +50,7 @@ from zhixing.cases.importing import (
 )
 from zhixing.cases.models import CaseParty, EnforcementCase
 from zhixing.courts.models import User
+from zhixing.query_params import InvalidQuery
 
 logger = logging.getLogger(__name__)
 
@@ -200,10 +201,17 @@ def _audited_filter(params: dict[str, str]) -> dict[str, str]:
 
 @login_required
 @require_GET
-def export_cases(request: HttpRequest) -> FileResponse:
-    """Stream the case list that the query parameters select as an .xlsx file."""
+def export_cases(request: HttpRequest) -> HttpResponse | FileResponse:
+    """Stream the case list that the query parameters select as an .xlsx file.
+
+    Parameters with values that the case list cannot use get status 400 with their messages.
+    """
     user: User = request.user  # type: ignore[assignment]
-    case_filter = search.CaseFilter.from_params(request.GET)
+    try:
+        case_filter = search.CaseFilter.from_params(request.GET, user)
+    except InvalidQuery as error:
+        text = "\n".join(problem.message for problem in error.problems)
+        return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
     cases = export_queryset(search.filter_cases(user, case_filter))
     folder = Path(settings.DATA_DIR) / "exports"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)

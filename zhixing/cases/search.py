@@ -15,8 +15,12 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zhixing.cases.case_numbers import (
+    CASE_TYPES,
+    ENFORCEMENT_TYPE_CODES,
     CaseNumber,
     CaseNumberError,
     normalise_typed,
@@ -27,6 +31,7 @@ from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.cases.services import FIRST_NUMBERED_YEAR
 from zhixing.courts import scope
 from zhixing.courts.models import Court, User
+from zhixing.query_params import InvalidParameter, InvalidQuery, choice
 
 # Cases without a deadline (closed cases, and open ones with every step done) come last in
 # both directions of the deadline sort. By default PostgreSQL puts NULL last ascending and
@@ -43,6 +48,18 @@ SORTS: dict[str, tuple[str | OrderBy, ...]] = {
 }
 DEFAULT_SORT = "-filed"
 SOON_DAYS = 7
+DUE_CHOICES = [
+    ("overdue", gettext_lazy("Overdue")),
+    ("soon", gettext_lazy("Due within 7 days")),
+]
+# Every type code of an enforcement case: new cases are 执, 执恢 or 执保, but imported cases
+# may have any of them.
+TYPE_FILTER_CHOICES = sorted((code, CASE_TYPES[code]) for code in ENFORCEMENT_TYPE_CODES)
+LOWER_CHOICES = [
+    ("0", gettext_lazy("only that court")),
+    ("1", gettext_lazy("that court and the courts below it")),
+]
+SORT_CHOICES = [(code, code) for code in SORTS]
 _YEAR_PREFIX = re.compile(r"\(\d{4}\)\S")
 # Columns of the case officer that no case list shows. Leaving them out keeps password hashes
 # out of case lists and makes the query shorter to build.
@@ -73,18 +90,74 @@ class CaseFilter:
     sort: str = DEFAULT_SORT
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> CaseFilter:
-        officer = params.get("officer", "")
-        return cls(
+    def parse(
+        cls, params: Mapping[str, str], user: User
+    ) -> tuple[CaseFilter, list[InvalidParameter]]:
+        """Return the filter of ``params`` and the problem of each value it cannot use.
+
+        The filter leaves out the values with problems, so a page can show the rest in its form.
+        Empty values mean no filter. A court must be in the user's scope, and a case officer
+        must work at a court in it or handle a case in it.
+        """
+        problems: list[InvalidParameter] = []
+        court_code = params.get("court", "").strip()
+        if court_code and not _court_in_scope(user, court_code):
+            message = _(
+                "%(label)s (%(name)s): no court with the code “%(value)s” is in your scope; "
+                "choose a court from the list or leave it empty."
+            ) % {"label": _("Court"), "name": "court", "value": court_code}
+            problems.append(InvalidParameter("court", court_code, message))
+            court_code = ""
+        officer_text = params.get("officer", "").strip()
+        officer_id = _database_id(officer_text)
+        if officer_text and (officer_id is None or not _officer_in_scope(user, officer_id)):
+            message = _(
+                "%(label)s (%(name)s): no case officer with the id “%(value)s” is in your "
+                "scope; choose a case officer from the list or leave it empty."
+            ) % {"label": _("Case officer"), "name": "officer", "value": officer_text}
+            problems.append(InvalidParameter("officer", officer_text, message))
+            officer_id = None
+        lower = choice(params, "lower", _("Include courts below"), LOWER_CHOICES, problems, "1")
+        case_filter = cls(
             text=params.get("q", "").strip(),
-            court_code=params.get("court", "").strip(),
-            include_lower=params.get("lower", "1") != "0",
-            type_code=params.get("type", "").strip(),
-            status=params.get("status", "").strip(),
-            officer_id=int(officer) if officer.isdigit() else None,
-            due=params.get("due", "").strip(),
-            sort=params.get("sort", DEFAULT_SORT) if params.get("sort") in SORTS else DEFAULT_SORT,
+            court_code=court_code,
+            include_lower=lower != "0",
+            type_code=choice(params, "type", _("Type"), TYPE_FILTER_CHOICES, problems),
+            status=choice(params, "status", _("Status"), EnforcementCase.Status.choices, problems),
+            officer_id=officer_id,
+            due=choice(params, "due", _("Deadline"), DUE_CHOICES, problems),
+            sort=choice(params, "sort", _("Sort order"), SORT_CHOICES, problems, DEFAULT_SORT),
         )
+        return case_filter, problems
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str], user: User) -> CaseFilter:
+        """Return the filter of ``params``; raise :class:`InvalidQuery` for values it cannot use."""
+        case_filter, problems = cls.parse(params, user)
+        if problems:
+            raise InvalidQuery(problems)
+        return case_filter
+
+
+def _database_id(text: str) -> int | None:
+    """Return ``text`` as a row id, or None if it is not one (a bigint is at most 2**63 - 1)."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number < 2**63 else None
+
+
+def _court_in_scope(user: User, code: str) -> bool:
+    court = Court.objects.filter(code=code).first()
+    return court is not None and scope.court_in_scope(user, court)
+
+
+def _officer_in_scope(user: User, officer_id: int) -> bool:
+    if User.objects.filter(pk=officer_id, court__in=scope.visible_courts(user)).exists():
+        return True
+    # An officer who moved to a court outside the scope still handles cases in it.
+    cases = EnforcementCase.objects.filter(case_officer_id=officer_id)
+    return scope.restrict(cases, user).exists()
 
 
 def _identity_number(text: str) -> str | None:

@@ -42,9 +42,16 @@ from zhixing.cases.forms import (
 )
 from zhixing.cases.identity import mask_id_number
 from zhixing.cases.models import CaseParty, EnforcementCase
-from zhixing.cases.search import SOON_DAYS, CaseFilter, filter_cases
+from zhixing.cases.search import (
+    DUE_CHOICES,
+    SOON_DAYS,
+    TYPE_FILTER_CHOICES,
+    CaseFilter,
+    filter_cases,
+)
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
+from zhixing.query_params import InvalidQuery, page_of, query_without
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +80,12 @@ DEADLINE_STATUS_LABELS: Mapping[deadlines.DeadlineStatus, Any] = {
     "overdue": gettext_lazy("Overdue"),
     "not_applicable": gettext_lazy("Not applicable: the case is closed"),
 }
-DUE_CHOICES = [
-    ("overdue", gettext_lazy("Overdue")),
-    ("soon", gettext_lazy("Due within 7 days")),
+# The select of the case list offers the translated types that are filed here first, then the
+# other enforcement types, which only imported cases have.
+_FILED_TYPES = {code for code, _label in TYPE_CHOICES}
+LIST_TYPE_CHOICES = [
+    *TYPE_CHOICES,
+    *((code, f"{code} — {name}") for code, name in TYPE_FILTER_CHOICES if code not in _FILED_TYPES),
 ]
 SORTABLE_COLUMNS = ("number", "filed", "amount", "due")
 
@@ -164,7 +174,7 @@ def _filter_options(user: User, case_filter: CaseFilter) -> dict[str, Any]:
         "courts": courts.only("id", "code", "name", "path"),
         "officers": case_officers(officer_court.pk),
         "officer_court": officer_court,
-        "types": TYPE_CHOICES,
+        "types": LIST_TYPE_CHOICES,
         "statuses": EnforcementCase.Status.choices,
         "due_choices": DUE_CHOICES,
     }
@@ -172,17 +182,40 @@ def _filter_options(user: User, case_filter: CaseFilter) -> dict[str, Any]:
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
+    """Show the cases that the query parameters select, or the problems of parameters it cannot use.
+
+    A list with a bad parameter shows its messages and no cases, not a list filtered by the
+    other parameters only, which the reader would take for the filtered one.
+    """
     user: User = request.user  # type: ignore[assignment]
-    case_filter = CaseFilter.from_params(request.GET)
-    cases = filter_cases(user, case_filter).prefetch_related(_debtor_prefetch())
-    paginator = CappedPaginator(cases, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    _mark_due(page.object_list, services.today_in_china())
+    case_filter, problems = CaseFilter.parse(request.GET, user)
+    page = None
+    capped = False
+    if not problems:
+        cases = filter_cases(user, case_filter).prefetch_related(_debtor_prefetch())
+        paginator = CappedPaginator(cases, PAGE_SIZE)
+        try:
+            page = page_of(paginator, request.GET)
+        except InvalidQuery as error:
+            problems = error.problems
+        else:
+            capped = paginator.capped
+            _mark_due(page.object_list, services.today_in_china())
+    if problems:
+        logger.info(
+            "Case list of user %s not shown, invalid parameters: %s",
+            user.pk,
+            ", ".join(problem.name for problem in problems),
+        )
     context = {
         "page": page,
-        "capped": paginator.capped,
+        "capped": capped,
         "count_cap": COUNT_CAP,
         "filter": case_filter,
+        "filter_errors": problems,
+        "query_without_errors": query_without(
+            request.GET, {"page", *(problem.name for problem in problems)}
+        ),
         "query": _query_without(request.GET, "page"),
         "sort_links": _sort_links(request.GET, case_filter.sort),
         "may_file": services.may_file_at(user, user.court),
@@ -194,7 +227,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         **_filter_options(user, case_filter),
     }
     template = "cases/_list_update.html" if _is_partial(request) else "cases/list.html"
-    response = render(request, template, context)
+    # htmx swaps in only 2xx responses, also when it restores the history, so its requests get
+    # the problems with status 200.
+    status = 400 if problems and not request.headers.get("HX-Request") else 200
+    response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

@@ -20,11 +20,12 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from zhixing.audit import services as audit
 from zhixing.cases import services as case_services
@@ -37,11 +38,14 @@ from zhixing.courts.models import Role, User
 from zhixing.inquiry import batch_files, display, services
 from zhixing.inquiry.models import AssetRecord, QueryItem, QueryPolicy, QueryRequest, SeenAnswer
 from zhixing.linkage.models import Agency, AgencyHealth, Category, GatewayItem
+from zhixing.query_params import InvalidQuery, page_of
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 INBOX_ROWS = 200
+# Element id of the batch query form on the request list, the target of GET /inquiry/batch/.
+BATCH_FORM_ID = "batch-form"
 STATES = GatewayItem.State
 
 
@@ -209,11 +213,18 @@ def request_list(request: HttpRequest) -> HttpResponse:
     queries = scope.restrict(
         QueryRequest.objects.select_related("case", "requested_by"), user, court_field="case__court"
     )
-    page = Paginator(queries, PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = list(page.object_list)
+    page = None
+    page_errors: list[str] = []
+    try:
+        page = page_of(Paginator(queries, PAGE_SIZE), request.GET)
+    except InvalidQuery as error:
+        page_errors = [problem.message for problem in error.problems]
+        logger.info("Request list of user %s not shown, invalid page", user.pk)
+    shown = list(page.object_list) if page is not None else []
     _progress(shown)
     context = {
         "page": page,
+        "page_errors": page_errors,
         "queries": shown,
         "states": STATES.choices,
         "polling": any(query.in_progress for query in shown),  # type: ignore[attr-defined]
@@ -224,7 +235,10 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "awaiting_count": _awaiting(user).count(),
     }
     template = "inquiry/_requests.html" if _is_partial(request) else "inquiry/requests.html"
-    response = render(request, template, context)
+    # htmx swaps in only 2xx responses, also when it restores the history, so its requests get
+    # the error with status 200.
+    status = 400 if page_errors and not request.headers.get("HX-Request") else 200
+    response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -245,9 +259,15 @@ def case_lookup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def batch_query(request: HttpRequest) -> HttpResponse:
-    """Query all debtors of many cases: typed or uploaded case numbers, or ticked cases."""
+    """Query all debtors of many cases: typed or uploaded case numbers, or ticked cases.
+
+    A GET, from a bookmark or the back button after a query, goes to the batch query form on
+    the request list.
+    """
+    if request.method != "POST":
+        return redirect(reverse("inquiry-request-list") + f"#{BATCH_FORM_ID}")
     user: User = request.user  # type: ignore[assignment]
     if "case_ids" in request.POST:
         ids = [int(value) for value in request.POST.getlist("case_ids") if value.isdigit()]

@@ -203,7 +203,7 @@ def test_list_filters(courts, make_user):
     assert numbers(court="粤0105") == {below.case_number}
     assert numbers(court="粤01", lower="0") == set()
     assert len(numbers(court="粤01", lower=["0", "1"])) == 6
-    # A court outside the scope gives nothing rather than an error.
+    # A court outside the scope is rejected with an error, and no case is listed.
     assert numbers(court="粤0303") == set()
 
 

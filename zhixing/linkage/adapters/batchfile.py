@@ -67,6 +67,19 @@ RESULT_HEADER_FIELDS = 5
 RESULT_DETAIL_FIELDS = 6
 
 
+def allow_fields_up_to_file_size() -> None:
+    """Raise the csv module's field size limit to ``MAX_FILE_BYTES`` if it is lower.
+
+    The default limit of 131,072 characters rejects a result's records field that is longer,
+    although the file is valid. No field can be longer than the largest file that is read. The
+    limit belongs to the whole process, and the module offers no limit per reader. This
+    function therefore never lowers it, because a lower limit could fail a reader in another
+    thread.
+    """
+    if csv.field_size_limit() < MAX_FILE_BYTES:
+        csv.field_size_limit(MAX_FILE_BYTES)
+
+
 class FileFormatError(ValueError):
     """Raised when a batch file breaks the file format. The message names the record."""
 
@@ -131,6 +144,7 @@ def decode_records(content: bytes) -> list[list[str]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise FileFormatError(f"the file is not UTF-8: {error}") from error
+    allow_fields_up_to_file_size()
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as error:

@@ -1,0 +1,297 @@
+"""Readable text of audit records: object types, details and times for the audit page.
+
+Records store codes: the object type as ``app_label.model_name``, field names, event codes and
+times as ISO text in UTC. The page shows the model's and the fields' translated verbose names,
+known keys and events by their labels, and times in ``settings.TIME_ZONE``. Nothing is
+unmasked. The text shows what the record contains, and callers of
+:func:`zhixing.audit.services.record` keep personal data values out of it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
+
+from zhixing.audit.models import AuditRecord
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+EMPTY = "—"
+
+# Object types of records that are not about one row of a model.
+OTHER_OBJECT_TYPES = {"reports.analysis": gettext_lazy("Analysis of key-information reports")}
+
+# Labels of the detail keys that services record, in the order that the page shows them. A key
+# missing here is shown by its name, after these.
+KEY_LABELS: Mapping[str, Any] = {
+    "event": gettext_lazy("Event"),
+    "changes": gettext_lazy("Changes"),
+    "fields": gettext_lazy("Fields shown"),
+    "personal_fields": gettext_lazy("Personal data fields"),
+    "purpose": gettext_lazy("Purpose"),
+    "case_id": gettext_lazy("Case id"),
+    "case_number": gettext_lazy("Case number"),
+    "item_id": gettext_lazy("Gateway item id"),
+    "party_id": gettext_lazy("Party id"),
+    "party_ids": gettext_lazy("Party ids"),
+    "asset_id": gettext_lazy("Asset id"),
+    "measure_id": gettext_lazy("Measure id"),
+    "application_id": gettext_lazy("Application id"),
+    "revision": gettext_lazy("Revision"),
+    "sha256": gettext_lazy("SHA-256"),
+    "categories": gettext_lazy("Categories"),
+    "queued": gettext_lazy("Requests queued"),
+    "reused": gettext_lazy("Answers reused"),
+    "force": gettext_lazy("Queried again"),
+    "reason": gettext_lazy("Reason"),
+    "filter": gettext_lazy("Filter"),
+    "rows": gettext_lazy("Rows"),
+    "truncated": gettext_lazy("Cut at the row limit"),
+    "masked": gettext_lazy("Numbers masked"),
+    "relation": gettext_lazy("Relation"),
+    "add": gettext_lazy("Added"),
+    "remove": gettext_lazy("Removed"),
+    "clear": gettext_lazy("Cleared"),
+    "kind": gettext_lazy("Kind"),
+    "rule": gettext_lazy("Rule"),
+    "amount": gettext_lazy("Amount"),
+    "from": gettext_lazy("State before"),
+    "to": gettext_lazy("State after"),
+    "status": gettext_lazy("Status"),
+    "result": gettext_lazy("Result"),
+    "records": gettext_lazy("Records"),
+    "message": gettext_lazy("Message"),
+    "step": pgettext_lazy("measure step", "Step"),
+    "gateway_state": gettext_lazy("Gateway state"),
+    "thresholds": gettext_lazy("Alert thresholds (days)"),
+    "days_left": gettext_lazy("Days left"),
+    "deliveries": gettext_lazy("Deliveries"),
+    "courts": gettext_lazy("Courts"),
+    "skip_level": gettext_lazy("Skip-level order"),
+    "start": gettext_lazy("Start"),
+    "end": gettext_lazy("End"),
+    "months": gettext_lazy("Months"),
+    "severity": gettext_lazy("Severity"),
+    "reports": gettext_lazy("Reports"),
+    "api_token": gettext_lazy("API token"),
+    "login_lockout": gettext_lazy("Login lockout"),
+    "border_control": gettext_lazy("Border control"),
+    "measure_renewal": gettext_lazy("Renewal"),
+}
+
+# Labels of the ``event`` values that services record.
+EVENT_LABELS: Mapping[str, Any] = {
+    "debtor_query": gettext_lazy("Debtor query sent"),
+    "debtor_query_submitted": gettext_lazy("Debtor query waiting for approval"),
+    "manual_answer": gettext_lazy("Answer typed in by staff"),
+    "measure_requested": gettext_lazy("Measure requested"),
+    "measure_state": gettext_lazy("Measure state changed"),
+    "measure_renewal_requested": gettext_lazy("Renewal requested"),
+    "measure_renewal_rejected": gettext_lazy("Renewal rejected"),
+    "measure_release_requested": gettext_lazy("Release requested"),
+    "measure_release_rejected": gettext_lazy("Release rejected"),
+    "measure_step_failed": gettext_lazy("Measure step failed"),
+    "measure_expiry_alert": gettext_lazy("Expiry warning"),
+    "border_control_answered": gettext_lazy("Border control answered"),
+    "report_acknowledged": gettext_lazy("Report acknowledged"),
+}
+GATEWAY_EVENT_PREFIX = "gateway_item_"
+
+
+@dataclass(frozen=True)
+class DetailLine:
+    """One key of a record's detail as text: ``label`` and the value ``text``."""
+
+    label: str
+    text: str
+
+
+@dataclass
+class AuditRow:
+    """An audit record with the readable text that the audit page shows for it."""
+
+    record: AuditRecord
+    time: str
+    object_label: str
+    details: list[DetailLine] = field(default_factory=list)
+
+
+def local_time(moment: datetime.datetime) -> str:
+    """Return ``moment`` as ``YYYY-MM-DD HH:MM:SS`` in ``settings.TIME_ZONE``."""
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).strftime(TIME_FORMAT)
+
+
+def audited_model(object_type: str) -> type[models.Model] | None:
+    """Return the model of an ``app_label.model_name`` object type, or None if there is none."""
+    try:
+        return apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def object_type_label(object_type: str) -> str:
+    """Return the translated name of an object type, or the code itself if it is unknown."""
+    model = audited_model(object_type)
+    if model is not None:
+        return str(capfirst(model._meta.verbose_name))
+    other = OTHER_OBJECT_TYPES.get(object_type)
+    return str(other) if other is not None else object_type
+
+
+def object_type_choices() -> list[tuple[str, str]]:
+    """Return the object types that records can have, with their labels, sorted by label.
+
+    These are the models of the project's apps, whose saves and deletes the audit signals
+    record, and the types of :data:`OTHER_OBJECT_TYPES`.
+    """
+    choices = {
+        model._meta.label_lower: object_type_label(model._meta.label_lower)
+        for model in apps.get_models()
+        if model.__module__.startswith("zhixing.") and model is not AuditRecord
+    }
+    choices.update((code, str(label)) for code, label in OTHER_OBJECT_TYPES.items())
+    return sorted(choices.items(), key=lambda choice: (choice[1], choice[0]))
+
+
+def _model_field(model: type[models.Model] | None, name: str) -> Any:
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _field_label(model: type[models.Model] | None, name: str) -> str:
+    model_field = _model_field(model, name)
+    if model_field is None or not hasattr(model_field, "verbose_name"):
+        return name
+    return str(capfirst(model_field.verbose_name))
+
+
+def _join(texts: Any) -> str:
+    return pgettext("list separator", ", ").join(str(text) for text in texts)
+
+
+def _value_text(value: Any, model_field: Any = None) -> str:
+    """Return a detail value as text: labels of choices, local times, lists joined."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return _join(_value_text(item, model_field) for item in value)
+    if isinstance(value, dict):
+        return _join(f"{key}={_value_text(item)}" for key, item in value.items())
+    choices = dict(getattr(model_field, "flatchoices", None) or [])
+    if value in choices:
+        return str(choices[value])
+    if isinstance(value, str) and len(value) > len("YYYY-MM-DD"):
+        try:
+            moment = parse_datetime(value)
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return local_time(moment)
+    return str(value)
+
+
+def _event_text(value: Any) -> str:
+    if isinstance(value, str) and value.startswith(GATEWAY_EVENT_PREFIX):
+        state_field = _model_field(audited_model("linkage.gatewayitem"), "state")
+        state = value.removeprefix(GATEWAY_EVENT_PREFIX)
+        return _("Request to the agency ended: %(state)s") % {
+            "state": _value_text(state, state_field)
+        }
+    label = EVENT_LABELS.get(value) if isinstance(value, str) else None
+    return str(label) if label is not None else _value_text(value)
+
+
+def _change_lines(model: type[models.Model] | None, changes: Any) -> list[DetailLine]:
+    """Return one line per changed field: ``old → new``, or only that a personal field changed."""
+    if not isinstance(changes, dict):
+        return [DetailLine(str(KEY_LABELS["changes"]), _value_text(changes))]
+    lines = []
+    for name, change in changes.items():
+        model_field = _model_field(model, name)
+        if isinstance(change, list) and len(change) == 2:
+            old, new = (_value_text(value, model_field) for value in change)
+            text = f"{old} → {new}"
+        elif change == "changed":
+            # A field of TrackedModel.audit_personal_fields, whose values the trail never stores.
+            text = _("changed; the values are not recorded")
+        else:
+            text = _value_text(change, model_field)
+        lines.append(DetailLine(_field_label(model, name), text))
+    return lines
+
+
+def _relation_field(model: type[models.Model] | None, relation: Any) -> Any:
+    """Return the many-to-many field of ``model`` whose through model is named ``relation``."""
+    if model is None or not isinstance(relation, str):
+        return None
+    for many in model._meta.many_to_many:
+        through = getattr(many.remote_field, "through", None)
+        if through is not None and through._meta.model_name == relation:
+            return many
+    return None
+
+
+def _ordered_keys(detail: Mapping[str, Any]) -> list[str]:
+    """Return the keys of ``detail``: known keys in the order of KEY_LABELS, then the others.
+
+    PostgreSQL's jsonb does not keep the order in which a service wrote the keys, so the page
+    sets its own.
+    """
+    known = [key for key in KEY_LABELS if key in detail]
+    return known + sorted(key for key in detail if key not in KEY_LABELS)
+
+
+def detail_lines(record: AuditRecord) -> list[DetailLine]:
+    """Return the record's detail as labelled lines, in the order of :func:`_ordered_keys`."""
+    detail = record.detail if isinstance(record.detail, dict) else {"detail": record.detail}
+    model = audited_model(record.object_type)
+    relation = _relation_field(model, detail.get("relation"))
+    lines = []
+    for key in _ordered_keys(detail):
+        value = detail[key]
+        if key == "event":
+            text = _event_text(value)
+        elif key == "changes":
+            lines.extend(_change_lines(model, value))
+            continue
+        elif key in ("fields", "personal_fields") and isinstance(value, list):
+            text = _join(_field_label(model, str(name)) for name in value)
+        elif key == "relation" and relation is not None:
+            text = str(capfirst(relation.verbose_name))
+        elif key in ("add", "remove") and relation is not None:
+            # The ids of the related rows; a related model keyed by a choice shows its labels.
+            text = _value_text(value, relation.related_model._meta.pk)
+        elif key in ("from", "to"):
+            text = _value_text(value, _model_field(model, "state"))
+        else:
+            text = _value_text(value, _model_field(model, key))
+        label = KEY_LABELS.get(key)
+        lines.append(DetailLine(str(label) if label is not None else key, text))
+    return lines
+
+
+def audit_row(record: AuditRecord) -> AuditRow:
+    """Return the record with its local time, object type label and detail lines."""
+    return AuditRow(
+        record=record,
+        time=local_time(record.at),
+        object_label=object_type_label(record.object_type) if record.object_type else "",
+        details=detail_lines(record),
+    )
