@@ -553,6 +553,31 @@ def test_restrict_exit_recorded(court: Court, simulator: Simulator) -> None:
     assert states[second["item_id"]] == "released"
 
 
+def test_release_lifts_exit_restriction(court: Court, simulator: Simulator) -> None:
+    subject = fresh_person()
+    restrict = measure_item("restrict_exit", "exit_entry", subject, **period(simulator))
+    court.run("police-gd", [restrict])
+    release = follow_up("release", restrict)
+    release["document"] = pdf_document("border_control_lifting")
+
+    released = record_of(court.run("police-gd", [release])[release["item_id"]])
+    again = record_of(court.run("police-gd", [follow_up("release", restrict)]).popitem()[1])
+    later = measure_item("restrict_exit", "exit_entry", subject, **period(simulator, days=90))
+    restricted = record_of(court.run("police-gd", [later])[later["item_id"]])
+
+    assert released == {
+        "type": "release",
+        "released_on": today(simulator).isoformat(),
+        "result": "done",
+    }
+    assert again["result"] == "rejected"
+    assert "released on" in again["reason"]
+    assert "reason" not in restricted
+    measures = {entry["item_id"]: entry for entry in simulator.measures("police-gd")["measures"]}
+    assert measures[restrict["item_id"]]["state"] == "released"
+    assert measures[release["item_id"]]["reference"] == restrict["item_id"]
+
+
 def test_restrict_exit_of_organisation_not_found(court: Court, simulator: Simulator) -> None:
     organisation = {
         "kind": "organisation",

@@ -144,7 +144,8 @@ class ApplicationStepSerializer(serializers.Serializer):
     kind = ApplicationStepKindField(
         read_only=True,
         help_text="What happened: a step of the workflow, agency_answered (the border-control "
-        "agency answered), comment, or overdue (the platform flagged the step due as late).",
+        "agency answered the restriction), lifting_answered (it answered the lifting), comment, "
+        "or overdue (the platform flagged the step due as late).",
     )
     court = CourtReferenceSerializer(read_only=True, help_text="The court that took the step.")
     actor = StaffNameField(
@@ -173,6 +174,14 @@ class ApplicationStepSerializer(serializers.Serializer):
         "or rejected), start, end and reason. Null on other steps."
     )
 
+    border_control_release = serializers.SerializerMethodField(
+        help_text="On a lifting of an exit restriction that the gateway handed over, the release "
+        "item: agency, category, action, item_id, reference (the border-control request's "
+        "item_id), document_sha256 (the sealed lifting notice), sent (through the gateway) and "
+        "gap (why not). On lifting_answered, the answer: result (done, partial or rejected), "
+        "released_on and reason. Null on other steps."
+    )
+
     measure_renewal = serializers.SerializerMethodField(
         help_text="On an execution of a seizure renewal that links the seizure's record, the "
         "renewal it started in the measures app: measure_id, measure_step_id (the renewal "
@@ -183,6 +192,10 @@ class ApplicationStepSerializer(serializers.Serializer):
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_border_control(self, step: Step) -> dict[str, Any] | None:
         return _detail_part(step, "border_control")
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_border_control_release(self, step: Step) -> dict[str, Any] | None:
+        return _detail_part(step, "border_control_release")
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_measure_renewal(self, step: Step) -> dict[str, Any] | None:
@@ -522,9 +535,10 @@ class StepRequestSerializer(serializers.Serializer):
         help_text="One of the application's actions for you: head_approve (bureau head signs), "
         "seal (the applying court's seal), submit, review (intermediate court's opinion, needs "
         "a comment), receive, approve (with the deciding court's seal), reject (needs a "
-        "comment), execute, lift (an approved or executed exit restriction; the lifting is "
-        "recorded but not sent through the gateway, so the comment gives the reason and how it "
-        "was handed over), or comment.",
+        "comment), execute, lift (an approved or executed exit restriction, with the reason in "
+        "the comment; when the gateway sent and the agency registered the restriction, the "
+        "sealed lifting notice goes to that agency as a release item, and otherwise the "
+        "comment also says how the lifting was handed over), or comment.",
         error_messages=unknown_choice("action", list(Action.ALL)),
     )
     comment = serializers.CharField(

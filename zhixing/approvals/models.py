@@ -6,7 +6,8 @@ intermediate court, for an exit restriction from a basic court) gives its opinio
 deciding court receives the application and approves it with its own seal or rejects it.
 The approved application is then executed. An exit restriction may be lifted before its period
 ends, once approved. Each step is one :class:`Step` row, and each signature adds one
-:class:`Revision` of the PDF as an incremental update of the one before.
+:class:`Revision` of the PDF as an incremental update of the one before. The lifting of a
+restriction that the gateway handed over has its own sealed document, a :class:`LiftingNotice`.
 """
 
 from __future__ import annotations
@@ -235,6 +236,7 @@ class Step(models.Model):
         EXECUTED = "executed", _("Executed")
         LIFTED = "lifted", _("Lifted")
         AGENCY_ANSWERED = "agency_answered", _("Answered by the agency")
+        LIFTING_ANSWERED = "lifting_answered", _("Lifting answered by the agency")
         COMMENT = "comment", _("Comment")
         OVERDUE = "overdue", _("Overdue")
 
@@ -276,3 +278,32 @@ class Step(models.Model):
     @property
     def was_late(self) -> bool:
         return self.due_at is not None and self.at > self.due_at
+
+
+class LiftingNotice(models.Model):
+    """The sealed notice lifting an exit restriction (解除限制出境通知书), sent through the gateway.
+
+    The deciding court renders and seals it when it lifts a restriction whose border-control
+    request went through the gateway. ``item_id`` is the gateway's ``release`` item that carries
+    it to the agency, and ``reference`` the item of the border-control request that it ends.
+    """
+
+    application = models.OneToOneField(
+        Application,
+        verbose_name=_("application"),
+        related_name="lifting_notice",
+        on_delete=models.CASCADE,
+    )
+    pdf = models.BinaryField(_("PDF"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    template_version = models.PositiveIntegerField(_("template version"))
+    item_id = models.UUIDField(_("release request"), unique=True)
+    reference = models.UUIDField(_("border-control request"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("lifting notice")
+        verbose_name_plural = _("lifting notices")
+
+    def __str__(self) -> str:
+        return f"{self.application_id} lifting {self.item_id}"

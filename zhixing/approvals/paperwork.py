@@ -3,7 +3,10 @@
 A seizure renewal is rendered with the template ``seizure_renewal_form`` (续封申请审批表) and an
 exit restriction with ``border_control_request`` (边控对象通知书), the document that the high
 court hands to the provincial public-security department. Both are rendered once, when the
-application is drafted; every signature after that is an incremental update of that PDF.
+application is drafted; every signature after that is an incremental update of that PDF. The
+lifting of an exit restriction has a document of its own, ``border_control_lifting``
+(解除限制出境通知书), which the high court issues and seals when it lifts the restriction
+(:func:`lifting_context`).
 
 The context follows :mod:`zhixing.documents.samples`: plain values only, every variable that
 the default templates name. ``measure.reason`` and ``measure.legal_basis`` are passed as well,
@@ -28,6 +31,7 @@ from zhixing.documents.typed_text import markup_values
 
 if TYPE_CHECKING:
     from zhixing.approvals.models import Application
+    from zhixing.courts.models import User
 
 # Addressee of the border-control request when the agency registry has no entry for it.
 PROVINCIAL_POLICE_NAME = "广东省公安厅"
@@ -179,6 +183,46 @@ def document_context(
     :func:`zhixing.documents.typed_text.markup_text`): the texts typed for the application,
     and the party names and enforcement basis typed for the case.
     """
+    one_line: dict[str, Any] = markup_values(
+        _plain_context(application, agency_name=agency_name, today=today)
+    )
+    return one_line
+
+
+def lifting_context(
+    application: Application,
+    *,
+    agency_name: str,
+    officer: User,
+    reason: str,
+    today: datetime.date,
+) -> dict[str, Any]:
+    """Return the context of the notice lifting the exit restriction ``application``.
+
+    The deciding court issues the notice, as it handed the border-control request over, so it
+    is the notice's court and ``officer``, who lifts the restriction, is its contact. The notice
+    names the applying court, which decided the restriction and its lifting, as
+    ``measure.decision_court`` and the day of the lifting as ``measure.lifted_on``. The reason
+    typed for the lifting is ``measure.lifting_reason``, which the default template does not
+    print. The strings go in as one line of markup, as in :func:`document_context`.
+    """
+    context = _plain_context(application, agency_name=agency_name, today=today)
+    deciding = application.deciding_court
+    context["court"] = {"name": deciding.name, "code": deciding.code or ""}
+    context["officer"] = {"name": officer.full_name or officer.username, "phone": officer.phone}
+    context["measure"] = {
+        **context["measure"],
+        "decision_court": application.court.name,
+        "lifted_on": today,
+        "lifting_reason": reason,
+    }
+    one_line: dict[str, Any] = markup_values(context)
+    return one_line
+
+
+def _plain_context(
+    application: Application, *, agency_name: str, today: datetime.date
+) -> dict[str, Any]:
     case = application.case
     court = application.court
     printed_number = document_number(case.case_number)
@@ -207,8 +251,7 @@ def document_context(
         "agency": {"name": agency_name},
         "measure": _measure(application, printed_number),
     }
-    one_line: dict[str, Any] = markup_values(context)
-    return one_line
+    return context
 
 
 def render(

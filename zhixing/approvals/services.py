@@ -16,7 +16,9 @@ the applying court's seal → submitted → (reviewed by the intermediate court)
 deciding court → approved with the deciding court's seal, or rejected → executed. Executing a
 seizure renewal that links the seizure's record renews that measure through the measures app
 (:mod:`zhixing.approvals.seizures`). An approved or executed exit restriction may be lifted
-before its period ends (:func:`lift`), for example when the debtor has paid. Any court involved
+before its period ends (:func:`lift`), for example when the debtor has paid; the lifting of one
+that the gateway handed over goes to border control as a ``release`` item
+(:mod:`zhixing.approvals.lifting`). Any court involved
 may comment at any time after the application reached it. Every step publishes an event to the
 courts involved, so their pages update live.
 """
@@ -43,8 +45,16 @@ from django.utils.translation import gettext_lazy
 from reportlab.platypus.doctemplate import LayoutError
 
 from zhixing import wakeup
-from zhixing.approvals import paperwork, seizures
-from zhixing.approvals.models import FINAL_STATES, Application, Kind, Revision, State, Step
+from zhixing.approvals import lifting, paperwork, seizures
+from zhixing.approvals.models import (
+    FINAL_STATES,
+    Application,
+    Kind,
+    LiftingNotice,
+    Revision,
+    State,
+    Step,
+)
 from zhixing.audit import services as audit
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES, stored_form
 from zhixing.cases.error_messages import translated_message
@@ -907,7 +917,8 @@ def _url(application: Application) -> str:
     return reverse("approval-detail", args=[application.pk])
 
 
-def _publish(application: Application, step: Step) -> None:
+def _publish(application: Application, step: Step, *, major: bool = False) -> None:
+    """Tell the courts involved about ``step``; a major event alerts them with a tone."""
     title = _("%(court)s: %(kind)s %(case)s — %(step)s") % {
         "court": step.court.name,
         "kind": application.get_kind_display(),
@@ -924,7 +935,9 @@ def _publish(application: Application, step: Step) -> None:
             "application_id": application.pk,
             "state": application.state,
         },
-        severity=Event.Severity.MAJOR if step.kind == Step.Kind.OVERDUE else Event.Severity.INFO,
+        severity=Event.Severity.MAJOR
+        if major or step.kind == Step.Kind.OVERDUE
+        else Event.Severity.INFO,
     )
 
 
@@ -1453,10 +1466,12 @@ def hand_over_border_control(application: Application) -> BorderControlHandover:
 
 
 def message_fields(item_ids: Sequence[str]) -> dict[str, dict[str, object]]:
-    """Return what the batch message adds to the border-control requests among ``item_ids``.
+    """Return what the batch message adds to the items of exit restrictions among ``item_ids``.
 
-    Each found item id maps to ``{"document", "measure"}``: the approved, doubly sealed PDF
-    and the period of the restriction (``docs/protocol.md`` section 8).
+    Each border-control request maps to ``{"document", "measure"}``: the approved, doubly
+    sealed PDF and the period of the restriction (``docs/protocol.md`` section 8). Each release
+    item that lifts a restriction maps to the sealed lifting notice and the reference to the
+    request (:func:`zhixing.approvals.lifting.message_fields`).
     """
     keys = []
     for value in item_ids:
@@ -1483,6 +1498,7 @@ def message_fields(item_ids: Sequence[str]) -> dict[str, dict[str, object]]:
                 "reference": None,
             },
         }
+    fields.update(lifting.message_fields(keys))
     return fields
 
 
@@ -1584,33 +1600,128 @@ def lift(
 
     The enforcing court decides the lifting, for example when the debtor has paid, and the
     deciding court's staff who hand border control over record it, as they record the
-    execution. The comment gives the reason and, for a restriction already handed over, how and
-    when the lifting reached the public-security department. A lifted restriction no longer
-    keeps its case from closing (:func:`exit_restrictions_in_force`).
+    execution. A lifted restriction no longer keeps its case from closing
+    (:func:`exit_restrictions_in_force`).
 
-    NOTE: the lifting is recorded, not sent. No sealed lifting notice is rendered and no
-    ``release`` item goes to the border-control agency, because the gateway passes answers to
-    release items to the measures app only (:func:`zhixing.linkage.gateway.answer_hook`). This
-    stays until the approvals app renders a lifting notice and the gateway routes those answers
-    here.
+    When the gateway handed the restriction over and the agency registered it, the lifting goes
+    the same way (:mod:`zhixing.approvals.lifting`). The deciding court's sealed lifting notice
+    is stored, and a ``release`` item that references the border-control request is queued to
+    that agency in the transaction of the step. The comment then gives the reason. Otherwise
+    the lifting is only recorded, and the comment also says how and when it reached the agency.
+
+    NOTE: when the gateway cannot send the release (the agency does not accept it, or the case
+    is closed), no lifting notice is rendered, because the application's page offers no
+    download of it. Staff hand over a notice made outside the platform until it does.
     """
-    _require_comment(
-        comment,
-        _(
-            "Give the reason for lifting the restriction and, if it was handed over, how and "
-            "when the lifting reached %(agency)s."
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(application)
+        check_action(actor, locked, Action.LIFT, today=timezone.localdate(now))
+        release = lifting.plan_release(locked)
+        if release is not None and not release.gap:
+            _require_comment(comment, _("Give the reason for lifting the restriction."))
+        elif release is not None:
+            _require_comment(
+                comment,
+                _(
+                    "The gateway cannot send the lifting (%(gap)s). Hand the lifting to "
+                    "%(agency)s and give the reason and how and when it was handed over."
+                )
+                % {"gap": release.gap, "agency": release.agency.name},
+            )
+        else:
+            _require_comment(
+                comment,
+                _(
+                    "Give the reason for lifting the restriction and, if it was handed over, "
+                    "how and when the lifting reached %(agency)s."
+                )
+                % {"agency": border_control_agency_name()},
+            )
+        _check_length("comment", comment, COMMENT_MAX_CHARS)
+        notice = None
+        if release is not None and not release.gap:
+            notice = lifting.seal_notice(
+                actor, locked, release, reason=comment.strip(), today=timezone.localdate(now)
+            )
+        detail: dict[str, object] | None = None
+        if release is not None:
+            sha256 = notice.sha256 if notice is not None else ""
+            detail = {"border_control_release": release.as_detail(sha256)}
+        step = _take_step(
+            actor,
+            application,
+            Action.LIFT,
+            step_kind=Step.Kind.LIFTED,
+            to_state=State.LIFTED,
+            comment=comment,
+            detail=detail,
+            now=now,
         )
-        % {"agency": border_control_agency_name()},
+        if release is not None and notice is not None:
+            lifting.queue_release(locked, release, notice, now)
+    if release is not None and notice is not None:
+        wakeup.wake(wakeup.GATEWAY_TASK)
+        logger.info(
+            "Lifting of application %s queued to agency %s as release item %s of item %s",
+            application.pk,
+            release.agency.code,
+            release.item_id,
+            release.reference,
+        )
+    return step
+
+
+def record_lifting_answer(items: Sequence[gateway.AnsweredItem]) -> int:
+    """Record the agency's answers to the release items of liftings among ``items``.
+
+    Each answer becomes a step of its application, once: a repeated answer changes nothing.
+    A refused lifting is a major event, because the person stays restricted at the border
+    until the courts hand the lifting over another way. Returns the steps recorded.
+    """
+    answers: dict[uuid.UUID, object] = {item.pk: item.answer for item in items}
+    notices = list(
+        LiftingNotice.objects.filter(item_id__in=list(answers)).select_related("application")
     )
-    return _take_step(
-        actor,
-        application,
-        Action.LIFT,
-        step_kind=Step.Kind.LIFTED,
-        to_state=State.LIFTED,
-        comment=comment,
-        now=now,
-    )
+    recorded = 0
+    for notice in notices:
+        result, facts = lifting.release_outcome(answers.get(notice.item_id))
+        if not result:
+            logger.error(
+                "Agency response to lifting item %s of application %s has no release record; "
+                "left for manual review",
+                notice.item_id,
+                notice.application_id,
+            )
+            continue
+        with transaction.atomic():
+            locked = _locked(notice.application)
+            if locked.steps.filter(kind=Step.Kind.LIFTING_ANSWERED).exists():
+                continue
+            step = Step.objects.create(
+                application=locked,
+                kind=Step.Kind.LIFTING_ANSWERED,
+                court=locked.deciding_court,
+                actor=None,
+                at=timezone.now(),
+                comment=str(facts.get("reason", "")),
+                detail={"border_control_release": {"result": result, **facts}},
+            )
+            audit.record(
+                audit.Action.UPDATE,
+                locked,
+                detail={"event": "border_control_lifting_answered", "result": result},
+            )
+            _publish(locked, step, major=result == "rejected")
+            recorded += 1
+        if result == "rejected":
+            logger.warning(
+                "Agency rejected lifting item %s of application %s: %s",
+                notice.item_id,
+                notice.application_id,
+                facts.get("reason", ""),
+            )
+    return recorded
 
 
 def exit_restrictions_in_force(case: EnforcementCase, today: datetime.date) -> list[Application]:

@@ -20,7 +20,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zhixing.approvals import seizures, services
+from zhixing.approvals import lifting, seizures, services
 from zhixing.approvals.forms import ExitRestrictionForm, SeizureRenewalForm, StepForm
 from zhixing.approvals.models import Application, Kind, Revision, Step
 from zhixing.cases.identity import mask_id_number
@@ -167,6 +167,9 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "lift_agency": services.border_control_agency_name()
         if services.Action.LIFT in actions
         else "",
+        "lift_release": lifting.plan_release(application)
+        if services.Action.LIFT in actions
+        else None,
         "renews_on_execute": application.renewed_measure_id is not None
         and services.Action.EXECUTE in actions,
         "may_read_pdf": services.may_read_pdf(user, application),

@@ -10,8 +10,9 @@ NOTE: the article numbers of the Civil Procedure Law changed with its 2021 and 2
 amendments, so the default texts cite the law without them. A court adds the articles of the
 version in force on the template page, where every text can be changed without code.
 
-``DEFAULTS_V1`` is what migration 0002 stored. Change a default text with a new constant and
-a new data migration, so that the old migration keeps storing what it stored.
+``DEFAULTS_V1`` is what migration 0002 stored, and ``ADDED_IN_0003`` the kinds that migration
+0003 added. ``DEFAULTS`` is the default of every kind. Change a default text with a new constant
+and a new data migration, so that the old migrations keep storing what they stored.
 """
 
 # The texts are Chinese documents with full-width punctuation.
@@ -219,6 +220,24 @@ BORDER_CONTROL_REQUEST = """\
 @ {{ date|cn_date }}
 """
 
+BORDER_CONTROL_LIFTING = """\
+# {{ court.name }}
+## {{ title }}
+> {{ document_number }}
+< {{ agency.name }}：
+{{ measure.decision_court }}在执行申请执行人{{ applicant.name }}与被执行人{{ debtor.name }}{{ case_cause }}一案中作出{{ measure.decision_number }}限制出境决定书，本院已通知你单位对下列人员实施边境控制。现{{ measure.decision_court }}决定解除对其出境的限制。依照《中华人民共和国民事诉讼法》的有关规定，请你单位协助解除对下列人员的边境控制：
+| 姓名 | {{ measure.person.name }} | 性别 | {{ measure.person.sex }} |
+| 出生日期 | {{ measure.person.birth_date|ymd }} | 国籍 | {{ measure.person.nationality }} |
+| 证件种类 | {{ measure.person.document_kind }} | 证件号码 | {{ measure.person.document_number }} |
+| 原控制期限 | {{ measure.period }}，自{{ measure.start|ymd }}起至{{ measure.end|ymd }}止 |
+| 控制口岸 | {{ measure.ports }} |
+| 解除日期 | {{ measure.lifted_on|ymd }} |
+| 法律文书 | {{ measure.decision_number }}限制出境决定书 |
+| 承办人 | {{ officer.name }} | 联系电话 | {{ officer.phone }} |
+@ {{ court.name }}
+@ {{ date|cn_date }}
+"""
+
 SEIZURE_RENEWAL_FORM = """\
 # {{ court.name }}
 ## {{ title }}
@@ -257,3 +276,10 @@ DEFAULTS_V1: dict[str, tuple[str, str]] = {
     Kind.BORDER_CONTROL_REQUEST: ("边控对象通知书", BORDER_CONTROL_REQUEST),
     Kind.SEIZURE_RENEWAL_FORM: ("续封申请审批表", SEIZURE_RENEWAL_FORM),
 }
+
+# Kinds added after version 1: the default texts that migration 0003 stored.
+ADDED_IN_0003: dict[str, tuple[str, str]] = {
+    Kind.BORDER_CONTROL_LIFTING: ("解除限制出境通知书", BORDER_CONTROL_LIFTING),
+}
+
+DEFAULTS: dict[str, tuple[str, str]] = {**DEFAULTS_V1, **ADDED_IN_0003}

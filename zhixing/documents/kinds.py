@@ -41,9 +41,10 @@ class DocumentKind(models.TextChoices):
         "assistance_notice_release_vehicle",
         _("Assistance notice: release of a vehicle"),
     )
-    # 限制出境决定书, 边控对象通知书
+    # 限制出境决定书, 边控对象通知书, 解除限制出境通知书
     EXIT_RESTRICTION_DECISION = "exit_restriction_decision", _("Exit-restriction decision")
     BORDER_CONTROL_REQUEST = "border_control_request", _("Border-control request")
+    BORDER_CONTROL_LIFTING = "border_control_lifting", _("Notice lifting an exit restriction")
     # 续封申请审批表
     SEIZURE_RENEWAL_FORM = (
         "seizure_renewal_form",

@@ -31,10 +31,10 @@ class DocumentTemplateQuerySet(models.QuerySet["DocumentTemplate"]):
         template = self.filter(code=code, active=True).first()
         if template is not None:
             return template
-        from zhixing.documents.defaults import DEFAULTS_V1
+        from zhixing.documents.defaults import DEFAULTS
 
         logger.warning("No stored template of kind %s; rendering its built-in default", code)
-        title, body = DEFAULTS_V1[code]
+        title, body = DEFAULTS[code]
         return DocumentTemplate(code=code, title=title, body=body, version=0, active=True)
 
 

@@ -146,6 +146,17 @@ def _measure(code: str, case_number: str, court_name: str) -> tuple[dict[str, st
                 "decision_number": document_number(case_number, 2),
             },
         ),
+        Kind.BORDER_CONTROL_LIFTING: (
+            {"name": "广东省公安厅"},
+            {
+                **six_months,
+                "person": person,
+                "ports": "全国各口岸",
+                "decision_number": document_number(case_number, 2),
+                "decision_court": court_name,
+                "lifted_on": datetime.date(2026, 6, 1),
+            },
+        ),
         Kind.SEIZURE_RENEWAL_FORM: (
             registry,
             {

@@ -176,22 +176,32 @@ def answer_hook(items: Sequence[AnsweredItem]) -> None:
     """Pass the answers just stored on ``items`` to the apps that asked.
 
     Answers to queries become the inquiry app's asset records; answers to control measures
-    update their measures, and the answer to a border-control request its application.
+    update their measures, and the answers to a border-control request and to the release that
+    lifts it update its application. A release item belongs to the approvals app when it lifts
+    an exit restriction (its reference is a border-control request) and to the measures app
+    otherwise.
     """
     # Imported here because these apps build on this module.
-    from zhixing.approvals.services import record_border_control_answer
+    from zhixing.approvals.lifting import lifting_items
+    from zhixing.approvals.services import record_border_control_answer, record_lifting_answer
     from zhixing.inquiry.assets import announce_answers, record_answers
     from zhixing.measures.services import record_measure_answer
 
     record_answers(items)
     announce_answers(items)
     # Most items are queries, so the measure and border-control apps get only their own items.
-    measures = [item for item in items if item.action not in _NOT_MEASURES]
+    releases = [item.pk for item in items if item.action == Action.RELEASE]
+    liftings = lifting_items(releases) if releases else set()
+    measures = [
+        item for item in items if item.action not in _NOT_MEASURES and item.pk not in liftings
+    ]
     if measures:
         record_measure_answer(measures)
     border_control = [item for item in items if item.action == Action.RESTRICT_EXIT]
     if border_control:
         record_border_control_answer(border_control)
+    if liftings:
+        record_lifting_answer([item for item in items if item.pk in liftings])
 
 
 _NOT_MEASURES = {Action.QUERY.value, Action.RESTRICT_EXIT.value}

@@ -15,7 +15,7 @@ from zhixing.cases import services as case_services
 from zhixing.cases.models import EnforcementCase
 from zhixing.cases.services import PartyInput
 from zhixing.cases.tests.factories import make_resident_id
-from zhixing.documents.defaults import DEFAULTS_V1
+from zhixing.documents.defaults import DEFAULTS
 from zhixing.documents.models import DocumentTemplate
 from zhixing.esign import services as esign
 from zhixing.inquiry import services as inquiry
@@ -35,7 +35,7 @@ DEBTOR01_ID = make_resident_id("440104", "19900101", 211)
 @pytest.fixture
 def templates(db: None) -> None:
     # A flush after a transactional test also empties the templates that a migration added.
-    for code, (title, body) in DEFAULTS_V1.items():
+    for code, (title, body) in DEFAULTS.items():
         DocumentTemplate.objects.get_or_create(
             code=code, version=1, defaults={"title": title, "body": body, "active": True}
         )

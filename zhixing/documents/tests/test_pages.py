@@ -8,14 +8,14 @@ from django.urls import reverse
 
 from zhixing.audit.models import AuditRecord
 from zhixing.documents import services
-from zhixing.documents.defaults import DEFAULTS_V1
+from zhixing.documents.defaults import DEFAULTS
 from zhixing.documents.models import DocumentTemplate
 from zhixing.documents.samples import SAMPLE_TEMPLATE
 
 from .helpers import text_with_pypdf
 
 CODE = SAMPLE_TEMPLATE
-TITLE, BODY = DEFAULTS_V1[CODE]
+TITLE, BODY = DEFAULTS[CODE]
 
 
 def client_for(user) -> Client:
@@ -71,7 +71,7 @@ def test_list_shows_every_kind(admin):
     response = client_for(admin).get(reverse("document-template-list"))
     assert response.status_code == 200
     text = response.content.decode()
-    for code in DEFAULTS_V1:
+    for code in DEFAULTS:
         assert f'data-testid="template-{code}"' in text
     assert "协助冻结存款通知书" in text
 

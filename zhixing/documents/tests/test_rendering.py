@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from zhixing.documents import rendering, samples
-from zhixing.documents.defaults import DEFAULTS_V1
+from zhixing.documents.defaults import DEFAULTS
 from zhixing.documents.filters import cn_date, ymd, yuan
 from zhixing.documents.kinds import DocumentKind
 from zhixing.documents.models import DocumentTemplate
@@ -32,7 +32,7 @@ def _compact(text: str) -> str:
 def test_migration_stores_every_kind():
     stored = set(DocumentTemplate.objects.filter(active=True).values_list("code", flat=True))
     assert stored == set(KINDS)
-    assert set(DEFAULTS_V1) == set(KINDS)
+    assert set(DEFAULTS) == set(KINDS)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,264 @@
+"""Lifting an exit restriction that the gateway handed over: the sealed notice and its release.
+
+When the deciding court lifts an exit restriction whose border-control request went through the
+gateway and was registered, it renders the notice lifting it (解除限制出境通知书, template
+``border_control_lifting``) and seals it with its own seal. The gateway then sends a ``release``
+item to the agency that registered the restriction, with the notice as ``document`` and the
+item id of the border-control request as ``measure.reference`` (``docs/protocol.md`` section 8).
+The agency's answer comes back through :func:`zhixing.linkage.gateway.answer_hook`, which passes
+the release items listed here (:func:`lifting_items`) to the approvals app and the other release
+items to the measures app.
+
+A restriction handed over by hand, or one that border control refused or never answered, has
+nothing to release through the gateway: its lifting is only recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext as _
+
+from zhixing.approvals import paperwork
+from zhixing.approvals.models import LiftingNotice, Step
+from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
+from zhixing.cases.models import EnforcementCase
+from zhixing.courts.models import User
+from zhixing.documents.kinds import DocumentKind
+from zhixing.linkage import gateway
+from zhixing.linkage.gateway import ItemRequest
+from zhixing.linkage.models import Action as LinkageAction
+from zhixing.linkage.models import Agency, GatewayItem
+from zhixing.measures import documents as measure_documents
+
+if TYPE_CHECKING:
+    from zhixing.approvals.models import Application
+
+LIFTING_TEMPLATE = DocumentKind.BORDER_CONTROL_LIFTING.value
+RELEASE_ACTION = LinkageAction.RELEASE.value
+# The gateway's category of exit and entry, which the border-control request used too.
+BORDER_CONTROL_CATEGORY = "exit_entry"
+# Namespace of the item ids of release items, which derive from the application id.
+LIFTING_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "zhixing:approvals:border-control-lifting")
+# Results of a border-control answer under which the agency holds the restriction.
+REGISTERED_RESULTS = ("done", "partial")
+
+
+@dataclass(frozen=True)
+class BorderControlRelease:
+    """The release item that ends a border-control request, as the gateway gets it.
+
+    ``reference`` is the item of the border-control request and ``agency`` the agency that
+    registered it. ``gap`` is the reason the gateway cannot send the release, or empty.
+    """
+
+    application_id: int
+    agency: Agency
+    reference: uuid.UUID
+    item_id: uuid.UUID
+    gap: str
+
+    def as_detail(self, document_sha256: str = "") -> dict[str, object]:
+        """Return the facts to store on the lifting step; no personal data.
+
+        ``document_sha256`` is the hash of the sealed notice, empty when the release was not
+        queued, so ``sent`` is true exactly when a notice went to the gateway.
+        """
+        return {
+            "agency": self.agency.code,
+            "category": BORDER_CONTROL_CATEGORY,
+            "action": RELEASE_ACTION,
+            "item_id": str(self.item_id),
+            "reference": str(self.reference),
+            "document_sha256": document_sha256,
+            "sent": bool(document_sha256),
+            "gap": self.gap,
+        }
+
+
+def release_item_id(application: Application) -> uuid.UUID:
+    """Return the item id of the application's release item, the same on every call."""
+    return uuid.uuid5(LIFTING_NAMESPACE, f"approvals/{application.pk}/border-control-lifting")
+
+
+def _registered(application: Application) -> bool:
+    """Return whether the agency answered the border-control request and registered it."""
+    return application.steps.filter(
+        kind=Step.Kind.AGENCY_ANSWERED,
+        detail__border_control__result__in=REGISTERED_RESULTS,
+    ).exists()
+
+
+def _release_gap(application: Application, agency: Agency) -> str:
+    """Return why the gateway cannot send the release to ``agency``, or ""."""
+    if not agency.active:
+        return _("agency %(code)s is inactive") % {"code": agency.code}
+    if RELEASE_ACTION not in agency.actions:
+        return _("agency %(code)s does not accept the action %(action)s") % {
+            "code": agency.code,
+            "action": RELEASE_ACTION,
+        }
+    if BORDER_CONTROL_CATEGORY not in agency.categories:
+        return _("agency %(code)s does not serve the category %(category)s") % {
+            "code": agency.code,
+            "category": BORDER_CONTROL_CATEGORY,
+        }
+    case = application.case
+    if case.status != EnforcementCase.Status.OPEN or case.type_code not in IMPLEMENTING_TYPE_CODES:
+        # NOTE: the gateway sends requests for open cases only, so a restriction kept after the
+        # case closed (终本) is lifted by hand until the gateway accepts releases of closed cases.
+        return _(
+            "case %(number)s is not open, and the gateway sends requests of open cases only"
+        ) % {"number": case.case_number}
+    return ""
+
+
+def plan_release(application: Application) -> BorderControlRelease | None:
+    """Return the release that lifting the exit restriction sends, or None when none is due.
+
+    None when the restriction was handed over by hand (no ``border_control_item``), or when the
+    agency did not register it: the request failed, expired or was refused.
+    """
+    reference = application.border_control_item
+    if reference is None:
+        return None
+    item = (
+        GatewayItem.objects.select_related("agency")
+        .filter(pk=reference, state=GatewayItem.State.ANSWERED)
+        .first()
+    )
+    if item is None or not _registered(application):
+        return None
+    return BorderControlRelease(
+        application_id=application.pk,
+        agency=item.agency,
+        reference=reference,
+        item_id=release_item_id(application),
+        gap=_release_gap(application, item.agency),
+    )
+
+
+def seal_notice(
+    actor: User,
+    application: Application,
+    release: BorderControlRelease,
+    *,
+    reason: str,
+    today: datetime.date,
+) -> measure_documents.SealedDocument:
+    """Render the notice lifting the restriction and seal it with the deciding court's seal.
+
+    A bureau head of the deciding court applies the seal. Its commanders and duty officers
+    record liftings but may not apply the seal, so for them the platform applies it, as it does
+    for measures (:func:`zhixing.measures.documents.seal_user`). The lifting step records who
+    lifted. Raises ``ValidationError`` on ``documents`` when the template does not render or
+    the court cannot seal yet.
+    """
+    context = paperwork.lifting_context(
+        application,
+        agency_name=release.agency.name,
+        officer=actor,
+        reason=reason,
+        today=today,
+    )
+    return measure_documents.render_and_seal(
+        LIFTING_TEMPLATE, context, court=application.deciding_court, actor=actor
+    )
+
+
+def queue_release(
+    application: Application,
+    release: BorderControlRelease,
+    document: measure_documents.SealedDocument,
+    now: datetime.datetime,
+) -> LiftingNotice:
+    """Store the sealed notice and queue its release item; run inside the lifting's transaction."""
+    notice = LiftingNotice.objects.create(
+        application=application,
+        pdf=document.pdf,
+        sha256=hashlib.sha256(document.pdf).hexdigest(),
+        template_version=document.template_version or 0,
+        item_id=release.item_id,
+        reference=release.reference,
+        created_at=now,
+    )
+    assert application.person is not None
+    gateway.enqueue(
+        [
+            ItemRequest(
+                agency=release.agency,
+                case=application.case,
+                party=application.person,
+                category=BORDER_CONTROL_CATEGORY,
+                action=RELEASE_ACTION,
+                item_id=release.item_id,
+            )
+        ],
+        now=now,
+    )
+    return notice
+
+
+def lifting_items(item_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Return the ids among ``item_ids`` of release items that lift exit restrictions."""
+    keys = list(item_ids)
+    if not keys:
+        return set()
+    return set(LiftingNotice.objects.filter(item_id__in=keys).values_list("item_id", flat=True))
+
+
+def message_fields(keys: list[uuid.UUID]) -> dict[str, dict[str, object]]:
+    """Return what the batch message adds to the release items among ``keys``.
+
+    Each found item id maps to ``{"document", "measure"}``: the sealed lifting notice, and a
+    measure that names no asset, amount or period, with the border-control request's item id
+    as ``reference``.
+    """
+    fields: dict[str, dict[str, object]] = {}
+    for notice in LiftingNotice.objects.filter(item_id__in=keys):
+        pdf = bytes(notice.pdf)
+        fields[str(notice.item_id)] = {
+            "document": {
+                "kind": LIFTING_TEMPLATE,
+                "sha256": hashlib.sha256(pdf).hexdigest(),
+                "pdf_base64": base64.b64encode(pdf).decode("ascii"),
+            },
+            "measure": {
+                "asset_type": None,
+                "identifier": None,
+                "amount": None,
+                "start": None,
+                "end": None,
+                "reference": str(notice.reference),
+            },
+        }
+    return fields
+
+
+def release_outcome(answer: object) -> tuple[str, dict[str, object]]:
+    """Return the result (done, partial, rejected) and the facts of the answer to a release.
+
+    The result is "" when a ``found`` answer has no ``release`` record, which a person then
+    reads.
+    """
+    if not isinstance(answer, dict) or answer.get("status") != "found":
+        return "rejected", {"reason": _("the agency found no restriction to lift")}
+    records = answer.get("records") or []
+    record = next(
+        (row for row in records if isinstance(row, dict) and row.get("type") == RELEASE_ACTION),
+        None,
+    )
+    if record is None:
+        return "", {}
+    given = record.get("result")
+    result = given if given in ("done", "partial", "rejected") else "done"
+    facts: dict[str, object] = {
+        key: str(record[key])[:500] for key in ("released_on", "reason") if record.get(key)
+    }
+    return result, facts
