@@ -20,6 +20,8 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent, is_serializer
 
+from zhixing.pagination import LimitOffsetPagination
+
 ERROR = "Error"
 VALIDATION_ERROR = "ValidationError"
 
@@ -53,8 +55,8 @@ VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
 
 DESCRIPTIONS = {
     "400": (
-        "Invalid input: a validation error names each field and its messages. A body that is "
-        "not valid JSON gets an Error instead."
+        "Invalid input: a validation error names each field or query parameter and its "
+        "messages. A body that is not valid JSON gets an Error instead."
     ),
     "401": (
         "No valid credentials: the Authorization header is missing or names an unknown token, "
@@ -83,7 +85,9 @@ class ErrorDocumentingAutoSchema(AutoSchema):
       every such operation, although some reads, such as the list of courts, never return it.
     - 404: the path has a parameter, such as the id of a detail route.
     - 400: the method is POST, PUT or PATCH, or the query parameters are documented with a
-      serializer, which the view uses to validate them.
+      serializer, which the view uses to validate them, or the operation is a list paginated
+      by :class:`zhixing.pagination.LimitOffsetPagination`, which checks ``limit`` and
+      ``offset``.
     """
 
     def get_operation(
@@ -118,9 +122,11 @@ class ErrorDocumentingAutoSchema(AutoSchema):
     def _takes_input(self) -> bool:
         if self.method in INPUT_METHODS:
             return True
-        return self.method == "GET" and any(
-            is_serializer(parameter) for parameter in self.get_override_parameters()
-        )
+        if self.method != "GET":
+            return False
+        if any(is_serializer(parameter) for parameter in self.get_override_parameters()):
+            return True
+        return isinstance(self._get_paginator(), LimitOffsetPagination) and self._is_list_view()
 
     def _error_response(self, code: str) -> dict[str, Any]:
         error = self._component(ERROR, ERROR_SCHEMA)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import InvalidPage, Page, Paginator
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -112,3 +112,32 @@ def query_without(params: QueryDict, names: Iterable[str]) -> str:
     for name in names:
         query.pop(name, None)
     return query.urlencode()
+
+
+def url_without(request: HttpRequest, names: Iterable[str]) -> str:
+    """Return the path of ``request`` with its query string less the parameters ``names``.
+
+    Pages link to it from their error messages, to reload the list without the bad values.
+    """
+    query = query_without(request.GET, names)
+    return f"{request.path}?{query}" if query else request.path
+
+
+def database_id(text: str) -> int | None:
+    """Return ``text`` as a row id, or None if it is not one (a bigint is at most 2**63 - 1).
+
+    A larger number would make the database query fail, so it counts as no id.
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number < 2**63 else None
+
+
+def list_status(request: HttpRequest, problems: Sequence[InvalidParameter]) -> int:
+    """Return the status of a list page that shows ``problems`` in place of its results.
+
+    The status is 400 with problems, but htmx swaps in only 2xx responses, also when it restores
+    the history, so its requests get 200.
+    """
+    return 400 if problems and not request.headers.get("HX-Request") else 200

@@ -40,11 +40,6 @@ logger = logging.getLogger(__name__)
 COUNT_CAP = 10_000
 
 
-def _whole_number(text: str) -> int | None:
-    """Return ``text`` as a whole number of at least 0, or None if it is not one."""
-    return int(text) if text.isascii() and text.isdigit() else None
-
-
 class CheckedListSchema(ErrorDocumentingAutoSchema):
     """The project's schema, with the 400 of list operations, which check their query parameters."""
 
@@ -55,39 +50,11 @@ class CheckedListSchema(ErrorDocumentingAutoSchema):
 class CappedLimitOffsetPagination(LimitOffsetPagination):
     """Limit-offset pagination whose ``count`` stops at ``COUNT_CAP`` and sets ``count_capped``.
 
-    A ``limit`` or ``offset`` that is not a whole number in range gets status 400, where
-    Django REST framework would silently use the default. A ``limit`` above ``max_limit`` is cut
-    to it.
+    Like every API list, it rejects a ``limit`` or ``offset`` that is not a whole number with
+    status 400 (:class:`zhixing.pagination.LimitOffsetPagination`).
     """
 
     capped = False
-
-    def paginate_queryset(
-        self, queryset: Any, request: Request, view: Any = None
-    ) -> list[Any] | None:
-        self._check_numbers(request)
-        return super().paginate_queryset(queryset, request, view)
-
-    def _check_numbers(self, request: Request) -> None:
-        """Raise a 400 error that names each of ``limit`` and ``offset`` that is invalid."""
-        errors = {}
-        limit = request.query_params.get(self.limit_query_param, "").strip()
-        if limit and not _whole_number(limit):
-            errors[self.limit_query_param] = [
-                _(
-                    "limit: “%(value)s” is not a number of items; use a whole number from 1 to "
-                    "%(max)s."
-                )
-                % {"value": limit, "max": self.max_limit}
-            ]
-        offset = request.query_params.get(self.offset_query_param, "").strip()
-        if offset and _whole_number(offset) is None:
-            errors[self.offset_query_param] = [
-                _("offset: “%(value)s” is not a position; use a whole number from 0 upwards.")
-                % {"value": offset}
-            ]
-        if errors:
-            raise exceptions.ValidationError(errors)
 
     def get_count(self, queryset: Any) -> int:
         counted = int(queryset.order_by().values("pk")[: COUNT_CAP + 1].count())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +19,19 @@ from zhixing.courts import scope, services
 from zhixing.courts.forms import PasswordForm, UserCreateForm, UserEditForm
 from zhixing.courts.masking import mask_phone
 from zhixing.courts.models import Court, User
+from zhixing.query_params import (
+    InvalidParameter,
+    InvalidQuery,
+    list_status,
+    page_of,
+    query_without,
+    url_without,
+)
+
+logger = logging.getLogger(__name__)
+
+# Accounts per page of the staff list.
+STAFF_PAGE_SIZE = 50
 
 
 def _copy_errors(form: object, error: ValidationError) -> None:
@@ -94,6 +109,10 @@ def _require_user_admin(request: HttpRequest) -> None:
 
 @login_required
 def user_list(request: HttpRequest) -> HttpResponse:
+    """List the staff accounts in the user's scope that match the search ``q``.
+
+    A ``page`` that is not the number of a page shows its problem and no accounts.
+    """
     _require_user_admin(request)
     users = scope.restrict(
         User.objects.select_related("court").prefetch_related("roles"), request.user
@@ -106,13 +125,26 @@ def user_list(request: HttpRequest) -> HttpResponse:
             | Q(court__name__icontains=query)
             | Q(court__code=query)
         )
-    page = Paginator(users.order_by("court__path", "username"), 50).get_page(
-        request.GET.get("page")
-    )
+    page = None
+    problems: list[InvalidParameter] = []
+    try:
+        page = page_of(
+            Paginator(users.order_by("court__path", "username"), STAFF_PAGE_SIZE), request.GET
+        )
+    except InvalidQuery as error:
+        problems = error.problems
+        logger.info("Staff list of user %s not shown, invalid page", request.user.pk)
     template = (
         "courts/_user_rows.html" if request.headers.get("HX-Request") else "courts/users.html"
     )
-    return render(request, template, {"page": page, "query": query})
+    context = {
+        "page": page,
+        "query": query,
+        "page_query": query_without(request.GET, {"page"}),
+        "query_errors": problems,
+        "reset_url": url_without(request, {"page"}),
+    }
+    return render(request, template, context, status=list_status(request, problems))
 
 
 @login_required

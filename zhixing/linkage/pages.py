@@ -49,6 +49,14 @@ from zhixing.linkage.answer_forms import (
 )
 from zhixing.linkage.forms import AgencyForm
 from zhixing.linkage.models import Action, Agency, AgencyHealth, GatewayBatch, GatewayItem
+from zhixing.query_params import (
+    InvalidParameter,
+    InvalidQuery,
+    list_status,
+    page_of,
+    query_without,
+    url_without,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +187,10 @@ def _batch_in_scope(request: HttpRequest, batch_id: uuid.UUID) -> GatewayBatch:
 
 @login_required
 def manual_batch_list(request: HttpRequest) -> HttpResponse:
-    """List the batches of manual agencies in the user's scope that still wait for answers."""
+    """List the batches of manual agencies in the user's scope that still wait for answers.
+
+    A ``page`` that is not the number of a page shows its problem and no batches.
+    """
     user: User = request.user  # type: ignore[assignment]
     waiting = Q(items__state=STATES.ACKNOWLEDGED)
     batches = (
@@ -192,8 +203,22 @@ def manual_batch_list(request: HttpRequest) -> HttpResponse:
         .filter(waiting__gt=0)
         .order_by("first_deadline", "created_at")
     )
-    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "linkage/manual_batches.html", {"page": page})
+    page = None
+    problems: list[InvalidParameter] = []
+    try:
+        page = page_of(Paginator(batches, PAGE_SIZE), request.GET)
+    except InvalidQuery as error:
+        problems = error.problems
+        logger.info("Manual batch list of user %s not shown, invalid page", user.pk)
+    context = {
+        "page": page,
+        "query_errors": problems,
+        "reset_url": url_without(request, {"page"}),
+        "query": query_without(request.GET, {"page"}),
+    }
+    return render(
+        request, "linkage/manual_batches.html", context, status=list_status(request, problems)
+    )
 
 
 @dataclass(frozen=True)

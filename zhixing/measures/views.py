@@ -40,11 +40,23 @@ from zhixing.measures.kinds import SPECS, MeasureKind, kinds_for
 from zhixing.measures.masking import masks_location, shown_asset_label
 from zhixing.measures.models import ControlMeasure, MeasureDocument
 from zhixing.measures.rules import NoRuleError, period_text, rule_on
+from zhixing.query_params import (
+    InvalidParameter,
+    InvalidQuery,
+    choice,
+    database_id,
+    list_status,
+    page_of,
+    query_without,
+    url_without,
+)
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 EXPIRY_WINDOWS = (7, 15, 30, 60, 90)
+DEFAULT_WINDOW = 30
+WINDOW_CHOICES = [(str(days), str(days)) for days in EXPIRY_WINDOWS]
 
 
 def _user(request: HttpRequest) -> User:
@@ -179,39 +191,91 @@ def _shown_asset(asset: AssetRecord) -> str:
 # Lists
 
 
-def _filtered(request: HttpRequest, measures: Any) -> tuple[Any, dict[str, str]]:
+def _court_filter(user: User, params: Any, problems: list[InvalidParameter]) -> str:
+    """Return the ``court`` id of ``params`` if it names a court in the user's scope, else "".
+
+    Any other non-empty value adds its problem to ``problems``.
+    """
+    text = params.get("court", "").strip()
+    if not text:
+        return ""
+    court_id = database_id(text)
+    if court_id is None or not scope.visible_courts(user).filter(pk=court_id).exists():
+        message = _(
+            "%(label)s (%(name)s): no court with the id “%(value)s” is in your scope; "
+            "choose a court from the list or leave it empty."
+        ) % {"label": _("Court"), "name": "court", "value": text}
+        problems.append(InvalidParameter("court", text, message))
+        return ""
+    return str(court_id)
+
+
+def _filtered(
+    request: HttpRequest, measures: Any
+) -> tuple[Any, dict[str, str], list[InvalidParameter]]:
+    """Return the measures that the query parameters select, the filter values for the form and
+    the problem of each value that the list cannot use.
+
+    The filter values leave out the values with problems, so the form shows the others.
+    """
+    params = request.GET
+    problems: list[InvalidParameter] = []
     filters = {
-        "state": request.GET.get("state", ""),
-        "kind": request.GET.get("kind", ""),
-        "court": request.GET.get("court", ""),
+        "court": _court_filter(_user(request), params, problems),
+        "kind": choice(params, "kind", _("Measure"), MeasureKind.choices, problems),
+        "state": choice(params, "state", _("State"), ControlMeasure.State.choices, problems),
     }
-    if filters["state"] in ControlMeasure.State.values:
+    if filters["state"]:
         measures = measures.filter(state=filters["state"])
-    if filters["kind"] in MeasureKind.values:
+    if filters["kind"]:
         measures = measures.filter(kind=filters["kind"])
-    if filters["court"].isdigit():
+    if filters["court"]:
         measures = measures.filter(court_id=int(filters["court"]))
-    return measures, filters
+    return measures, filters, problems
+
+
+def _log_problems(list_name: str, user: User, problems: list[InvalidParameter]) -> None:
+    logger.info(
+        "%s of user %s not shown, invalid parameters: %s",
+        list_name,
+        user.pk,
+        ", ".join(problem.name for problem in problems),
+    )
 
 
 @login_required
 def measure_list(request: HttpRequest) -> HttpResponse:
-    """List the measures of the courts in the user's scope, newest first."""
+    """List the measures of the courts in the user's scope, newest first.
+
+    A list with a bad parameter shows its problems and no measures, not a list filtered by the
+    other parameters only, which the reader would take for the filtered one.
+    """
     user = _user(request)
     measures = services.visible_measures(user).select_related("case", "court", "party", "agency")
-    measures, filters = _filtered(request, measures)
-    page = Paginator(measures, PAGE_SIZE).get_page(request.GET.get("page"))
+    measures, filters, problems = _filtered(request, measures)
+    page = None
+    if not problems:
+        try:
+            page = page_of(Paginator(measures, PAGE_SIZE), request.GET)
+        except InvalidQuery as error:
+            problems = error.problems
+    if problems:
+        _log_problems("Measure list", user, problems)
     return render(
         request,
         "measures/list.html",
         {
             "page": page,
-            "measures": _with_shown(page.object_list),
+            "measures": _with_shown(page.object_list) if page is not None else [],
             "filters": filters,
+            "query_errors": problems,
+            "reset_url": url_without(request, {"page", *(problem.name for problem in problems)}),
+            "query": query_without(request.GET, {"page"}),
             "courts": scope.visible_courts(user),
             "states": ControlMeasure.State.choices,
             "kinds": MeasureKind.choices,
         },
+        status=list_status(request, problems),
     )
 
 
@@ -239,19 +303,27 @@ def case_measures(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 def expiring(request: HttpRequest) -> HttpResponse:
-    """List the measures in force that end soon, grouped by court."""
+    """List the measures in force that end soon, grouped by court.
+
+    A ``days`` value that is not one of ``EXPIRY_WINDOWS`` shows its problem in place of the
+    upcoming expiries. The measures that expired without renewal do not depend on it.
+    """
     user = _user(request)
-    try:
-        days = int(request.GET.get("days", "30"))
-    except ValueError:
-        days = 30
-    days = days if days in EXPIRY_WINDOWS else 30
+    problems: list[InvalidParameter] = []
+    window = choice(
+        request.GET, "days", _("Expiry window"), WINDOW_CHOICES, problems, str(DEFAULT_WINDOW)
+    )
     day = timezone.localdate()
     groups: dict[int, dict[str, Any]] = defaultdict(dict)
-    for measure in _with_shown(services.upcoming_expiries(user, day, days)):
-        group = groups.setdefault(measure.court_id, {"court": measure.court, "rows": []})
-        measure.days_left = (measure.end_date - day).days  # type: ignore[attr-defined,operator]
-        group["rows"].append(measure)
+    days = None
+    if problems:
+        _log_problems("Expiry list", user, problems)
+    else:
+        days = int(window)
+        for measure in _with_shown(services.upcoming_expiries(user, day, days)):
+            group = groups.setdefault(measure.court_id, {"court": measure.court, "rows": []})
+            measure.days_left = (measure.end_date - day).days  # type: ignore[attr-defined,operator]
+            group["rows"].append(measure)
     expired = _with_shown(
         services.expired_unrenewed(user, day)
         .select_related("case", "court", "party")
@@ -264,8 +336,12 @@ def expiring(request: HttpRequest) -> HttpResponse:
             "groups": list(groups.values()),
             "days": days,
             "windows": EXPIRY_WINDOWS,
+            "default_window": DEFAULT_WINDOW,
+            "query_errors": problems,
+            "reset_url": url_without(request, {"days"}),
             "expired": expired,
         },
+        status=list_status(request, problems),
     )
 
 
