@@ -31,7 +31,7 @@ from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.cases.services import FIRST_NUMBERED_YEAR
 from zhixing.courts import scope
 from zhixing.courts.models import Court, User
-from zhixing.query_params import InvalidParameter, InvalidQuery, choice
+from zhixing.query_params import InvalidParameter, InvalidQuery, choice, database_id
 
 # Cases without a deadline (closed cases, and open ones with every step done) come last in
 # both directions of the deadline sort. By default PostgreSQL puts NULL last ascending and
@@ -109,7 +109,7 @@ class CaseFilter:
             problems.append(InvalidParameter("court", court_code, message))
             court_code = ""
         officer_text = params.get("officer", "").strip()
-        officer_id = _database_id(officer_text)
+        officer_id = database_id(officer_text)
         if officer_text and (officer_id is None or not _officer_in_scope(user, officer_id)):
             message = _(
                 "%(label)s (%(name)s): no case officer with the id “%(value)s” is in your "
@@ -137,14 +137,6 @@ class CaseFilter:
         if problems:
             raise InvalidQuery(problems)
         return case_filter
-
-
-def _database_id(text: str) -> int | None:
-    """Return ``text`` as a row id, or None if it is not one (a bigint is at most 2**63 - 1)."""
-    if not (text.isascii() and text.isdigit()):
-        return None
-    number = int(text)
-    return number if 0 < number < 2**63 else None
 
 
 def _court_in_scope(user: User, code: str) -> bool:
