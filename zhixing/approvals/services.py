@@ -60,7 +60,7 @@ from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES, stored_form
 from zhixing.cases.error_messages import translated_message
 from zhixing.cases.identity import IdentityError, check_document
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
-from zhixing.cases.services import may_see_identity
+from zhixing.cases.services import collect_errors, may_see_identity
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
 from zhixing.documents import typed_text
@@ -534,26 +534,29 @@ def _check_length(field: str, text: str, limit: int) -> None:
 
 
 def _check_texts(data: ExitRestrictionInput | SeizureRenewalInput) -> None:
-    if not data.reason.strip():
-        raise ValidationError({"reason": _("Give the reason for the application.")})
     errors: dict[str, list[ValidationError]] = {}
+    if not data.reason.strip():
+        errors["reason"] = [ValidationError(_("Give the reason for the application."))]
     for field in ("reason", "legal_basis", "seized_property"):
-        try:
+        with collect_errors(errors):
             _check_length(field, str(getattr(data, field, "")), TEXT_MAX_CHARS)
-        except ValidationError as error:
-            errors.update(error.error_dict)
     if errors:
         raise ValidationError(errors)
 
 
-def _debtor_person(case: EnforcementCase, document_type: str, number: str) -> Party:
+def _person_document(document_type: str, number: str) -> str:
+    """Return the normalised number of a debtor's identity document, or raise by field."""
     try:
-        normal = check_document(document_type, number)
+        return check_document(document_type, number)
     except IdentityError as error:
         raise ValidationError({"person_document_number": translated_message(error)}) from error
     except ValueError as error:
         message = _("Unknown document type %(type)s.") % {"type": document_type}
         raise ValidationError({"person_document_type": message}) from error
+
+
+def _debtor_person(case: EnforcementCase, document_type: str, normal: str) -> Party:
+    """Return the natural person among the debtors of ``case`` with the normalised document."""
     party = Party.objects.filter(
         case_roles__case=case,
         case_roles__role=CaseParty.Role.DEBTOR,
@@ -703,22 +706,42 @@ def draft_exit_restriction(
     ``PermissionDenied`` or ``ValidationError`` naming the field; then nothing is stored.
     """
     now = now or timezone.now()
+    today = timezone.localdate(now)
     court = _require_drafter(actor)
-    reviewing, deciding = route(court, Kind.EXIT_RESTRICTION)
-    _check_period(data.period_months, EXIT_RESTRICTION_MONTHS)
-    _check_texts(data)
-    if data.period_start < timezone.localdate(now):
-        raise ValidationError(
-            {"period_start": _("The period cannot start in the past; choose today or later.")}
-        )
-    _check_not_far("period_start", data.period_start, timezone.localdate(now))
+    errors: dict[str, list[ValidationError]] = {}
+    reviewing, deciding = None, court
+    with collect_errors(errors):
+        reviewing, deciding = route(court, Kind.EXIT_RESTRICTION)
+    with collect_errors(errors):
+        _check_period(data.period_months, EXIT_RESTRICTION_MONTHS)
+    with collect_errors(errors):
+        _check_texts(data)
+    if data.period_start < today:
+        message = _("The period cannot start in the past; choose today or later.")
+        errors["period_start"] = [ValidationError(message)]
+    else:
+        with collect_errors(errors):
+            _check_not_far("period_start", data.period_start, today)
+    normal = ""
+    with collect_errors(errors):
+        normal = _person_document(data.person_document_type, data.person_document_number)
     with transaction.atomic():
-        case = _own_case(actor, court, data.case_number)
-        # The lock on the case makes a concurrent draft for the same person wait and then
-        # find this one.
-        EnforcementCase.objects.select_for_update().filter(pk=case.pk).first()
-        person = _debtor_person(case, data.person_document_type, data.person_document_number)
-        _check_no_open_exit_restriction(case, person)
+        case = None
+        with collect_errors(errors):
+            case = _own_case(actor, court, data.case_number)
+        person = None
+        if case is not None and normal:
+            # The lock on the case makes a concurrent draft for the same person wait and then
+            # find this one.
+            EnforcementCase.objects.select_for_update().filter(pk=case.pk).first()
+            with collect_errors(errors):
+                person = _debtor_person(case, data.person_document_type, normal)
+            if person is not None:
+                with collect_errors(errors):
+                    _check_no_open_exit_restriction(case, person)
+        if errors:
+            raise ValidationError(errors)
+        assert case is not None and person is not None
         sequence = _allocate_decision_sequence(case)
         application = Application(
             kind=Kind.EXIT_RESTRICTION,
@@ -793,40 +816,41 @@ def _check_seizure(
 ) -> tuple[datetime.date, datetime.date]:
     """Check the seizure's texts and dates; return its first and last day.
 
-    Raises ``ValidationError`` naming the field: a missing value, a text that is too long,
-    dates in the wrong order, or a seizure that has ended or ends too far ahead.
+    Raises one ``ValidationError`` with every problem by field: a missing value, a text that
+    is too long, dates in the wrong order, or a seizure that has ended or ends too far ahead.
     """
-    errors = {}
+    errors: dict[str, list[ValidationError]] = {}
     for name in ("seized_property", "previous_document_number", "previous_start", "previous_end"):
         value = getattr(data, name)
         if value is None or not str(value).strip():
-            errors[name] = _("This field is required unless you choose the seizure's record.")
+            message = _("This field is required unless you choose the seizure's record.")
+            errors[name] = [ValidationError(message)]
+    # The texts taken from a seizure's record were not checked with the typed ones.
+    with collect_errors(errors):
+        _check_length("seized_property", data.seized_property, TEXT_MAX_CHARS)
+    with collect_errors(errors):
+        _check_length(
+            "previous_document_number",
+            data.previous_document_number,
+            PREVIOUS_DOCUMENT_NUMBER_MAX_CHARS,
+        )
+    start, end = data.previous_start, data.previous_end
+    if end is not None and start is not None and end < start:
+        message = _("The seizure ends before it starts; check both dates.")
+        errors.setdefault("previous_end", []).append(ValidationError(message))
+    elif end is not None and end < today:
+        message = _(
+            "The seizure ended on %(date)s, so it has lapsed and cannot be renewed; "
+            "seize the property anew."
+        ) % {"date": end.isoformat()}
+        errors.setdefault("previous_end", []).append(ValidationError(message))
+    elif end is not None:
+        with collect_errors(errors):
+            _check_not_far("previous_end", end, today)
     if errors:
         raise ValidationError(errors)
-    assert data.previous_start is not None and data.previous_end is not None
-    # The texts taken from a seizure's record were not checked with the typed ones.
-    _check_length("seized_property", data.seized_property, TEXT_MAX_CHARS)
-    _check_length(
-        "previous_document_number",
-        data.previous_document_number,
-        PREVIOUS_DOCUMENT_NUMBER_MAX_CHARS,
-    )
-    if data.previous_end < data.previous_start:
-        raise ValidationError(
-            {"previous_end": _("The seizure ends before it starts; check both dates.")}
-        )
-    if data.previous_end < today:
-        raise ValidationError(
-            {
-                "previous_end": _(
-                    "The seizure ended on %(date)s, so it has lapsed and cannot be renewed; "
-                    "seize the property anew."
-                )
-                % {"date": data.previous_end.isoformat()}
-            }
-        )
-    _check_not_far("previous_end", data.previous_end, today)
-    return data.previous_start, data.previous_end
+    assert start is not None and end is not None
+    return start, end
 
 
 def draft_seizure_renewal(
@@ -843,17 +867,42 @@ def draft_seizure_renewal(
     now = now or timezone.now()
     today = timezone.localdate(now)
     court = _require_drafter(actor)
-    reviewing, deciding = route(court, Kind.SEIZURE_RENEWAL)
-    _check_period(data.period_months, SEIZURE_RENEWAL_MONTHS)
-    _check_texts(data)
+    errors: dict[str, list[ValidationError]] = {}
+    reviewing, deciding = None, court
+    with collect_errors(errors):
+        reviewing, deciding = route(court, Kind.SEIZURE_RENEWAL)
+    with collect_errors(errors):
+        _check_period(data.period_months, SEIZURE_RENEWAL_MONTHS)
+    with collect_errors(errors):
+        _check_texts(data)
     with transaction.atomic():
-        case = _own_case(actor, court, data.case_number)
+        case = None
+        with collect_errors(errors):
+            case = _own_case(actor, court, data.case_number)
         measure = None
-        if data.measure_id is not None:
-            measure = seizures.renewable_seizure(actor, case, data.measure_id, today)
-            data = _filled_from_seizure(data, measure)
-            seizures.check_renewal_months(measure, data.period_months)
-        previous_start, previous_end = _check_seizure(data, today)
+        # Without the seizure's record, its texts and dates left empty cannot be checked.
+        seizure_known = data.measure_id is None
+        if case is not None and data.measure_id is not None:
+            with collect_errors(errors):
+                measure = seizures.renewable_seizure(actor, case, data.measure_id, today)
+        if measure is not None:
+            with collect_errors(errors):
+                data = _filled_from_seizure(data, measure)
+                seizure_known = True
+            if "period_months" not in errors:
+                with collect_errors(errors):
+                    seizures.check_renewal_months(measure, data.period_months)
+        previous_start, previous_end = today, today
+        if seizure_known:
+            seizure_errors: dict[str, list[ValidationError]] = {}
+            with collect_errors(seizure_errors):
+                previous_start, previous_end = _check_seizure(data, today)
+            # A typed seized property that is too long is reported once, by _check_texts.
+            for field, messages in seizure_errors.items():
+                errors.setdefault(field, messages)
+        if errors:
+            raise ValidationError(errors)
+        assert case is not None
         start = previous_end + datetime.timedelta(days=1)
         application = Application(
             kind=Kind.SEIZURE_RENEWAL,

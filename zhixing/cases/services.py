@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 import logging
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
@@ -139,6 +140,39 @@ def parse_enforcement_number(text: str) -> CaseNumber:
 # Parties
 
 
+@contextmanager
+def collect_errors(errors: dict[str, list[ValidationError]]) -> Iterator[None]:
+    """Add a ``ValidationError`` raised inside the block to ``errors``, by field, and go on.
+
+    Services run each independent check in its own block and raise one
+    ``ValidationError(errors)`` at the end, so a form or an API call reports every problem at
+    once. A message without a field goes under ``NON_FIELD_ERRORS``.
+    """
+    try:
+        yield
+    except ValidationError as error:
+        error.update_error_dict(errors)
+
+
+@dataclass(frozen=True)
+class CheckedParty:
+    """A :class:`PartyInput` that passed :func:`check_party`, with its normalised document.
+
+    ``stored`` is the party already registered under the document, if there is one.
+    """
+
+    data: PartyInput
+    name: str
+    document_type: str
+    document_number: str
+    needs_confirmation: bool
+    stored: Party | None
+
+    @property
+    def document_key(self) -> tuple[str, str] | None:
+        return (self.document_type, self.document_number) if self.document_number else None
+
+
 def _normalise_document(data: PartyInput) -> tuple[str, str, bool]:
     if not data.document_number.strip():
         return "", "", False
@@ -158,16 +192,7 @@ def _normalise_document(data: PartyInput) -> tuple[str, str, bool]:
     return str(document_type), number, needs_confirmation
 
 
-def find_or_create_party(data: PartyInput) -> Party:
-    """Return the party with the given identity document, creating it when it is new.
-
-    A party without a document number is always created anew, because nothing identifies it.
-    A known party is returned unchanged: its record may belong to cases of other courts, so
-    filing here neither renames it nor changes its contact details. A different name for a known
-    document is rejected without saying which name is stored, because that would let anyone
-    look up the name behind an ID number.
-    """
-    name = data.name.strip()
+def _check_name(name: str) -> None:
     if not name:
         raise ValidationError({"name": _("The party's name is missing.")})
     if len(name) > MAX_NAME_LENGTH:
@@ -177,43 +202,79 @@ def find_or_create_party(data: PartyInput) -> Party:
                 % {"count": len(name), "max": MAX_NAME_LENGTH}
             }
         )
-    if data.kind not in Party.Kind.values:
-        raise ValidationError(
-            {
-                "kind": _("Unknown party kind %(kind)s; use person or organisation.")
-                % {"kind": data.kind}
-            }
-        )
-    document_type, number, needs_confirmation = _normalise_document(data)
-    party = None
-    if number:
-        party = Party.objects.filter(document_type=document_type, document_number=number).first()
-    if party is None:
-        party = Party(
-            kind=data.kind,
-            name=name,
-            document_type=document_type,
-            document_number=number,
-            needs_confirmation=needs_confirmation,
-            address=data.address.strip(),
-            phone=data.phone.strip(),
-        )
-        if document_type == DocumentType.RESIDENT_ID:
-            resident = normalise_resident_id(number)
-            party.birth_date = resident.birth_date
-            party.sex = resident.sex
-        party.save()
-        return party
-    if _comparable_name(party.name) != _comparable_name(name):
-        raise ValidationError(
-            {
-                "name": _(
-                    "This document number is registered under a different name; check the name "
-                    "and the number."
+
+
+def check_party(data: PartyInput) -> CheckedParty:
+    """Check a party's name, kind and document, and find the party stored under the document.
+
+    Raises one ``ValidationError`` with every problem by field and writes nothing. A different
+    name for a known document is rejected without saying which name is stored, because that
+    would let anyone look up the name behind an ID number.
+    """
+    errors: dict[str, list[ValidationError]] = {}
+    name = data.name.strip()
+    with collect_errors(errors):
+        _check_name(name)
+    kind_known = data.kind in Party.Kind.values
+    if not kind_known:
+        errors["kind"] = [
+            ValidationError(
+                _("Unknown party kind %(kind)s; use person or organisation.") % {"kind": data.kind}
+            )
+        ]
+    document_type, number, needs_confirmation = "", "", False
+    # Without a known kind the default document type would be a guess.
+    if kind_known or data.document_type:
+        with collect_errors(errors):
+            document_type, number, needs_confirmation = _normalise_document(data)
+    stored = None
+    if number and not errors:
+        stored = Party.objects.filter(document_type=document_type, document_number=number).first()
+        if stored is not None and _comparable_name(stored.name) != _comparable_name(name):
+            errors["name"] = [
+                ValidationError(
+                    _(
+                        "This document number is registered under a different name; check the "
+                        "name and the number."
+                    )
                 )
-            }
-        )
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return CheckedParty(data, name, document_type, number, needs_confirmation, stored)
+
+
+def _store_party(checked: CheckedParty) -> Party:
+    """Return the stored party of ``checked``, creating it when it is new."""
+    if checked.stored is not None:
+        return checked.stored
+    data = checked.data
+    party = Party(
+        kind=data.kind,
+        name=checked.name,
+        document_type=checked.document_type,
+        document_number=checked.document_number,
+        needs_confirmation=checked.needs_confirmation,
+        address=data.address.strip(),
+        phone=data.phone.strip(),
+    )
+    if checked.document_type == DocumentType.RESIDENT_ID:
+        resident = normalise_resident_id(checked.document_number)
+        party.birth_date = resident.birth_date
+        party.sex = resident.sex
+    party.save()
     return party
+
+
+def find_or_create_party(data: PartyInput) -> Party:
+    """Return the party with the given identity document, creating it when it is new.
+
+    A party without a document number is always created anew, because nothing identifies it.
+    A known party is returned unchanged: its record may belong to cases of other courts, so
+    filing here neither renames it nor changes its contact details. Raises the errors of
+    :func:`check_party`.
+    """
+    return _store_party(check_party(data))
 
 
 def _comparable_name(name: str) -> str:
@@ -281,6 +342,87 @@ def _amount(value: Decimal | str | int, field: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+def _check_filing(
+    *,
+    court: Court,
+    filed_on: datetime.date,
+    basis_kind: str,
+    type_code: str,
+    case_officer: User | None,
+) -> dict[str, list[ValidationError]]:
+    """Return the problems of a filing's court, type, basis, date and officer, by field."""
+    problems: dict[str, str] = {}
+    if court.code is None:
+        problems["court"] = _(
+            "%(court)s has no confirmed court code, so it cannot number cases yet."
+        ) % {"court": court.name}
+    if type_code not in IMPLEMENTING_TYPE_CODES:
+        problems["type_code"] = _(
+            "%(code)s is not a case type filed here; use one of %(codes)s."
+        ) % {"code": type_code, "codes": ", ".join(sorted(IMPLEMENTING_TYPE_CODES))}
+    if basis_kind not in EnforcementCase.BasisKind.values:
+        problems["basis_kind"] = _("Unknown kind of enforcement basis %(kind)s.") % {
+            "kind": basis_kind
+        }
+    if filed_on > today_in_china():
+        problems["filed_on"] = _("The filing date %(date)s is in the future.") % {"date": filed_on}
+    elif filed_on.year < FIRST_NUMBERED_YEAR:
+        problems["filed_on"] = _(
+            "Cases filed before %(year)s have numbers of the old format; import them "
+            "with their numbers instead of filing them here."
+        ) % {"year": FIRST_NUMBERED_YEAR}
+    if case_officer is not None and (
+        case_officer.court_id != court.pk
+        or not case_officer.is_active
+        or not case_officer.has_role(Role.Code.CASE_OFFICER)
+    ):
+        problems["case_officer"] = _("Choose an active case officer of %(court)s.") % {
+            "court": court
+        }
+    return {field: [ValidationError(message)] for field, message in problems.items()}
+
+
+def _check_parties(
+    applicants: Sequence[PartyInput], debtors: Sequence[PartyInput]
+) -> tuple[list[tuple[str, str, CheckedParty]], dict[str, list[ValidationError]]]:
+    """Check every party of a filing and return the checked parties with the problems found.
+
+    Each checked party comes with its role and its place, such as ``debtors[1]``. A problem's
+    field is the party's field after its place, such as ``debtors[1].document_number``, so that
+    forms show it at the row.
+    """
+    checked: list[tuple[str, str, CheckedParty]] = []
+    errors: dict[str, list[ValidationError]] = {}
+    if not applicants:
+        errors["applicants"] = [ValidationError(_("A case needs at least one applicant."))]
+    if not debtors:
+        errors["debtors"] = [ValidationError(_("A case needs at least one debtor."))]
+    # The first name entered for each new document, so that one filing cannot create a party
+    # twice under two names.
+    names: dict[tuple[str, str], str] = {}
+    for role, inputs in ((CaseParty.Role.APPLICANT, applicants), (CaseParty.Role.DEBTOR, debtors)):
+        for index, data in enumerate(inputs):
+            place = f"{role}s[{index}]"
+            try:
+                party = check_party(data)
+            except ValidationError as error:
+                for name, messages in error.error_dict.items():
+                    errors.setdefault(f"{place}.{name}", []).extend(messages)
+                continue
+            key = party.document_key
+            if key is not None and party.stored is None:
+                first_name = names.setdefault(key, party.name)
+                if _comparable_name(first_name) != _comparable_name(party.name):
+                    message = _(
+                        "This document number is entered for another party with a different "
+                        "name; check the names and the numbers."
+                    )
+                    errors.setdefault(f"{place}.name", []).append(ValidationError(message))
+                    continue
+            checked.append((role, place, party))
+    return checked, errors
+
+
 @transaction.atomic
 def file_case(
     *,
@@ -298,56 +440,29 @@ def file_case(
 ) -> EnforcementCase:
     """File a new enforcement case and allocate its number (next sequence of court, type, year).
 
-    ``actor=None`` is a console command or an import run by the system.
+    ``actor=None`` is a console command or an import run by the system. Raises
+    ``PermissionDenied`` first, then one ``ValidationError`` with every problem of the filing
+    and its parties by field; then nothing is stored and no number is used.
     """
     if actor is not None and not may_file_at(actor, court):
         raise PermissionDenied(_("You may not file cases at %(court)s.") % {"court": court.name})
-    if court.code is None:
-        raise ValidationError(
-            {
-                "court": _("%(court)s has no confirmed court code, so it cannot number cases yet.")
-                % {"court": court.name}
-            }
-        )
-    if type_code not in IMPLEMENTING_TYPE_CODES:
-        raise ValidationError(
-            {
-                "type_code": _("%(code)s is not a case type filed here; use one of %(codes)s.")
-                % {"code": type_code, "codes": ", ".join(sorted(IMPLEMENTING_TYPE_CODES))}
-            }
-        )
-    if basis_kind not in EnforcementCase.BasisKind.values:
-        raise ValidationError(
-            {"basis_kind": _("Unknown kind of enforcement basis %(kind)s.") % {"kind": basis_kind}}
-        )
-    if filed_on > today_in_china():
-        raise ValidationError(
-            {"filed_on": _("The filing date %(date)s is in the future.") % {"date": filed_on}}
-        )
-    if not applicants:
-        raise ValidationError({"applicants": _("A case needs at least one applicant.")})
-    if not debtors:
-        raise ValidationError({"debtors": _("A case needs at least one debtor.")})
-    if case_officer is not None and (
-        case_officer.court_id != court.pk
-        or not case_officer.is_active
-        or not case_officer.has_role(Role.Code.CASE_OFFICER)
-    ):
-        raise ValidationError(
-            {"case_officer": _("Choose an active case officer of %(court)s.") % {"court": court}}
-        )
-    if filed_on.year < FIRST_NUMBERED_YEAR:
-        raise ValidationError(
-            {
-                "filed_on": _(
-                    "Cases filed before %(year)s have numbers of the old format; import them "
-                    "with their numbers instead of filing them here."
-                )
-                % {"year": FIRST_NUMBERED_YEAR}
-            }
-        )
-    amount = _amount(claim_amount, "claim_amount")
+    errors = _check_filing(
+        court=court,
+        filed_on=filed_on,
+        basis_kind=basis_kind,
+        type_code=type_code,
+        case_officer=case_officer,
+    )
+    amount = Decimal("0.00")
+    with collect_errors(errors):
+        amount = _amount(claim_amount, "claim_amount")
+    parties, party_errors = _check_parties(applicants, debtors)
+    errors.update(party_errors)
+    if errors:
+        raise ValidationError(errors)
+    assert court.code is not None
     sequence = allocate_sequence(court, type_code, filed_on.year)
+    parties = _recheck_new_parties(parties)
     number = CaseNumber(
         year=filed_on.year,
         court_code=court.code,
@@ -370,7 +485,7 @@ def file_case(
         claim_amount=amount,
         case_officer=case_officer,
     )
-    _attach_parties(case, applicants, debtors)
+    _attach_parties(case, parties)
     FlowNode.objects.create(case=case, kind=Kind.FILED, on=filed_on, user=actor)
     if case_officer is not None:
         FlowNode.objects.create(case=case, kind=Kind.OFFICER_ASSIGNED, on=filed_on, user=actor)
@@ -379,21 +494,45 @@ def file_case(
     return case
 
 
+def _recheck_new_parties(
+    parties: Sequence[tuple[str, str, CheckedParty]],
+) -> list[tuple[str, str, CheckedParty]]:
+    """Look up again the parties that were new when checked, and raise if a name now differs.
+
+    A concurrent filing may have stored one of them while this filing waited for the lock on
+    its case-number counter. Raises ``ValidationError`` by field as :func:`check_party` does.
+    """
+    rechecked = []
+    for role, place, checked in parties:
+        if checked.stored is None and checked.document_number:
+            stored = Party.objects.filter(
+                document_type=checked.document_type, document_number=checked.document_number
+            ).first()
+            if stored is not None:
+                if _comparable_name(stored.name) != _comparable_name(checked.name):
+                    message = _(
+                        "This document number is registered under a different name; check the "
+                        "name and the number."
+                    )
+                    raise ValidationError({f"{place}.name": message})
+                checked = replace(checked, stored=stored)
+        rechecked.append((role, place, checked))
+    return rechecked
+
+
 def _attach_parties(
-    case: EnforcementCase, applicants: Sequence[PartyInput], debtors: Sequence[PartyInput]
+    case: EnforcementCase, parties: Sequence[tuple[str, str, CheckedParty]]
 ) -> None:
-    for role, inputs in ((CaseParty.Role.APPLICANT, applicants), (CaseParty.Role.DEBTOR, debtors)):
-        for index, data in enumerate(inputs):
-            try:
-                party = find_or_create_party(data)
-            except ValidationError as error:
-                raise ValidationError(
-                    {
-                        f"{role}s[{index}].{name}": messages
-                        for name, messages in error.message_dict.items()
-                    }
-                ) from error
-            CaseParty.objects.get_or_create(case=case, party=party, role=role)
+    # A document entered twice in this filing is stored once, by its first entry.
+    created: dict[tuple[str, str], Party] = {}
+    for role, _place, checked in parties:
+        key = checked.document_key
+        party = created.get(key) if key is not None else None
+        if party is None:
+            party = _store_party(checked)
+            if key is not None:
+                created[key] = party
+        CaseParty.objects.get_or_create(case=case, party=party, role=role)
 
 
 # Flow and deadlines
@@ -677,7 +816,7 @@ def _measure_list(measures: Sequence[ControlMeasure]) -> str:
     )
 
 
-def _check_nothing_in_force(case: EnforcementCase, today: datetime.date) -> None:
+def check_nothing_in_force(case: EnforcementCase, today: datetime.date) -> None:
     """Raise ``ValidationError`` on ``mode`` when ``case`` still restricts the debtor.
 
     That is when control measures are in force or await the agency's answer, or when an exit
@@ -776,7 +915,7 @@ def close_case(
             }
         )
     if mode not in MODES_KEEPING_MEASURES:
-        _check_nothing_in_force(case, today_in_china())
+        check_nothing_in_force(case, today_in_china())
     if recovered_amount is not None:
         case.recovered_amount = _amount(recovered_amount, "recovered_amount")
     case.status = EnforcementCase.Status.CLOSED

@@ -35,6 +35,7 @@ from zhixing import wakeup
 from zhixing.audit import services as audit
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.models import CaseParty, EnforcementCase
+from zhixing.cases.services import collect_errors
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
 from zhixing.documents import typed_text
@@ -255,8 +256,8 @@ def plan_period(
     """Return the period of a new measure of ``kind`` made on ``made_on``, or None (deduction).
 
     The rule is the one in force on ``made_on``; the period defaults to its maximum and
-    starts on ``made_on`` unless ``start`` is given. Raises ``ValidationError`` naming the
-    field when the start or the months are out of range.
+    starts on ``made_on`` unless ``start`` is given. Raises one ``ValidationError`` naming
+    each field that is out of range, the start or the months.
     """
     spec = SPECS[kind]
     if spec.property_class is None:
@@ -271,21 +272,21 @@ def plan_period(
         return None
     rule = rule_on(made_on)
     start = start or made_on
-    if not made_on <= start <= made_on + datetime.timedelta(days=MAX_START_DELAY_DAYS):
-        raise ValidationError(
-            {
-                "start_date": _(
-                    "The start %(start)s is invalid; choose a day from %(first)s to %(last)s."
-                )
-                % {
-                    "start": start.isoformat(),
-                    "first": made_on.isoformat(),
-                    "last": (made_on + datetime.timedelta(days=MAX_START_DELAY_DAYS)).isoformat(),
-                }
-            }
-        )
+    problems: dict[str, list[ValidationError]] = {}
+    last = made_on + datetime.timedelta(days=MAX_START_DELAY_DAYS)
+    if not made_on <= start <= last:
+        message = _("The start %(start)s is invalid; choose a day from %(first)s to %(last)s.") % {
+            "start": start.isoformat(),
+            "first": made_on.isoformat(),
+            "last": last.isoformat(),
+        }
+        problems["start_date"] = [ValidationError(message)]
     maximum = rule.max_period(spec.property_class)
-    chosen = _months(months, maximum)
+    chosen = maximum
+    with collect_errors(problems):
+        chosen = _months(months, maximum)
+    if problems:
+        raise ValidationError(problems)
     return PeriodPlan(rule, maximum, chosen, start, period_end(start, chosen))
 
 
@@ -609,40 +610,55 @@ def request_measure(
     now = now or timezone.now()
     case = asset.case
     _require_control(actor, case)
-    check_case(case)
-    _check_debtor(asset)
-    if kind not in SPECS or asset.record_type not in SPECS[kind].record_types:
-        raise ValidationError(
-            {"kind": _("This measure does not apply to an asset of this type; choose another.")}
-        )
-    spec = SPECS[kind]
+    errors: dict[str, list[ValidationError]] = {}
+    with collect_errors(errors):
+        check_case(case)
+    with collect_errors(errors):
+        _check_debtor(asset)
     if not asset.identifier:
-        raise ValidationError(
-            {"asset": _("The asset record has no account or certificate number to name.")}
+        errors.setdefault("asset", []).append(
+            ValidationError(_("The asset record has no account or certificate number to name."))
         )
-    _check_agency(asset, spec.action)
-    clean = clean_amount(amount, spec)
+    spec = SPECS.get(kind)
+    if spec is None or asset.record_type not in spec.record_types:
+        errors.setdefault("kind", []).append(
+            ValidationError(
+                _("This measure does not apply to an asset of this type; choose another.")
+            )
+        )
+        spec = None
     made_on = today(now)
-    plan = plan_period(kind, made_on, start=start_date, months=period_months)
-    rule = plan.rule if plan is not None else rule_on(made_on)
+    clean = None
+    plan = None
+    # The agency, amount and period rules depend on the kind of measure.
+    if spec is not None:
+        with collect_errors(errors):
+            _check_agency(asset, spec.action)
+        with collect_errors(errors):
+            clean = clean_amount(amount, spec)
+        with collect_errors(errors):
+            plan = plan_period(kind, made_on, start=start_date, months=period_months)
     with transaction.atomic():
         # The lock on the case makes a concurrent request for the same asset, or for money of
         # the same case, wait and then count this one.
         locked = EnforcementCase.objects.select_for_update().get(pk=case.pk)
-        duplicate = (
-            _holding(asset.record_type, asset.identifier).filter(case=case, kind=kind).first()
-        )
-        if duplicate is not None:
-            raise ValidationError(
-                {
-                    "asset": _(
-                        "Measure #%(id)s of this case already holds this asset; renew or release "
-                        "it instead."
-                    )
-                    % {"id": duplicate.pk}
-                }
+        if spec is not None and asset.identifier:
+            duplicate = (
+                _holding(asset.record_type, asset.identifier).filter(case=case, kind=kind).first()
             )
-        _check_amount_owed(locked, kind, asset, clean)
+            if duplicate is not None:
+                message = _(
+                    "Measure #%(id)s of this case already holds this asset; renew or release "
+                    "it instead."
+                ) % {"id": duplicate.pk}
+                errors.setdefault("asset", []).append(ValidationError(message))
+        if "amount" not in errors:
+            with collect_errors(errors):
+                _check_amount_owed(locked, kind, asset, clean)
+        if errors:
+            raise ValidationError(errors)
+        assert spec is not None
+        rule = plan.rule if plan is not None else rule_on(made_on)
         sequence = allocate_further_number(case)
         measure = ControlMeasure.objects.create(
             kind=kind,
