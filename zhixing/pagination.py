@@ -12,9 +12,18 @@ from rest_framework.request import Request
 MAX_LIMIT = 1000
 
 
-def _whole_number(text: str) -> int | None:
-    """Return ``text`` as a whole number of at least 0, or None if it is not one."""
-    return int(text) if text.isascii() and text.isdigit() else None
+# Digits of the largest limit and offset read as numbers. Longer ones are past any list, and
+# the database's bigint has 19 digits; Python refuses to convert strings of over 4,300 digits.
+MAX_DIGITS = 18
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _long(text: str) -> bool:
+    """Return whether the digits ``text`` make a number of more than ``MAX_DIGITS`` digits."""
+    return len(text.lstrip("0")) > MAX_DIGITS
 
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
@@ -33,11 +42,25 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         self._check_numbers(request)
         return super().paginate_queryset(queryset, request, view)
 
+    def get_limit(self, request: Request) -> int | None:
+        limit = request.query_params.get(self.limit_query_param, "").strip()
+        if _digits(limit) and _long(limit):
+            # Above any page size; converting it could fail, so it is cut here.
+            return self.max_limit
+        return super().get_limit(request)
+
+    def get_offset(self, request: Request) -> int:
+        offset = request.query_params.get(self.offset_query_param, "").strip()
+        if _digits(offset) and _long(offset):
+            # Past the end of any list, which gives an empty page.
+            return 10**MAX_DIGITS
+        return super().get_offset(request)
+
     def _check_numbers(self, request: Request) -> None:
         """Raise a 400 error that names each of ``limit`` and ``offset`` that is invalid."""
         errors = {}
         limit = request.query_params.get(self.limit_query_param, "").strip()
-        if limit and not _whole_number(limit):
+        if limit and not (_digits(limit) and limit.strip("0")):
             errors[self.limit_query_param] = [
                 _(
                     "limit: “%(value)s” is not a number of items; use a whole number from 1 to "
@@ -46,7 +69,7 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
                 % {"value": limit, "max": self.max_limit}
             ]
         offset = request.query_params.get(self.offset_query_param, "").strip()
-        if offset and _whole_number(offset) is None:
+        if offset and not _digits(offset):
             errors[self.offset_query_param] = [
                 _("offset: “%(value)s” is not a position; use a whole number from 0 upwards.")
                 % {"value": offset}

@@ -128,7 +128,8 @@ def database_id(text: str) -> int | None:
 
     A larger number would make the database query fail, so it counts as no id.
     """
-    if not (text.isascii() and text.isdigit()):
+    # More than 19 digits is past the range, and Python refuses to convert very long strings.
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > 19:
         return None
     number = int(text)
     return number if 0 < number < 2**63 else None

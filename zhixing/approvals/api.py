@@ -37,7 +37,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from zhixing.api_errors import call_service
-from zhixing.approvals import services
+from zhixing.approvals import seizures, services
 from zhixing.approvals.forms import ExitRestrictionForm
 from zhixing.approvals.models import Application, Kind, Revision, State, Step
 from zhixing.cases.identity import mask_id_number
@@ -320,8 +320,9 @@ class ApplicationSerializer(ApplicationSummarySerializer):
     person = serializers.SerializerMethodField(
         help_text="Exit restriction: the person restricted; null for a seizure renewal."
     )
-    seized_property = serializers.CharField(
-        read_only=True, help_text="Seizure renewal: the property seized; empty otherwise."
+    seized_property = serializers.SerializerMethodField(
+        help_text="Seizure renewal: the property seized, a natural person's home masked to its "
+        "administrative division as on the measure pages; empty otherwise."
     )
     previous_document_number = serializers.CharField(
         read_only=True,
@@ -374,6 +375,9 @@ class ApplicationSerializer(ApplicationSummarySerializer):
         return cache[application.pk]
 
     @extend_schema_field(RestrictedPersonSerializer(allow_null=True))
+    def get_seized_property(self, application: Application) -> str:
+        return seizures.shown_seized_property(application)
+
     def get_person(self, application: Application) -> dict[str, Any] | None:
         if application.person_id is None:
             return None

@@ -19,8 +19,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from zhixing.cases.models import EnforcementCase
+from zhixing.courts.masking import mask_address
 from zhixing.courts.models import User
 from zhixing.measures import documents as measure_documents
+from zhixing.measures import masking as measure_masking
 from zhixing.measures.kinds import MeasureKind
 from zhixing.measures.models import ControlMeasure, MeasureStep
 from zhixing.measures.rules import rule_by_code
@@ -126,6 +128,30 @@ def renewable_seizure(
             }
         )
     return measure
+
+
+def shown_seized_property(application: Application) -> str:
+    """Return the application's seized property as pages and the API show it.
+
+    A renewal linked to the seizure of a natural person's real estate names their home in
+    full, as the seizure notice does (位于…的不动产). Pages and the API show that location only
+    to its administrative division, as the measure pages do, to every court the application
+    reaches. The application's sealed document keeps the full text, since the registry needs
+    it.
+
+    NOTE: text typed in for a renewal without a linked seizure is shown as typed, because
+    nothing says which part of it is a location.
+    """
+    text = application.seized_property
+    measure = application.renewed_measure
+    if not text or measure is None or not measure_masking.masks_location(measure):
+        return text
+    raw = measure.asset.raw if isinstance(measure.asset.raw, dict) else {}
+    locations = {measure.asset_label, measure.asset.location, str(raw.get("location") or "")}
+    # Longest first, so that a location that contains another is masked whole.
+    for location in sorted(locations - {""}, key=len, reverse=True):
+        text = text.replace(location, mask_address(location))
+    return text
 
 
 def seizure_facts(measure: ControlMeasure) -> SeizureFacts:

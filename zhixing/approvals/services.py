@@ -1777,19 +1777,29 @@ def exit_restrictions_in_force(case: EnforcementCase, today: datetime.date) -> l
     """Return the exit restrictions of ``case`` that are in force on ``today`` or about to be.
 
     Those are the approved ones, which the high court hands over next, and the executed ones,
-    each with a period that has not ended and no refusal by the border-control agency. Lifted
-    and rejected applications are left out, and so are those not yet decided.
+    each with a period that has not ended and no refusal by the border-control agency. A lifted
+    one counts while its release request still waits for the agency's answer, since border
+    control holds the person until then. Rejected applications are left out, and so are those
+    not yet decided.
+
+    NOTE: a lifting that the agency refused, or whose release request failed, does not keep
+    the case open: the application cannot be lifted again, so the court settles it with the
+    agency outside the platform.
     """
     refused = Step.objects.filter(
         application=OuterRef("pk"),
         kind=Step.Kind.AGENCY_ANSWERED,
         detail__border_control__result="rejected",
     )
+    release_open = GatewayItem.objects.filter(
+        pk=OuterRef("lifting_notice__item_id"), state__in=GatewayItem.OPEN_STATES
+    )
     return list(
         Application.objects.filter(
+            Q(state__in=(State.APPROVED, State.EXECUTED))
+            | Q(Exists(release_open), state=State.LIFTED),
             kind=Kind.EXIT_RESTRICTION,
             case=case,
-            state__in=(State.APPROVED, State.EXECUTED),
             period_end__gte=today,
         )
         .exclude(Exists(refused))

@@ -174,6 +174,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and services.Action.EXECUTE in actions,
         "may_read_pdf": services.may_read_pdf(user, application),
         "pdf_denied": services.PDF_DENIED,
+        "seized_property": seizures.shown_seized_property(application),
     }
     return _render(request, "approvals/detail.html", "approvals/_detail.html", context)
 

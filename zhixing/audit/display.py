@@ -104,6 +104,7 @@ EVENT_LABELS: Mapping[str, Any] = {
     "measure_step_failed": gettext_lazy("Measure step failed"),
     "measure_expiry_alert": gettext_lazy("Expiry warning"),
     "border_control_answered": gettext_lazy("Border control answered"),
+    "border_control_lifting_answered": gettext_lazy("Lifting answered by the agency"),
     "report_acknowledged": gettext_lazy("Report acknowledged"),
 }
 GATEWAY_EVENT_PREFIX = "gateway_item_"

@@ -1177,6 +1177,26 @@ def _today(case: EnforcementCase) -> datetime.date:
     return max(services.today_in_china(), case.filed_on)
 
 
+def _check_closing_allowed(case: EnforcementCase, data: CaseRow, changed: list[str]) -> None:
+    """Reject the row when it closes ``case``, or changes its closing mode, in a mode that
+    needs the debtor's restrictions ended while some are still in force.
+
+    The page and the API refuse the same closing (:func:`services.close_case`), and an import
+    must not be a way around them.
+    """
+    if case.status != Status.CLOSED or not {"status", "closing_mode"} & set(changed):
+        return
+    if case.closing_mode in services.MODES_KEEPING_MEASURES:
+        return
+    try:
+        services.check_nothing_in_force(case, services.today_in_china())
+    except ValidationError as error:
+        column = COLUMN_BY_KEY["closing_mode"].header
+        raise RowRejected(
+            [RowError(data.row, column, message) for message in error.messages]
+        ) from error
+
+
 def _update_case(actor: User, case: EnforcementCase, data: CaseRow) -> bool:
     wanted: dict[str, Any] = {
         "filed_on": data.filed_on,
@@ -1224,6 +1244,7 @@ def _update_case(actor: User, case: EnforcementCase, data: CaseRow) -> bool:
     for name in changed:
         setattr(case, name, wanted[name])
     if changed:
+        _check_closing_allowed(case, data, changed)
         try:
             case.full_clean(exclude=["parties"], validate_unique=False)
         except ValidationError as error:

@@ -730,7 +730,20 @@ class MeasureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         measure = self.get_object()
-        reveal = request.query_params.get("reveal") == "1"
+        value = request.query_params.get("reveal", "").strip()
+        if value not in ("", "0", "1"):
+            raise exceptions.ValidationError(
+                {
+                    "reveal": [
+                        _(
+                            "reveal: “%(value)s” is not valid; use 1 to show the full address, "
+                            "or leave it out."
+                        )
+                        % {"value": value}
+                    ]
+                }
+            )
+        reveal = value == "1"
         if reveal:
             user: User = request.user  # type: ignore[assignment]
             if not services.may_reveal_location(user, measure):

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,9 @@ class MethodNotAllowedPageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if response.status_code == 405 and request.method in ("GET", "HEAD"):
+            # The answer depends on whether the client accepts HTML.
+            patch_vary_headers(response, ["Accept"])
         if not self._should_replace(request, response):
             return response
         logger.info(
@@ -38,6 +42,7 @@ class MethodNotAllowedPageMiddleware:
         )
         page = render(request, "405.html", {"back_url": _back_url(request)}, status=405)
         page["Allow"] = response["Allow"]
+        patch_vary_headers(page, ["Accept"])
         return page
 
     @staticmethod
