@@ -55,7 +55,7 @@ def import_row(user, tmp_path, case, *, closing: str, closed: datetime.date):
     return importing.import_file(user, path, all_or_nothing=False)
 
 
-def test_import_closes_case_with_measure_in_force(staff, case, make_measure, tmp_path):
+def test_import_refuses_closing_with_measure(staff, case, make_measure, tmp_path):
     seizure = make_measure(case)
     assert seizure.is_active
     refusal(case)  # close_case, behind the page and the API, rejects the closing
@@ -68,7 +68,7 @@ def test_import_closes_case_with_measure_in_force(staff, case, make_measure, tmp
     assert len(result.errors) == 1
 
 
-def test_import_turns_terminated_into_completed(staff, case, make_measure, tmp_path):
+def test_import_keeps_terminated_mode(staff, case, make_measure, tmp_path):
     make_measure(case)
     close(case, "terminated_without_assets")
     case.refresh_from_db()

@@ -206,3 +206,10 @@ def test_htmx_bad_params_200(officer, seizure):
 def test_api_big_paging_not_500(officer, seizure, params):
     response = api_for(officer).get("/api/v1/measures/", params)
     assert response.status_code in (200, 400), (params, response.status_code)
+
+
+def test_api_reveal_names_bad_value(officer, seizure):
+    response = api_for(officer).get(f"/api/v1/measures/{seizure.pk}/", {"reveal": "true"})
+
+    assert response.status_code == 400
+    assert "true" in response.json()["reveal"][0]
