@@ -20,23 +20,29 @@ def options(page: str) -> list[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("path", ["/cases/", "/measures/", "/audit/", "/measures/expiring/"])
-@pytest.mark.parametrize(
-    ("username", "court", "role"),
-    [
-        ("head01", "粤01", "bureau_head"),
-        ("officer0104", "粤0104", "case_officer"),
-        ("head00", "粤", "bureau_head"),
-    ],
-)
+USERS = [
+    ("head01", "粤01", "bureau_head"),
+    ("officer0104", "粤0104", "case_officer"),
+    ("head00", "粤", "bureau_head"),
+]
+PATHS = ["/cases/", "/measures/", "/audit/", "/measures/expiring/"]
+# Case officers do not read the audit trail.
+CASES = [
+    (path, *user)
+    for path in PATHS
+    for user in USERS
+    if not (path == "/audit/" and user[2] == "case_officer")
+]
+
+
+@pytest.mark.parametrize(("path", "username", "court", "role"), CASES)
 def test_own_options_accepted(courts, make_user, path, username, court, role):
     user = make_user(username, court, role)
     file_case(courts["粤0104"], officer=user if role == "case_officer" else None)
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     page = client.get(path)
-    if page.status_code == 403:
-        pytest.skip("no access")
+    assert page.status_code == 200
     offered = options(page.content.decode())
     assert offered, path
     rejected = []
