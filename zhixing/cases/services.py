@@ -38,6 +38,7 @@ from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
 
 if TYPE_CHECKING:
+    from zhixing.approvals.models import Application
     from zhixing.measures.models import ControlMeasure
 
 logger = logging.getLogger(__name__)
@@ -816,6 +817,19 @@ def _measure_list(measures: Sequence[ControlMeasure]) -> str:
     )
 
 
+def _restriction_list(applications: Sequence[Application]) -> str:
+    return "; ".join(
+        _("application #%(id)s for %(name)s, until %(end)s (%(state)s)")
+        % {
+            "id": application.pk,
+            "name": application.person_name,
+            "end": application.period_end.isoformat(),
+            "state": application.get_state_display(),
+        }
+        for application in applications
+    )
+
+
 def check_nothing_in_force(case: EnforcementCase, today: datetime.date) -> None:
     """Raise ``ValidationError`` on ``mode`` when ``case`` still restricts the debtor.
 
@@ -828,6 +842,7 @@ def check_nothing_in_force(case: EnforcementCase, today: datetime.date) -> None:
     hand.
     """
     # Imported here because the approvals app builds on this one.
+    from zhixing.approvals.models import State as ApplicationState
     from zhixing.approvals.services import exit_restrictions_in_force
 
     problems = []
@@ -847,23 +862,27 @@ def check_nothing_in_force(case: EnforcementCase, today: datetime.date) -> None:
             % {"measures": _measure_list(awaiting)}
         )
     restrictions = exit_restrictions_in_force(case, today)
-    if restrictions:
-        listed = "; ".join(
-            _("application #%(id)s for %(name)s, until %(end)s (%(state)s)")
-            % {
-                "id": application.pk,
-                "name": application.person_name,
-                "end": application.period_end.isoformat(),
-                "state": application.get_state_display(),
-            }
-            for application in restrictions
-        )
+    # A lifted restriction is listed only while its release waits for the agency's answer.
+    lifting = [item for item in restrictions if item.state == ApplicationState.LIFTED]
+    in_force_restrictions = [item for item in restrictions if item not in lifting]
+    if in_force_restrictions:
         problems.append(
             _(
                 "Exit restrictions in force: %(restrictions)s. Ask %(court)s to lift them on "
                 "the application's page."
             )
-            % {"restrictions": listed, "court": restrictions[0].deciding_court.name}
+            % {
+                "restrictions": _restriction_list(in_force_restrictions),
+                "court": in_force_restrictions[0].deciding_court.name,
+            }
+        )
+    if lifting:
+        problems.append(
+            _(
+                "Exit restrictions lifted but not yet released by border control: "
+                "%(restrictions)s. Wait for the agency's answer on the application's page."
+            )
+            % {"restrictions": _restriction_list(lifting)}
         )
     if not problems:
         return

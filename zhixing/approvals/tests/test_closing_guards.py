@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import translation
 from openpyxl import Workbook
 
 from zhixing.approvals import services
@@ -88,7 +89,12 @@ def test_closing_while_release_unanswered(staff, case, police):
     [item] = release_items()
     assert item.state == "pending"
 
-    assert application.person_name in refusal(case)
+    with translation.override("en"):
+        message = refusal(case)
+
+    assert application.person_name in message
+    assert "not yet released by border control" in message
+    assert "to lift them" not in message
 
 
 def test_closing_after_release_answered(staff, case, police):
