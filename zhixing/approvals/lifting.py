@@ -256,8 +256,8 @@ def release_outcome(answer: object) -> tuple[str, dict[str, object]]:
     )
     if record is None:
         return "", {}
-    given = record.get("result")
-    result = given if given in ("done", "partial", "rejected") else "done"
+    reported = record.get("result")
+    result = reported if reported in ("done", "partial", "rejected") else "done"
     facts: dict[str, object] = {
         key: str(record[key])[:500] for key in ("released_on", "reason") if record.get(key)
     }

@@ -140,7 +140,7 @@ def shown_seized_property(application: Application) -> str:
     it.
 
     NOTE: text typed in for a renewal without a linked seizure is shown as typed, because
-    nothing says which part of it is a location.
+    nothing marks which part of it is a location.
     """
     text = application.seized_property
     measure = application.renewed_measure
@@ -148,7 +148,7 @@ def shown_seized_property(application: Application) -> str:
         return text
     raw = measure.asset.raw if isinstance(measure.asset.raw, dict) else {}
     locations = {measure.asset_label, measure.asset.location, str(raw.get("location") or "")}
-    # Longest first, so that a location that contains another is masked whole.
+    # Longer locations first, so that one that contains another is masked whole.
     for location in sorted(locations - {""}, key=len, reverse=True):
         text = text.replace(location, mask_address(location))
     return text

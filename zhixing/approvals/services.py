@@ -1778,9 +1778,9 @@ def exit_restrictions_in_force(case: EnforcementCase, today: datetime.date) -> l
 
     Those are the approved ones, which the high court hands over next, and the executed ones,
     each with a period that has not ended and no refusal by the border-control agency. A lifted
-    one counts while its release request still waits for the agency's answer, since border
-    control holds the person until then. Rejected applications are left out, and so are those
-    not yet decided.
+    one counts while its release request still waits for the agency's response, because border
+    control keeps the person restricted until then. Rejected applications are left out, and so
+    are those not yet decided.
 
     NOTE: a lifting that the agency refused, or whose release request failed, does not keep
     the case open: the application cannot be lifted again, so the court settles it with the

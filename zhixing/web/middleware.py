@@ -33,7 +33,7 @@ class MethodNotAllowedPageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if response.status_code == 405 and request.method in ("GET", "HEAD"):
-            # The answer depends on whether the client accepts HTML.
+            # The response depends on whether the client accepts HTML.
             patch_vary_headers(response, ["Accept"])
         if not self._should_replace(request, response):
             return response
