@@ -788,7 +788,7 @@ def _apply_ack(
     ack: dict[str, Any],
     owner: str,
     now: datetime.datetime,
-    sent: Iterable[uuid.UUID] | None = None,
+    sent: Sequence[uuid.UUID] | None = None,
     *,
     settle_later: bool = False,
 ) -> DispatchResult:
@@ -803,15 +803,15 @@ def _apply_ack(
     item row and its index entries. Anything else is recorded item by item at once.
     """
     result = DispatchResult()
+    if settle_later and sent is not None and _accepts_all(ack, sent):
+        # Every item went through: the batch alone records the acknowledgement now.
+        GatewayBatch.objects.filter(pk=batch.pk).update(**_acknowledged_batch(ack, now))
+        result.acknowledged = len(sent)
+        result.unsettled = list(sent)
+        return result
     ours = GatewayItem.objects.filter(batch=batch, state__in=(State.SENT, State.PENDING))
     accepted = _parse_ids(ack.get("accepted", []))
     named = set(accepted)
-    if settle_later and sent is not None and not ack.get("rejected") and accepted.issuperset(sent):
-        # Every item went through: the batch alone records the acknowledgement now.
-        GatewayBatch.objects.filter(pk=batch.pk).update(**_acknowledged_batch(ack, now))
-        result.acknowledged = len(accepted)
-        result.unsettled = list(accepted)
-        return result
     with transaction.atomic():
         result.acknowledged = _acknowledge(batch, list(accepted))
         for rejection in ack.get("rejected", []):
@@ -834,6 +834,19 @@ def _apply_ack(
             result.failed += failed
         GatewayBatch.objects.filter(pk=batch.pk).update(**_acknowledged_batch(ack, now))
     return result
+
+
+def _accepts_all(ack: dict[str, Any], sent: Sequence[uuid.UUID]) -> bool:
+    """Return whether ``ack`` rejects nothing and accepts each of ``sent`` by its id as sent.
+
+    The ids are compared as text, which saves parsing a thousand of them per batch. An agency
+    that writes the ids another way (in capitals, say) gets the full check instead.
+    """
+    accepted = ack.get("accepted")
+    if ack.get("rejected") or not isinstance(accepted, list):
+        return False
+    texts = {value for value in accepted if isinstance(value, str)}
+    return all(str(pk) in texts for pk in sent)
 
 
 def _acknowledged_batch(ack: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
@@ -996,22 +1009,20 @@ def _known_ids(agency: Agency, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         }
 
 
-def _lock_open_items(
+def _open_items_sqlite(
     agency: Agency, ids: Sequence[uuid.UUID]
 ) -> list[tuple[uuid.UUID, int, int, int, str]]:
-    """Lock the open items of ``agency`` among ``ids`` in id order.
+    """Return (id, case, party, court, action) of the open items of ``agency`` among ``ids``.
 
-    Returns (id, case, party, court, action) of each. On SQLite the transaction holds the only
-    write lock, so no row lock is needed.
+    On SQLite the transaction holds the only write lock, so no row lock is needed.
     """
     condition, params = bulk.in_list("id", ids, GatewayItem._meta.get_field("id"))
-    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
     open_states = [state.value for state in GatewayItem.OPEN_STATES]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, case_id, party_id, court_id, action "  # noqa: S608
             f"FROM {GatewayItem._meta.db_table} "
-            f"WHERE {condition} AND agency_id = %s AND state IN (%s, %s, %s) ORDER BY id{lock}",
+            f"WHERE {condition} AND agency_id = %s AND state IN (%s, %s, %s) ORDER BY id",
             [*params, agency.pk, *open_states],
         )
         return [
@@ -1020,45 +1031,67 @@ def _lock_open_items(
         ]
 
 
-def _write_answers(items: Sequence[AnsweredItem], stored_at: datetime.datetime) -> None:
-    """Write the answers of ``items``, which are locked and open.
+def _write_answers_postgresql(
+    agency: Agency,
+    answers: dict[uuid.UUID, dict[str, Any]],
+    times: dict[uuid.UUID, datetime.datetime],
+    stored_at: datetime.datetime,
+) -> list[tuple[uuid.UUID, int, int, int, str]]:
+    """Write ``answers`` on the open items of ``agency`` among them, in one statement.
 
-    On PostgreSQL the answers go by COPY into a temporary table, which the update joins, so
-    that no statement carries a page of answers as literals for psycopg and the server to
-    parse.
+    Returns (id, case, party, court, action) of the items written. The statement locks the
+    items in id order, as an acknowledgement does, so that the two cannot deadlock; an item
+    answered meanwhile by another worker is skipped once its lock is released. The answers go
+    by COPY into a temporary table, which the update joins, so that no statement carries a
+    page of answers as literals for psycopg and the server to parse.
     """
     table = GatewayItem._meta.db_table
     open_states = [state.value for state in GatewayItem.OPEN_STATES]
-    # The state condition repeats the lock's, so each statement alone is still safe.
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The temporary table lives as long as the connection and is emptied at each
-            # commit. The DELETE empties it when one transaction stores two pages.
-            cursor.execute(
-                "CREATE TEMPORARY TABLE IF NOT EXISTS answer_copy "
-                "(id uuid, answered_at timestamptz, body jsonb) ON COMMIT DELETE ROWS"
-            )
-            cursor.execute("DELETE FROM answer_copy")
-            with cursor.cursor.copy("COPY answer_copy (id, answered_at, body) FROM STDIN") as copy:
-                for item in items:
-                    copy.write_row((item.pk, item.answered_at, dumps(item.answer).decode("utf-8")))
-            # The temporary table has no statistics, which could lead the planner to scan
-            # every item. The list of ids lets it read the items by their key instead.
-            condition, id_params = bulk.in_list(
-                "item.id", [item.pk for item in items], GatewayItem._meta.get_field("id")
-            )
-            cursor.execute(
-                f"UPDATE {table} AS item SET state = %s, answered_at = answer.answered_at, "  # noqa: S608
-                "answer = answer.body, lease_until = NULL, lease_owner = '', last_error = '', "
-                f"updated_at = %s FROM answer_copy AS answer WHERE {condition} "
-                "AND item.id = answer.id AND item.state IN (%s, %s, %s)",
-                [State.ANSWERED.value, stored_at, *id_params, *open_states],
-            )
-            return
-        answer_field = GatewayItem._meta.get_field("answer")
-        time_field = GatewayItem._meta.get_field("answered_at")
-        id_field = GatewayItem._meta.get_field("id")
-        stored_value = time_field.get_db_prep_value(stored_at, connection)
+        # The temporary table lives as long as the connection and is emptied at each commit.
+        # The DELETE empties it when one transaction stores two pages.
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS answer_copy "
+            "(id uuid, answered_at timestamptz, body jsonb) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute("DELETE FROM answer_copy")
+        with cursor.cursor.copy("COPY answer_copy (id, answered_at, body) FROM STDIN") as copy:
+            for item_id, answer in answers.items():
+                copy.write_row((item_id, times[item_id], dumps(answer).decode("utf-8")))
+        # The temporary table has no statistics, which could lead the planner to scan every
+        # item. The list of ids lets it read the items by their key instead. The state
+        # condition repeats the lock's, so that the update alone is still safe.
+        condition, id_params = bulk.in_list("id", list(answers), GatewayItem._meta.get_field("id"))
+        cursor.execute(
+            f"UPDATE {table} AS item SET state = %s, answered_at = answer.answered_at, "  # noqa: S608
+            "answer = answer.body, lease_until = NULL, lease_owner = '', last_error = '', "
+            f"updated_at = %s FROM (SELECT id FROM {table} WHERE {condition} "
+            "AND agency_id = %s AND state IN (%s, %s, %s) ORDER BY id FOR UPDATE) AS locked, "
+            "answer_copy AS answer WHERE item.id = locked.id AND answer.id = item.id "
+            "AND item.state IN (%s, %s, %s) "
+            "RETURNING item.id, item.case_id, item.party_id, item.court_id, item.action",
+            [
+                State.ANSWERED.value,
+                stored_at,
+                *id_params,
+                agency.pk,
+                *open_states,
+                *open_states,
+            ],
+        )
+        # In id order, as the rows were locked and as SQLite returns them.
+        return sorted(cursor.fetchall())
+
+
+def _write_answers_sqlite(items: Sequence[AnsweredItem], stored_at: datetime.datetime) -> None:
+    """Write the answers of ``items``, which are open, on SQLite."""
+    table = GatewayItem._meta.db_table
+    open_states = [state.value for state in GatewayItem.OPEN_STATES]
+    answer_field = GatewayItem._meta.get_field("answer")
+    time_field = GatewayItem._meta.get_field("answered_at")
+    id_field = GatewayItem._meta.get_field("id")
+    stored_value = time_field.get_db_prep_value(stored_at, connection)
+    with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {table} SET state = %s, answered_at = %s, answer = %s, "  # noqa: S608
             "lease_until = NULL, lease_owner = '', last_error = '', updated_at = %s "
@@ -1090,8 +1123,12 @@ def _store_final_answers(
     """
     stored_at = timezone.now()
     parsed: dict[str, datetime.datetime] = {}
+    times = {item_id: _answer_time(answer, now, parsed) for item_id, answer in answers.items()}
     with transaction.atomic():
-        rows = _lock_open_items(agency, list(answers))
+        if connection.vendor == "postgresql":
+            rows = _write_answers_postgresql(agency, answers, times, stored_at)
+        else:
+            rows = _open_items_sqlite(agency, list(answers))
         if not rows:
             return set()
         items = [
@@ -1101,13 +1138,14 @@ def _store_final_answers(
                 case_id=case_id,
                 party_id=party_id,
                 court_id=court_id,
-                answered_at=_answer_time(answers[item_id], now, parsed),
+                answered_at=times[item_id],
                 answer=answers[item_id],
                 action=action,
             )
             for item_id, case_id, party_id, court_id, action in rows
         ]
-        _write_answers(items, stored_at)
+        if connection.vendor != "postgresql":
+            _write_answers_sqlite(items, stored_at)
         answer_hook(items)
     return {item.pk for item in items}
 
@@ -1293,6 +1331,37 @@ def _poll_page(
             cursor=str(next_cursor) if next_cursor else cursor.cursor, polled_at=now
         )
     return receipt.answered, bool(next_cursor) and len(data["answers"]) >= POLL_LIMIT
+
+
+def awaited_agencies() -> set[int]:
+    """Return the ids of the agencies with items sent or acknowledged, awaiting answers.
+
+    On PostgreSQL the query skips from one agency to the next in the index of outstanding
+    items, so that it reads one entry per agency instead of one per item, which a plain
+    DISTINCT would read at every pass of every worker.
+    """
+    states = [State.SENT.value, State.ACKNOWLEDGED.value]
+    if connection.vendor != "postgresql":
+        # Without order_by() the model's ordering would add created_at to the DISTINCT.
+        return set(
+            GatewayItem.objects.filter(state__in=states)
+            .order_by()
+            .values_list("agency_id", flat=True)
+            .distinct()
+        )
+    table = GatewayItem._meta.db_table
+    outstanding = "state IN (%s, %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE awaited (agency_id) AS ("  # noqa: S608
+            f"(SELECT agency_id FROM {table} WHERE {outstanding} ORDER BY agency_id LIMIT 1) "
+            f"UNION ALL SELECT (SELECT agency_id FROM {table} WHERE {outstanding} "
+            "AND agency_id > awaited.agency_id ORDER BY agency_id LIMIT 1) "
+            "FROM awaited WHERE awaited.agency_id IS NOT NULL) "
+            "SELECT agency_id FROM awaited WHERE agency_id IS NOT NULL",
+            [*states, *states],
+        )
+        return {agency_id for (agency_id,) in cursor.fetchall()}
 
 
 def poll_answers(

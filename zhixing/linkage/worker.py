@@ -20,7 +20,7 @@ from zhixing.linkage import gateway
 from zhixing.linkage.adapters import Adapter, batchfile
 from zhixing.linkage.adapters.manual import ManualAdapter
 from zhixing.linkage.adapters.online import OnlineAdapter
-from zhixing.linkage.models import Agency, GatewayBatch, GatewayItem
+from zhixing.linkage.models import Agency, GatewayBatch
 
 logger = logging.getLogger(__name__)
 
@@ -135,15 +135,7 @@ def run_gateway_once(
                 _unsettled.append((time.monotonic(), batch, outcome))
 
     # Items of the batches waiting to be settled are still sent.
-    # Without order_by() the model's ordering would add created_at to the DISTINCT.
-    outstanding = set(
-        GatewayItem.objects.filter(
-            state__in=(GatewayItem.State.SENT, GatewayItem.State.ACKNOWLEDGED)
-        )
-        .order_by()
-        .values_list("agency_id", flat=True)
-        .distinct()
-    )
+    outstanding = gateway.awaited_agencies()
     for agency in reachable.filter(pk__in=outstanding, active=True):
         adapter = pick(agency)
         # Staff type in the answers of manual agencies, so there is nothing to poll, and

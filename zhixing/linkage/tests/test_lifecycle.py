@@ -140,6 +140,38 @@ def test_settle_later_writes_the_batch_alone(bank, enqueue, courts):
     assert GatewayItem.objects.filter(state=State.ACKNOWLEDGED, lease_owner="").count() == 3
 
 
+def test_acknowledgement_in_capitals_is_recorded_at_once(bank, enqueue, courts):
+    enqueue(bank.agency, 3)
+    (batch,) = gateway.form_batches(NOW, owner="w1")
+
+    def reply(request):
+        message = json.loads(request.content)
+        accepted = [item["item_id"].upper() for item in message["items"]]
+        return httpx.Response(202, json={"accepted": accepted, "rejected": []})
+
+    adapter = FakeAgency(reply=reply).adapter()
+    result = gateway.dispatch_batch(batch, adapter, owner="w1", now=NOW, settle_later=True)
+
+    # The ids do not match as text, so the items are read and marked one by one.
+    assert result.acknowledged == 3
+    assert result.unsettled == []
+    assert GatewayItem.objects.filter(state=State.ACKNOWLEDGED).count() == 3
+
+
+def test_awaited_agencies_through_claim_and_answer(bank, enqueue, fake_agency, courts):
+    items = enqueue(bank.agency, 3)
+    assert gateway.awaited_agencies() == set()
+
+    (batch,) = gateway.form_batches(NOW, owner="w1")
+    assert gateway.awaited_agencies() == {bank.agency.pk}
+
+    gateway.dispatch_batch(batch, fake_agency.adapter(), owner="w1", now=NOW)
+    assert gateway.awaited_agencies() == {bank.agency.pk}
+
+    GatewayItem.objects.filter(pk__in=[item.pk for item in items]).update(state=State.ANSWERED)
+    assert gateway.awaited_agencies() == set()
+
+
 def test_settling_leaves_answered_items_answered(bank, enqueue, courts):
     items = enqueue(bank.agency, 3)
     (batch,) = gateway.form_batches(NOW, owner="w1")
