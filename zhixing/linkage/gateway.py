@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, Field, Min, Q, QuerySet
+from django.db.models import Count, F, Field, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -363,20 +363,70 @@ class _Unit:
     oldest: datetime.datetime
 
 
-def _due_units(agencies: QuerySet[Agency], now: datetime.datetime) -> dict[int, list[_Unit]]:
-    """Return the units with due items of ``agencies``, by agency id, from one grouped query."""
-    rows = (
+# Due items per agency that a pass groups into units, in batches of the agency's size: enough
+# for the batches that one pass sends, without reading a backlog of any size in full.
+UNIT_SAMPLE_BATCHES = 4
+
+
+def _agencies_with_due_items(agencies: QuerySet[Agency], now: datetime.datetime) -> list[Agency]:
+    """Return those of ``agencies`` that have due pending items.
+
+    Each agency's look is a subquery with LIMIT 1, which reads one entry of the index of
+    pending items rather than all of them.
+    """
+    # Ordered as the index of pending items, so that the planner reads it and stops at the
+    # first entry; the model's ordering would sort every due item of the agency.
+    first_due = (
         GatewayItem.objects.filter(
-            state=State.PENDING, next_attempt_at__lte=now, agency__in=agencies
+            agency=OuterRef("pk"), state=State.PENDING, next_attempt_at__lte=now
         )
-        .values_list("agency_id", "court_id", "batch_id")
-        .annotate(count=Count("id"), oldest=Min("created_at"))
-        .order_by()
+        .order_by("next_attempt_at")
+        .values("pk")[:1]
     )
-    units: dict[int, list[_Unit]] = {}
-    for agency_id, court_id, batch_id, count, oldest in rows:
-        units.setdefault(agency_id, []).append(_Unit(court_id, batch_id, count, oldest))
-    return units
+    return list(agencies.alias(first_due=Subquery(first_due)).filter(first_due__isnull=False))
+
+
+def _due_units(agency: Agency, now: datetime.datetime) -> list[_Unit]:
+    """Return the units of the agency's due items, from those that have been due longest.
+
+    Only ``UNIT_SAMPLE_BATCHES`` batches' worth of items are read, so a unit's count stops
+    there. A unit with more items than were read is taken as full only when the read items
+    fill a batch; otherwise it goes out when its oldest item has waited the batch window.
+    """
+    # Grouped outside the subquery that reads the index, so that the planner cannot join
+    # the ids read to a scan of the whole table.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT court_id, batch_id, COUNT(*), MIN(created_at) FROM "  # noqa: S608
+            f"(SELECT court_id, batch_id, created_at FROM {GatewayItem._meta.db_table} "
+            "WHERE agency_id = %s AND state = %s AND next_attempt_at <= %s "
+            "ORDER BY next_attempt_at LIMIT %s) AS due GROUP BY court_id, batch_id",
+            [
+                agency.pk,
+                State.PENDING.value,
+                _field_value("next_attempt_at", now),
+                agency.batch_size * UNIT_SAMPLE_BATCHES,
+            ],
+        )
+        return [
+            _Unit(
+                court_id,
+                None if batch_id is None else _as_uuid(batch_id),
+                count,
+                _as_datetime(oldest),
+            )
+            for court_id, batch_id, count, oldest in cursor.fetchall()
+        ]
+
+
+def _as_datetime(value: Any) -> datetime.datetime:
+    """Return a time read by raw SQL as an aware datetime (SQLite returns its text in UTC)."""
+    if isinstance(value, datetime.datetime):
+        return value
+    moment = parse_datetime(str(value))
+    if moment is None:
+        raise ValueError(f"not a time: {value!r}")
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=datetime.UTC)
 
 
 def _ready_units(agency: Agency, units: list[_Unit], now: datetime.datetime) -> list[_Unit]:
@@ -420,7 +470,10 @@ def _claim(
     else:
         candidates = candidates.filter(batch_id=unit.batch_id)
     with transaction.atomic():
-        ordered = candidates.order_by("created_at", "id")
+        # In the order of the index of pending items alone, which the planner then reads up
+        # to a batch. A tie-break would sort every item queued at the same moment, which for
+        # a batch query of many cases is all of them.
+        ordered = candidates.order_by("next_attempt_at")
         if connection.vendor == "postgresql":
             ordered = ordered.select_for_update(skip_locked=True)
         rows = list(ordered.values_list("pk", "action")[: agency.batch_size])
@@ -530,19 +583,21 @@ def form_batches(
     in flight get none. Items whose earlier batch failed in passing go out again under the
     same batch id. ``agencies`` limits the pass to some agencies (default: every active one).
     With ``item_limit``, no further batch is formed once the batches hold that many items. One
-    grouped query finds the agencies with due items, so a pass costs the others nothing.
+    look per agency at the first entry of the pending index finds those with due items, and
+    only the agencies that may send now have their due items grouped into units.
 
     NOTE: the in-flight count is read before claiming, so two workers forming batches at the
     same moment may together exceed an agency's concurrency by the number of workers.
     """
     now = now or timezone.now()
     active = (agencies if agencies is not None else Agency.objects.all()).filter(active=True)
-    units = _due_units(active, now)
-    if not units:
+    due_agencies = _agencies_with_due_items(active, now)
+    if not due_agencies:
         return []
+    due_ids = [agency.pk for agency in due_agencies]
     in_flight = dict(
         GatewayBatch.objects.filter(
-            agency_id__in=list(units), state=BatchState.SENDING, lease_until__gt=now
+            agency_id__in=due_ids, state=BatchState.SENDING, lease_until__gt=now
         )
         .values_list("agency_id")
         .annotate(count=Count("id"))
@@ -551,22 +606,23 @@ def form_batches(
     # A closed circuit lets every batch through, so only the others need a look.
     closed = set(
         AgencyHealth.objects.filter(
-            agency_id__in=list(units), circuit=AgencyHealth.Circuit.CLOSED
+            agency_id__in=due_ids, circuit=AgencyHealth.Circuit.CLOSED
         ).values_list("agency_id", flat=True)
     )
     formed: list[GatewayBatch] = []
     claimed_items = 0
-    for agency in active.filter(pk__in=list(units)):
+    for agency in due_agencies:
         if item_limit is not None and claimed_items >= item_limit:
             break
         if not agency.in_service(now):
             continue
-        ready = _ready_units(agency, units[agency.pk], now)
-        if not ready:
-            continue
         allowed_here = agency.concurrency - in_flight.get(agency.pk, 0)
         if allowed_here <= 0:
             continue
+        ready = _ready_units(agency, _due_units(agency, now), now)
+        if not ready:
+            continue
+        # After the units: a circuit's allowance may take its one probe.
         if agency.pk not in closed:
             allowed = circuit.allowance(agency, now, lease_length(agency))
             if allowed is not None:
@@ -600,11 +656,18 @@ def form_batches(
 def _window_passed(
     agency: Agency, unit: _Unit, window_start: datetime.datetime, now: datetime.datetime
 ) -> bool:
-    """Return whether the oldest item left in ``unit`` has waited the batch window."""
+    """Return whether the item left in ``unit`` that has been due longest has waited the batch
+    window since it was queued.
+
+    The look follows the index of due items and stops at the first one of the unit, so that a
+    backlog is not read in full.
+    """
     oldest = (
         _due(agency.pk, now)
         .filter(court_id=unit.court_id, batch__isnull=True)
-        .aggregate(oldest=Min("created_at"))["oldest"]
+        .order_by("next_attempt_at")
+        .values_list("created_at", flat=True)
+        .first()
     )
     return oldest is not None and oldest <= window_start
 

@@ -194,3 +194,41 @@ def test_batch_sent_again_keeps_measures(mixed_items, monkeypatch):
 
     assert again[0].pk == first.pk
     assert measures_per_batch(again[:1]) == [(9, 4)]
+
+
+def test_units_read_only_a_sample_of_a_backlog(bank, enqueue, monkeypatch):
+    monkeypatch.setattr(gateway, "UNIT_SAMPLE_BATCHES", 2)
+    enqueue(bank.agency, 10)
+
+    (unit,) = gateway._due_units(bank.agency, NOW)
+
+    # Batch size 3: two batches' worth of the ten items are read and counted.
+    assert unit.count == 6
+    assert unit.batch_id is None
+
+
+def test_form_batches_backlog_beyond_the_sample(bank, enqueue, monkeypatch):
+    monkeypatch.setattr(gateway, "UNIT_SAMPLE_BATCHES", 1)
+    enqueue(bank.agency, 7)
+
+    sizes = []
+    for _ in range(4):
+        sizes += [batch.items.count() for batch in gateway.form_batches(NOW, owner="w1")]
+
+    # Two full batches go out, one per pass; the last item waits for its window.
+    assert sizes == [3, 3]
+    late = gateway.form_batches(NOW + datetime.timedelta(seconds=5), owner="w1")
+    assert [batch.items.count() for batch in late] == [1]
+
+
+def test_agencies_with_due_items_leave_out_waiting_ones(make_agency, bank, enqueue):
+    waiting = make_agency("land-gd").agency
+    enqueue(bank.agency, 1)
+    (later,) = enqueue(waiting, 1)
+    GatewayItem.objects.filter(pk=later.pk).update(
+        next_attempt_at=NOW + datetime.timedelta(minutes=1)
+    )
+
+    due = gateway._agencies_with_due_items(type(bank.agency).objects.all(), NOW)
+
+    assert [agency.pk for agency in due] == [bank.agency.pk]
