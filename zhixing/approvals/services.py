@@ -962,6 +962,28 @@ def record_pdf_download(user: User, application: Application, revision: Revision
     )
 
 
+def record_lifting_notice_download(
+    user: User, application: Application, notice: LiftingNotice
+) -> None:
+    """Record in the audit trail that ``user`` downloaded the application's lifting notice.
+
+    The notice names the restricted person and prints the identity document number in full,
+    like the application's PDF, so each download is a read of personal data. The caller checks
+    :func:`may_read_pdf` first.
+    """
+    detail: dict[str, object] = {
+        "fields": ["pdf"],
+        "purpose": "lifting notice",
+        "case_id": application.case_id,
+        "application_id": application.pk,
+        "sha256": notice.sha256,
+    }
+    if application.person_document_number:
+        detail["personal_fields"] = ["person_name", "person_document_number"]
+    audit.record(audit.Action.READ_PERSONAL, application, detail=detail)
+    logger.info("Lifting notice of application %s downloaded by user %s", application.pk, user.pk)
+
+
 def _url(application: Application) -> str:
     return reverse("approval-detail", args=[application.pk])
 
@@ -1659,8 +1681,8 @@ def lift(
     the lifting is only recorded, and the comment also says how and when it reached the agency.
 
     NOTE: when the gateway cannot send the release (the agency does not accept it, or the case
-    is closed), no lifting notice is rendered, because the application's page offers no
-    download of it. Staff hand over a notice made outside the platform until it does.
+    is closed), no lifting notice is rendered, since a stored notice belongs to the release
+    item that carries it. Staff then hand over a notice made outside the platform.
     """
     now = now or timezone.now()
     with transaction.atomic():

@@ -9,4 +9,9 @@ urlpatterns = [
     path("<int:pk>/step/", views.application_step, name="approval-step"),
     path("<int:pk>/pdf/", views.application_pdf, name="approval-pdf"),
     path("<int:pk>/pdf/<int:number>/", views.application_pdf, name="approval-pdf-revision"),
+    path(
+        "<int:pk>/lifting-notice/",
+        views.application_lifting_notice,
+        name="approval-lifting-notice",
+    ),
 ]

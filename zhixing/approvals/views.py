@@ -18,11 +18,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from zhixing.approvals import lifting, seizures, services
 from zhixing.approvals.forms import ExitRestrictionForm, SeizureRenewalForm, StepForm
-from zhixing.approvals.models import Application, Kind, Revision, Step
+from zhixing.approvals.models import Application, Kind, LiftingNotice, Revision, State, Step
 from zhixing.cases.identity import mask_id_number
 from zhixing.courts.models import User
 from zhixing.measures.models import MeasureStep
@@ -173,6 +173,9 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "renews_on_execute": application.renewed_measure_id is not None
         and services.Action.EXECUTE in actions,
         "may_read_pdf": services.may_read_pdf(user, application),
+        "lifting_notice": LiftingNotice.objects.filter(application=application).defer("pdf").first()
+        if application.state == State.LIFTED
+        else None,
         "pdf_denied": services.PDF_DENIED,
         "seized_property": seizures.shown_seized_property(application),
     }
@@ -228,6 +231,32 @@ def application_pdf(request: HttpRequest, pk: int, number: int | None = None) ->
     services.record_pdf_download(user, application, revision)
     response = HttpResponse(bytes(revision.pdf), content_type="application/pdf")
     name = f"application-{application.pk}-r{revision.number}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def application_lifting_notice(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download the sealed notice lifting the exit restriction (解除限制出境通知书), audited.
+
+    The notice prints the person's ID number as the application's PDF does, so the same staff
+    may download it, and the others get 403. An application without a lifting notice gets 404.
+    """
+    user: User = request.user  # type: ignore[assignment]
+    application = _application(request, pk)
+    if not services.may_read_pdf(user, application):
+        raise PermissionDenied(str(services.PDF_DENIED))
+    notice = LiftingNotice.objects.filter(application=application).first()
+    if notice is None:
+        raise Http404(
+            "The application has no lifting notice. Only a restriction lifted through the "
+            "gateway has one."
+        )
+    services.record_lifting_notice_download(user, application, notice)
+    response = HttpResponse(bytes(notice.pdf), content_type="application/pdf")
+    name = f"application-{application.pk}-lifting-notice.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
