@@ -39,6 +39,12 @@ class ImportJob(models.Model):
         help_text=_("The court the user acted for; rows must belong to it or courts below it."),
     )
     client_address = models.CharField(_("client address"), max_length=64, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        blank=True,
+        help_text=_("The language of the uploader's page, in which the worker writes the report."),
+    )
     file_path = models.CharField(_("stored file"), max_length=300)
     original_name = models.CharField(_("file name"), max_length=255)
     mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)

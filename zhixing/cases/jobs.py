@@ -15,17 +15,19 @@ thread of the web process, so a single machine needs no separate worker.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from zhixing import wakeup
@@ -77,6 +79,8 @@ def create_job(
         user=user,
         court=user.court,
         client_address=client_address,
+        # The worker writes the report in the uploader's language, not in its own default.
+        language=translation.get_language() or "",
         file_path=stored.name,
         original_name=Path(name).name[:255],
         mode=mode,
@@ -157,6 +161,20 @@ def run_job(job: ImportJob) -> ImportJob:
             lease_until=timezone.now() + LEASE + STORE_TIME_PER_ROW * result.total_rows,
         )
 
+    language = translation.override(job.language) if job.language else contextlib.nullcontext()
+    with language:
+        _import(job, actor, path, progress)
+    job.refresh_from_db()
+    return job
+
+
+def _import(
+    job: ImportJob,
+    actor: Actor,
+    path: Path,
+    progress: Callable[[int, importing.ImportResult], None],
+) -> None:
+    """Import the job's file and store the outcome on the job."""
     try:
         with acting_as(actor):
             result = importing.import_file(
@@ -187,8 +205,6 @@ def run_job(job: ImportJob) -> ImportJob:
             errors=[error.as_dict() for error in result.errors],
             warnings=result.warnings,
         )
-    job.refresh_from_db()
-    return job
 
 
 def _finish(job: ImportJob, **values: object) -> None:

@@ -8,7 +8,7 @@ import time
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from zhixing.audit.models import AuditRecord
 from zhixing.cases import importing, jobs
@@ -255,3 +255,33 @@ def test_template_download(client, clerk):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert response.content[:2] == b"PK"
+
+
+def _report_of_job_queued_in(language, tmp_path, clerk):
+    with translation.override(language):
+        job = _queue(clerk, tmp_path)
+    # The worker's own language is the other one.
+    with translation.override("zh-hans" if language == "en" else "en"):
+        call_command("worker", "--once")
+    job.refresh_from_db()
+    assert job.language == language
+    return [error["message"] for error in job.errors]
+
+
+@pytest.mark.django_db
+def test_job_report_in_the_uploaders_language(tmp_path, clerk, officer, settings):
+    settings.DATA_DIR = tmp_path / "data"
+    english = _report_of_job_queued_in("en", tmp_path, clerk)
+    EnforcementCase.objects.all().delete()
+    chinese = _report_of_job_queued_in("zh-hans", tmp_path, clerk)
+
+    assert len(english) == len(chinese) == 3
+    assert english != chinese
+    with translation.override("en"):
+        expected = [
+            error.message
+            for error in importing.import_file(
+                clerk, write_messy(tmp_path / "again.xlsx"), name="again.xlsx", all_or_nothing=True
+            ).errors
+        ]
+    assert english == expected
