@@ -39,7 +39,7 @@ from rest_framework.reverse import reverse
 from zhixing.api_errors import call_service
 from zhixing.approvals import seizures, services
 from zhixing.approvals.forms import ExitRestrictionForm
-from zhixing.approvals.models import Application, Kind, Revision, State, Step
+from zhixing.approvals.models import Application, Kind, LiftingNotice, Revision, State, Step
 from zhixing.cases.identity import mask_id_number
 from zhixing.courts.models import User
 from zhixing.measures.api import (
@@ -588,7 +588,7 @@ REVISION_NUMBER = OpenApiParameter(
     OpenApiParameter.PATH,
     description="Number of the revision: 0 for the draft, as in the application's revisions.",
 )
-PDF_ACTIONS = ("pdf", "pdf_revision")
+PDF_ACTIONS = ("pdf", "pdf_revision", "lifting_notice")
 
 
 def _with_history(applications: QuerySet[Application]) -> QuerySet[Application]:
@@ -802,3 +802,27 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 % {"number": number}
             )
         return self._download(application, revision)
+
+    @extend_schema(
+        summary="Download the sealed lifting notice of an exit restriction",
+        description="The 解除限制出境通知书 that the deciding court sealed when it lifted a "
+        "restriction through the gateway. Only callers whose application has may_read_pdf true "
+        "may download it, and each download is recorded in the audit trail, because the notice "
+        "prints the person's identity document. 404 when the application has no such notice.",
+        responses=PDF_RESPONSES,
+    )
+    @action(detail=True, methods=["get"], url_path="lifting-notice", url_name="lifting-notice")
+    def lifting_notice(self, request: Request, pk: str | None = None) -> HttpResponse:
+        application: Application = self.get_object()
+        self._check_may_read_pdf(application)
+        notice = LiftingNotice.objects.filter(application=application).first()
+        if notice is None:
+            raise Http404(
+                _(
+                    "The application has no lifting notice. Only a restriction lifted through "
+                    "the gateway has one."
+                )
+            )
+        user: User = self.request.user  # type: ignore[assignment]
+        services.record_lifting_notice_download(user, application, notice)
+        return pdf_response(bytes(notice.pdf), f"application-{application.pk}-lifting-notice.pdf")

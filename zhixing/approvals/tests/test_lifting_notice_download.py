@@ -14,6 +14,7 @@ import pytest
 from zhixing.approvals import services
 from zhixing.approvals.models import LiftingNotice, State
 from zhixing.approvals.tests.conftest import DEBTOR_ID, NOW, exit_input, run_to
+from zhixing.approvals.tests.test_api import api_client
 from zhixing.approvals.tests.test_lifting import LIFT_REASON, restriction
 from zhixing.approvals.tests.test_lifting_release import registered_restriction
 from zhixing.audit.models import AuditRecord
@@ -199,3 +200,37 @@ def test_page_without_notice_has_no_link(client, staff, case):
 
     assert 'data-testid="lifting-notice"' not in html
     assert _notice_path(application) not in html
+
+
+def _api_notice_path(application) -> str:
+    return f"/api/v1/approvals/{application.pk}/lifting-notice/"
+
+
+def test_api_download_of_notice(staff, lifted):
+    notice = LiftingNotice.objects.get(application=lifted)
+
+    response = api_client(staff["officer0104"]).get(_api_notice_path(lifted))
+
+    assert response.status_code == 200
+    assert response.content == bytes(notice.pdf)
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Cache-Control"] == "no-store"
+    [record] = _notice_reads()
+    assert record.user == staff["officer0104"]
+
+
+def test_api_download_of_notice_denied_without_pdf_rights(police_officer, lifted):
+    response = api_client(police_officer).get(_api_notice_path(lifted))
+
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("application/json")
+    assert not _notice_reads().exists()
+
+
+def test_api_download_of_notice_missing(staff, case):
+    application = restriction(staff, case)
+
+    response = api_client(staff["officer0104"]).get(_api_notice_path(application))
+
+    assert response.status_code == 404
+    assert "no lifting notice" in response.json()["detail"]
