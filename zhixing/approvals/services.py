@@ -936,6 +936,20 @@ def current_revision(application: Application) -> Revision:
     return application.revisions.order_by("-number").first()  # type: ignore[return-value]
 
 
+def _pdf_read_detail(application: Application, purpose: str, sha256: str) -> dict[str, object]:
+    """Return the audit detail of a download of one of the application's sealed PDFs."""
+    detail: dict[str, object] = {
+        "fields": ["pdf"],
+        "purpose": purpose,
+        "case_id": application.case_id,
+        "application_id": application.pk,
+        "sha256": sha256,
+    }
+    if application.person_document_number:
+        detail["personal_fields"] = ["person_name", "person_document_number"]
+    return detail
+
+
 def record_pdf_download(user: User, application: Application, revision: Revision) -> None:
     """Record in the audit trail that ``user`` downloaded ``revision`` of the application's PDF.
 
@@ -943,16 +957,8 @@ def record_pdf_download(user: User, application: Application, revision: Revision
     number in full, so each download is a read of personal data, as for the sealed documents
     of measures. The caller checks :func:`may_read_pdf` first.
     """
-    detail: dict[str, object] = {
-        "fields": ["pdf"],
-        "purpose": "approval application",
-        "case_id": application.case_id,
-        "application_id": application.pk,
-        "revision": revision.number,
-        "sha256": revision.sha256,
-    }
-    if application.person_document_number:
-        detail["personal_fields"] = ["person_name", "person_document_number"]
+    detail = _pdf_read_detail(application, "approval application", revision.sha256)
+    detail["revision"] = revision.number
     audit.record(audit.Action.READ_PERSONAL, application, detail=detail)
     logger.info(
         "Revision %s of application %s downloaded by user %s",
@@ -971,15 +977,7 @@ def record_lifting_notice_download(
     like the application's PDF, so each download is a read of personal data. The caller checks
     :func:`may_read_pdf` first.
     """
-    detail: dict[str, object] = {
-        "fields": ["pdf"],
-        "purpose": "lifting notice",
-        "case_id": application.case_id,
-        "application_id": application.pk,
-        "sha256": notice.sha256,
-    }
-    if application.person_document_number:
-        detail["personal_fields"] = ["person_name", "person_document_number"]
+    detail = _pdf_read_detail(application, "lifting notice", notice.sha256)
     audit.record(audit.Action.READ_PERSONAL, application, detail=detail)
     logger.info("Lifting notice of application %s downloaded by user %s", application.pk, user.pk)
 

@@ -25,6 +25,7 @@ from zhixing.approvals.forms import ExitRestrictionForm, SeizureRenewalForm, Ste
 from zhixing.approvals.models import Application, Kind, LiftingNotice, Revision, State, Step
 from zhixing.cases.identity import mask_id_number
 from zhixing.courts.models import User
+from zhixing.measures.api import pdf_response
 from zhixing.measures.models import MeasureStep
 from zhixing.measures.services import plan_renewal
 
@@ -229,11 +230,7 @@ def application_pdf(request: HttpRequest, pk: int, number: int | None = None) ->
     else:
         revision = get_object_or_404(revisions, number=number)
     services.record_pdf_download(user, application, revision)
-    response = HttpResponse(bytes(revision.pdf), content_type="application/pdf")
-    name = f"application-{application.pk}-r{revision.number}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(bytes(revision.pdf), f"application-{application.pk}-r{revision.number}.pdf")
 
 
 @login_required
@@ -255,8 +252,4 @@ def application_lifting_notice(request: HttpRequest, pk: int) -> HttpResponse:
             "gateway has one."
         )
     services.record_lifting_notice_download(user, application, notice)
-    response = HttpResponse(bytes(notice.pdf), content_type="application/pdf")
-    name = f"application-{application.pk}-lifting-notice.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(bytes(notice.pdf), f"application-{application.pk}-lifting-notice.pdf")

@@ -374,8 +374,8 @@ def _agencies_with_due_items(agencies: QuerySet[Agency], now: datetime.datetime)
     Each agency's look is a subquery with LIMIT 1, which reads one entry of the index of
     pending items rather than all of them.
     """
-    # Ordered as the index of pending items, so that the planner reads it and stops at the
-    # first entry; the model's ordering would sort every due item of the agency.
+    # Ordered as the index of pending items, so that the planner stops at its first entry.
+    # The model's own ordering would sort every due item of the agency.
     first_due = (
         GatewayItem.objects.filter(
             agency=OuterRef("pk"), state=State.PENDING, next_attempt_at__lte=now
@@ -390,8 +390,8 @@ def _due_units(agency: Agency, now: datetime.datetime) -> list[_Unit]:
     """Return the units of the agency's due items, from those that have been due longest.
 
     Only ``UNIT_SAMPLE_BATCHES`` batches' worth of items are read, so a unit's count stops
-    there. A unit with more items than were read is taken as full only when the read items
-    fill a batch; otherwise it goes out when its oldest item has waited the batch window.
+    there. A unit with more items than were read counts as full only when the read items fill
+    a batch. Otherwise it is sent when its oldest item has waited the batch window.
     """
     # Grouped outside the subquery that reads the index, so that the planner cannot join
     # the ids read to a scan of the whole table.
