@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agency_simulator import exchange, measures, protocol, workers
 from agency_simulator.agencies import CHINA_TZ, Agency, ConfigError, Faults, load_agencies
+from agency_simulator.jsontext import compact_json
 from agency_simulator.population import subject_key
 from agency_simulator.signing import (
     CourtKeyring,
@@ -201,7 +202,7 @@ class Simulator:
             agency = self.route_agency(scope)
             await self.dispatch(scope, receive, send, agency)
         except Response as response:
-            body = json.dumps(response.body, ensure_ascii=False).encode()
+            body = compact_json(response.body)
             headers = list(response.headers)
             if agency is not None:
                 headers += sign(self.agency_keys[agency.code], agency.code, body)
@@ -433,13 +434,13 @@ class Simulator:
             after = int(after_text)
             store.advance_poll_position(agency.code, court, after)
         stored = store.answer_texts_after(agency.code, court, after, int(limit_text))
-        # The answers are spliced in as stored, which gives the bytes json.dumps would give
+        # The answers are spliced in as stored, which gives the bytes compact_json would give
         # for the whole page, without decoding and encoding each answer again.
-        empty = json.dumps(protocol.envelope(agency.code, []), ensure_ascii=False)
+        empty = compact_json(protocol.envelope(agency.code, [])).decode()
         head = empty.removesuffix("[]}")
-        next_cursor = json.dumps(str(stored[-1][0] if stored else after))
-        answers = ", ".join(text for _seq, text in stored)
-        page = head + "[" + answers + '], "next_cursor": ' + next_cursor + "}"
+        next_cursor = compact_json(str(stored[-1][0] if stored else after)).decode()
+        answers = ",".join(text for _seq, text in stored)
+        page = head + "[" + answers + '],"next_cursor":' + next_cursor + "}"
         if hangs:
             await self.hang(agency)
         payload, headers = self.answer_body(agency, page.encode())
@@ -458,7 +459,7 @@ class Simulator:
         elif isinstance(body, bytes):
             payload = body
         else:
-            payload = json.dumps(body, ensure_ascii=False).encode()
+            payload = compact_json(body)
         key = self.agency_keys[agency.code]
         if self.chance(faults.bad_signature_rate):
             key = self.wrong_key

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agency_simulator.holdings import ASSET_TYPES, Hold, present
+from agency_simulator.jsontext import compact_json
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS agency_keys (
@@ -361,7 +362,7 @@ class Store:
                     now,
                     callback_url,
                     body_sha256,
-                    json.dumps(acknowledgement, ensure_ascii=False),
+                    compact_json(acknowledgement).decode(),
                 ),
             )
             db.executemany(
@@ -378,18 +379,14 @@ class Store:
                         item.action,
                         item.category,
                         item.case_number,
-                        json.dumps(item.subject, ensure_ascii=False),
+                        compact_json(item.subject).decode(),
                         item.subject_key,
                         item.deadline,
-                        json.dumps(item.document, ensure_ascii=False)
-                        if item.document is not None
-                        else None,
+                        compact_json(item.document).decode() if item.document is not None else None,
                         callback_url,
                         now,
                         item.due_at,
-                        json.dumps(item.measure, ensure_ascii=False)
-                        if item.measure is not None
-                        else None,
+                        compact_json(item.measure).decode() if item.measure is not None else None,
                         item.court_name,
                     )
                     for item in new_items
@@ -716,7 +713,7 @@ class Store:
                     category,
                     key,
                     position,
-                    json.dumps(record, ensure_ascii=False),
+                    compact_json(record).decode(),
                     balance_of(record),
                     record.get("state"),
                 )
@@ -785,7 +782,7 @@ def hold_of(row: sqlite3.Row) -> Hold:
 
 def encode(answer: dict[str, Any]) -> str:
     """Return the JSON text an answer is stored as, which answer pages splice together."""
-    return json.dumps(answer, ensure_ascii=False)
+    return compact_json(answer).decode()
 
 
 def _stored_answer(row: sqlite3.Row) -> StoredAnswer:

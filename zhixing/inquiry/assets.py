@@ -8,7 +8,6 @@ each record is keyed by case, item and its position in the answer.
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 import uuid
 from collections import Counter
@@ -24,6 +23,7 @@ from django.utils.translation import ngettext
 from zhixing.cases.models import EnforcementCase
 from zhixing.inquiry.models import AssetRecord, QueryItem, QueryRequest
 from zhixing.linkage import bulk
+from zhixing.linkage.adapters.online import dumps
 from zhixing.linkage.models import Action, GatewayItem
 
 logger = logging.getLogger(__name__)
@@ -293,7 +293,7 @@ def record_answers(items: Sequence[StoredAnswer]) -> None:
     if connection.vendor == "postgresql":
         now = timezone.now()
         rows = [
-            (*values[:-1], json.dumps(values[-1], ensure_ascii=False), now)
+            (*values[:-1], dumps(values[-1]).decode(), now)
             for item in with_records
             for values in _asset_values(item, cases[item.pk])
         ]

@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 import httpx
+import orjson
 
 from zhixing.linkage import keys
 from zhixing.linkage.adapters import PermanentFailure, SignedReply, TransientFailure
@@ -187,5 +188,13 @@ class OnlineAdapter:
 
 
 def dumps(data: Any) -> bytes:
-    """Encode a message body as compact UTF-8 JSON, the bytes that get signed."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Encode a message body as compact UTF-8 JSON, the bytes that get signed.
+
+    orjson writes the same text as the standard library with these settings, several times
+    faster. It refuses integers beyond 64 bits and keys that are not strings, which the
+    standard library then encodes.
+    """
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
