@@ -503,10 +503,9 @@ def _claim(
                 attempts=F("attempts") + 1,
             )
             batch.refresh_from_db()
-        taken, message_rows = _lease_items(ids, unit, batch, lease_until, owner, now)
+        taken = _lease_items(ids, unit, batch, lease_until, owner, now)
     if not taken:
         return None
-    batch.claimed_rows = message_rows
     logger.info(
         "Claimed %s item(s) into batch %s for agency %s (attempt %s)",
         taken,
@@ -541,36 +540,19 @@ def _lease_items(
     lease_until: datetime.datetime,
     owner: str,
     now: datetime.datetime,
-) -> tuple[int, list[tuple[Any, ...]] | None]:
-    """Mark the locked items ``ids`` sent in ``batch``; return how many were still due, and on
-    PostgreSQL their rows of ``_MESSAGE_COLUMNS`` in the order of the message.
+) -> int:
+    """Mark the locked items ``ids`` sent in ``batch``, and return how many were still due.
 
-    The conditions repeat those of the candidates, so the update alone is still safe. On
-    PostgreSQL the update returns what the message needs, joined from the case and the party,
-    which saves reading the items again to send them. SQLite cannot return joined columns.
+    The conditions repeat those of the candidates, so the update alone is still safe.
     """
-    table = GatewayItem._meta.db_table
-    condition, id_params = bulk.in_list("item.id", ids, GatewayItem._meta.get_field("id"))
-    batch_condition = "item.batch_id IS NULL" if unit.batch_id is None else "item.batch_id = %s"
+    condition, id_params = bulk.in_list("id", ids, GatewayItem._meta.get_field("id"))
+    batch_condition = "batch_id IS NULL" if unit.batch_id is None else "batch_id = %s"
     batch_params = [] if unit.batch_id is None else [_field_value("batch", unit.batch_id)]
-    postgres = connection.vendor == "postgresql"
-    joins = returning = ""
-    if postgres:
-        joins = (
-            f"FROM {EnforcementCase._meta.db_table} AS enforcement_case, "
-            f"{Party._meta.db_table} AS party "
-        )
-        returning = (
-            "AND enforcement_case.id = item.case_id AND party.id = item.party_id RETURNING "
-            "item.id, item.action, item.category, item.deadline, enforcement_case.case_number, "
-            "party.kind, party.name, party.document_type, party.document_number, item.created_at"
-        )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS item SET state = %s, batch_id = %s, "  # noqa: S608
-            f"lease_until = %s, lease_owner = %s {joins}WHERE {condition} "
-            f"AND item.agency_id = %s AND item.court_id = %s AND item.state = %s "
-            f"AND item.next_attempt_at <= %s AND {batch_condition} {returning}",
+            f"UPDATE {GatewayItem._meta.db_table} SET state = %s, batch_id = %s, "  # noqa: S608
+            f"lease_until = %s, lease_owner = %s WHERE {condition} AND agency_id = %s "
+            f"AND court_id = %s AND state = %s AND next_attempt_at <= %s AND {batch_condition}",
             [
                 State.SENT.value,
                 _field_value("batch", batch.pk),
@@ -584,11 +566,7 @@ def _lease_items(
                 *batch_params,
             ],
         )
-        if not postgres:
-            return cursor.rowcount, None
-        # In the order of creation, as the items of a batch are read otherwise.
-        rows = sorted(cursor.fetchall(), key=lambda row: (row[-1], row[0]))
-        return len(rows), [row[:-1] for row in rows]
+        return cursor.rowcount
 
 
 def form_batches(
@@ -959,35 +937,6 @@ def settle_acknowledgements(results: Iterable[tuple[GatewayBatch, DispatchResult
     return settled
 
 
-# Time kept between sending a batch on the rows of its claim and the end of its lease, so
-# that no other worker can have taken its items back.
-CLAIM_MARGIN = datetime.timedelta(seconds=10)
-
-
-def _rows_to_send(batch: GatewayBatch, owner: str) -> Sequence[Sequence[Any]]:
-    """Return the rows of ``_MESSAGE_COLUMNS`` of the items of ``batch`` that ``owner`` leases.
-
-    The rows of the claim serve when this worker formed the batch and its lease has time left:
-    until the lease ends no sweep returns the items, so they are still sent and leased by it.
-    Otherwise the items are read again.
-    """
-    claimed, batch.claimed_rows = batch.claimed_rows, None
-    if (
-        claimed is not None
-        and batch.lease_owner == owner
-        and batch.lease_until is not None
-        and timezone.now() + CLAIM_MARGIN < batch.lease_until
-    ):
-        return claimed
-    # Only the batch id goes into the query, so that the planner reads the batch's items by
-    # its index rather than every sent item by the state index. The rest is checked here.
-    return [
-        row[:-2]
-        for row in batch.items.values_list(*_MESSAGE_COLUMNS, "state", "lease_owner")
-        if row[-2] == State.SENT and row[-1] == owner
-    ]
-
-
 def dispatch_batch(
     batch: GatewayBatch,
     adapter: Adapter,
@@ -1006,7 +955,13 @@ def dispatch_batch(
     still leases are sent, so a batch taken over after a lapsed lease is not sent twice by it.
     """
     agency = batch.agency
-    rows = _rows_to_send(batch, owner)
+    # Only the batch id goes into the query, so that the planner reads the batch's items by
+    # its index rather than every sent item by the state index. The rest is checked here.
+    rows = [
+        row[:-2]
+        for row in batch.items.values_list(*_MESSAGE_COLUMNS, "state", "lease_owner")
+        if row[-2] == State.SENT and row[-1] == owner
+    ]
     if not rows:
         return DispatchResult()
     body = dumps(_message(batch, _message_entries(rows)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -340,10 +339,6 @@ class GatewayBatch(models.Model):
     ack = models.JSONField(_("acknowledgement"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    # Not stored: the rows of the message entries of the items a worker has just claimed into
-    # the batch, which the gateway reads from the claim so that sending needs no second read.
-    claimed_rows: list[tuple[Any, ...]] | None = None
 
     class Meta:
         verbose_name = _("gateway batch")
