@@ -72,6 +72,13 @@ class SignatureReport:
     reason: str
     problems: list[str] = dataclasses.field(default_factory=list)
 
+    @property
+    def signed_moment(self) -> datetime.datetime | None:
+        """The time of ``signed_at`` as an aware datetime, which pages show in local time."""
+        if self.signed_at is None:
+            return None
+        return datetime.datetime.fromisoformat(self.signed_at)
+
 
 @dataclass
 class VerificationReport:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from asn1crypto import keys as asn1_keys
@@ -188,6 +189,20 @@ def test_verify_page_shows_result(client, courts, make_user, sealed):
     assert 'data-testid="verify-result"' in content
     assert "All signatures are valid." in content
     assert "粤0104" in content
+
+
+def test_verify_page_shows_local_time(client, courts, make_user, sealed):
+    client.force_login(make_user("clerk0105", "粤0105", "clerk"))
+    upload = io.BytesIO(sealed)
+    upload.name = "notice.pdf"
+    (signature,) = verification.verify_pdf(sealed).signatures
+    shown = signature.signed_moment.astimezone(ZoneInfo("Asia/Shanghai"))
+
+    content = client.post("/esign/verify/", {"file": upload}).content.decode()
+
+    # Beijing time, as on the other pages, and not the UTC text of the report.
+    assert f'<td data-testid="signed-at">{shown:%Y-%m-%d %H:%M:%S}</td>' in content
+    assert signature.signed_at not in content
 
 
 @pytest.mark.django_db
