@@ -61,6 +61,7 @@ LOWER_CHOICES = [
 ]
 SORT_CHOICES = [(code, code) for code in SORTS]
 _YEAR_PREFIX = re.compile(r"\(\d{4}\)\S")
+_TYPE_AND_SEQUENCE = re.compile(r"(?P<type>[^\d()]+?)(?P<sequence>\d+)号?")
 # Columns of the case officer that no case list shows. Leaving them out keeps password hashes
 # out of case lists and makes the query shorter to build.
 OFFICER_UNUSED = (
@@ -198,6 +199,15 @@ def _partial_number_condition(text: str, today: datetime.date) -> Q | None:
         if _YEAR_PREFIX.match(normalized):
             return Q(case_number__startswith=normalized)
         return None
+    # A type and sequence alone (执16号) mean that number in any year at the courts in scope,
+    # which the unique index on court, year, type and sequence serves.
+    alone = _TYPE_AND_SEQUENCE.fullmatch(normalized)
+    if alone is not None and alone["type"] in CASE_TYPES:
+        return Q(
+            type_code=alone["type"],
+            sequence=int(alone["sequence"]),
+            year__in=list(range(FIRST_NUMBERED_YEAR, today.year + 1)),
+        )
     numbers = [
         _parses(f"({year}){normalized}{ending}")
         for year in range(FIRST_NUMBERED_YEAR, today.year + 1)

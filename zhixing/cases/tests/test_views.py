@@ -676,6 +676,24 @@ def test_list_search_by_partial_number(courts, make_user):
     assert found("粤0104执17号") == set()
 
 
+@pytest.mark.django_db
+def test_list_search_by_type_and_sequence(courts, make_user):
+    cases = [file_case(courts["粤0104"]) for _ in range(11)]
+    other_court = file_case(courts["粤0105"])
+    client = client_for(make_user("officer", "粤01"))
+
+    def found(text: str) -> set[str]:
+        return listed_numbers(client.get("/cases/", {"q": text}))
+
+    # Each court in scope numbers its own cases, so both first cases have sequence 1.
+    assert found("执1号") == {cases[0].case_number, other_court.case_number}
+    assert found("执11号") == {cases[10].case_number}
+    assert found("执11") == {cases[10].case_number}
+    assert found("执恢11号") == set()
+    only_0105 = client_for(make_user("officer0105", "粤0105"))
+    assert listed_numbers(only_0105.get("/cases/", {"q": "执1号"})) == {other_court.case_number}
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 @pytest.mark.parametrize("text", ["粤0104执16号", "(2026)粤0104执"])
@@ -694,3 +712,21 @@ def test_partial_number_reads_number_index(courts, text):
 
     assert "Index" in plan, plan
     assert "case_number" in plan, plan
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_type_and_sequence_read_unique_index(courts):
+    """A type and sequence alone are found through an index of the court's cases, not a scan.
+
+    On a table this small the planner may take another index that leads with the court.
+    """
+    file_case(courts["粤0104"])
+    condition = search._text_condition("执16号", _today())
+    cases = EnforcementCase.objects.filter(condition, court=courts["粤0104"]).order_by()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = cases.explain()
+
+    assert "Index" in plan, plan
+    assert "court_id" in plan, plan
