@@ -89,6 +89,30 @@ def city_code(division_code: str | None, court_code: str | None) -> str:
     return ""
 
 
+def step_starts(period: Period) -> list[datetime.date]:
+    """Return the first day of every step of the trend that overlaps ``period``, in order.
+
+    The steps begin where the database truncates: a week on Monday, a month on its first
+    day. So the first step may begin before ``period.start``.
+    """
+    if period.bucket == "month":
+        step = period.start.replace(day=1)
+    elif period.bucket == "week":
+        step = period.start - datetime.timedelta(days=period.start.weekday())
+    else:
+        step = period.start
+    starts = []
+    while step <= period.end:
+        starts.append(step)
+        if period.bucket == "month":
+            step = (step + datetime.timedelta(days=31)).replace(day=1)
+        elif period.bucket == "week":
+            step += datetime.timedelta(days=7)
+        else:
+            step += datetime.timedelta(days=1)
+    return starts
+
+
 def analyse(user: User, period: Period) -> Analysis:
     """Count the reports ``user`` may see in ``period`` by kind, severity, court, city and time."""
     start, end = period.bounds()
@@ -124,13 +148,14 @@ def analyse(user: User, period: Period) -> Analysis:
     result.by_city = dict(cities.most_common())
     trunc = BUCKETS.get(period.bucket, TruncDay)
     zone = ZoneInfo(settings.TIME_ZONE)
-    result.trend = [
-        (moment.astimezone(zone).date().isoformat(), count)
+    counts = {
+        moment.astimezone(zone).date(): count
         for moment, count in reports.annotate(step=trunc("created_at", tzinfo=zone))
         .values_list("step")
         .annotate(n=Count("id", distinct=True))
         .order_by("step")
-    ]
+    }
+    result.trend = [(step.isoformat(), counts.get(step, 0)) for step in step_starts(period)]
     deliveries = ReportDelivery.objects.filter(report__in=reports.values("pk")).select_related(
         "court"
     )

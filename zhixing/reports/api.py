@@ -61,6 +61,11 @@ TIMELINE_KINDS = [
     ("acknowledged", "A receiving court acknowledged the report"),
     ("forwarded", "A receiving court forwarded the report upward"),
     ("escalated", "A court did not acknowledge in time, so the report went a level up"),
+    (
+        "overdue_alert",
+        "The high court did not acknowledge in time, so its command center staff were alerted "
+        "again",
+    ),
     ("instruction", "Instruction of an upper court"),
     ("instruction_acknowledged", "A court below acknowledged the instruction"),
     ("instruction_reply", "A court below replied to the instruction"),
@@ -173,6 +178,13 @@ class ReportDeliverySerializer(serializers.Serializer):
         read_only=True,
         allow_null=True,
         help_text="Time the report went a level up because the court had not acknowledged.",
+    )
+    overdue_alerted_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="Time the high court's command center staff were alerted again because it "
+        "had not acknowledged by the escalation deadline; the high court has no court above it "
+        "to escalate to.",
     )
     forwarded_at = serializers.DateTimeField(
         read_only=True,

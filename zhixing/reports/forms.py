@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -78,7 +80,18 @@ class ReplyForm(forms.Form):
     )
 
 
+# The analysis covers this many days up to today when no dates are given.
+DEFAULT_ANALYSIS_DAYS = 30
+
+
 class AnalysisForm(forms.Form):
+    """The period and filters of the analysis page; dates and step left out take defaults.
+
+    A missing or empty end date is today, a missing or empty start date lies
+    ``DEFAULT_ANALYSIS_DAYS`` days before the end (both included), and the trend goes by day
+    unless the query sets another step. Only values that are given and invalid are errors.
+    """
+
     start = forms.DateField(
         label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -96,6 +109,42 @@ class AnalysisForm(forms.Form):
     severity = forms.ChoiceField(
         label=_("Severity"), choices=[("", _("All severities")), *Severity.choices], required=False
     )
+
+    def __init__(
+        self, data: Mapping[str, Any] | None = None, *, today: datetime.date, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("initial", self.default_period(today))
+        super().__init__(self._with_defaults(data, today) if data is not None else None, **kwargs)
+
+    @staticmethod
+    def default_period(today: datetime.date, end: datetime.date | None = None) -> dict[str, Any]:
+        """Return the default start, end and step, ending at ``end`` or else ``today``."""
+        end = end or today
+        return {
+            "start": end - datetime.timedelta(days=DEFAULT_ANALYSIS_DAYS - 1),
+            "end": end,
+            "bucket": "day",
+        }
+
+    @classmethod
+    def _with_defaults(cls, data: Mapping[str, Any], today: datetime.date) -> Any:
+        """Return a copy of the query ``data`` with the missing or empty period fields filled."""
+        filled = data.copy()  # type: ignore[attr-defined]
+        end = None
+        if filled.get("end"):
+            try:
+                end = cls.base_fields["end"].clean(filled["end"])
+            except forms.ValidationError:
+                # The end field reports the invalid value, so the start default counts from today.
+                end = None
+        defaults = cls.default_period(today, end)
+        if not filled.get("start"):
+            filled["start"] = defaults["start"].isoformat()
+        if not filled.get("end"):
+            filled["end"] = defaults["end"].isoformat()
+        if not filled.get("bucket"):
+            filled["bucket"] = defaults["bucket"]
+        return filled
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -161,6 +161,11 @@ class ReportDelivery(TrackedModel, models.Model):
     )
     realerted_at = models.DateTimeField(_("alerted again"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    # Set in place of escalated_at for a court with no court above it on the platform, whose
+    # command center staff are alerted once more at the escalation deadline.
+    overdue_alerted_at = models.DateTimeField(
+        _("alerted again when overdue"), null=True, blank=True
+    )
     forwarded_at = models.DateTimeField(_("forwarded upward"), null=True, blank=True)
 
     class Meta:

@@ -455,8 +455,9 @@ def escalate_unacknowledged(now: datetime.datetime | None = None) -> int:
 
     After :func:`realert_after` the receiving court is alerted again. After
     :func:`escalate_after` the report goes to the next court up, or, when that court has it
-    already, that court is told who has not acknowledged. Each step happens once per
-    delivery. Returns how many steps were taken.
+    already, that court is told who has not acknowledged. A court with no court above it on
+    the platform (the high court) has its command center staff alerted once more instead.
+    Each step happens once per delivery. Returns how many steps were taken.
     """
     now = now or timezone.now()
     steps = 0
@@ -480,54 +481,104 @@ def escalate_unacknowledged(now: datetime.datetime | None = None) -> int:
                 ),
                 severity=Event.Severity.MAJOR,
             )
-    for delivery in open_major.filter(
-        escalated_at__isnull=True, sent_at__lte=now - escalate_after()
+    overdue = open_major.filter(sent_at__lte=now - escalate_after())
+    for delivery in overdue.filter(
+        court__parent__isnull=False, escalated_at__isnull=True
     ).select_related("report__court", "court__parent"):
-        with transaction.atomic():
-            if not ReportDelivery.objects.filter(pk=delivery.pk, escalated_at__isnull=True).update(
-                escalated_at=now
-            ):
-                continue
-            steps += 1
-            report = delivery.report
-            upper = delivery.court.parent
-            if upper is None:
-                logger.warning(
-                    "Report %s is not acknowledged by the high court %s",
-                    report.pk,
-                    delivery.court_id,
-                )
-                continue
-            title = _("%(court)s has not acknowledged: %(title)s") % {
-                "court": delivery.court.name,
-                "title": report.title,
-            }
-            if ReportDelivery.objects.filter(report=report, court=upper).exists():
-                events.publish(
-                    "report.escalated",
-                    courts=[upper],
-                    subject=report,
-                    data=_event_data(report, title),
-                    severity=Event.Severity.MAJOR,
-                )
-            else:
-                ReportDelivery.objects.create(
-                    report=report, court=upper, route=Route.ESCALATED, sent_at=now
-                )
-                events.publish(
-                    "report.received",
-                    courts=[upper],
-                    subject=report,
-                    data=_event_data(report, title),
-                    severity=Event.Severity.MAJOR,
-                )
-            logger.info(
-                "Report %s escalated from court %s to court %s",
-                report.pk,
-                delivery.court_id,
-                upper.pk,
-            )
+        steps += _escalate(delivery, now)
+    for delivery in overdue.filter(
+        court__parent__isnull=True, overdue_alerted_at__isnull=True
+    ).select_related("report__court", "court"):
+        steps += _alert_top_court_again(delivery, now)
     return steps
+
+
+def _escalate(delivery: ReportDelivery, now: datetime.datetime) -> int:
+    """Send an overdue delivery's report to the receiving court's parent, or alert the parent.
+
+    Returns 1, or 0 when another runner escalated the delivery first.
+    """
+    with transaction.atomic():
+        if not ReportDelivery.objects.filter(pk=delivery.pk, escalated_at__isnull=True).update(
+            escalated_at=now
+        ):
+            return 0
+        report = delivery.report
+        upper = delivery.court.parent
+        assert upper is not None
+        title = _("%(court)s has not acknowledged: %(title)s") % {
+            "court": delivery.court.name,
+            "title": report.title,
+        }
+        if ReportDelivery.objects.filter(report=report, court=upper).exists():
+            events.publish(
+                "report.escalated",
+                courts=[upper],
+                subject=report,
+                data=_event_data(report, title),
+                severity=Event.Severity.MAJOR,
+            )
+        else:
+            ReportDelivery.objects.create(
+                report=report, court=upper, route=Route.ESCALATED, sent_at=now
+            )
+            events.publish(
+                "report.received",
+                courts=[upper],
+                subject=report,
+                data=_event_data(report, title),
+                severity=Event.Severity.MAJOR,
+            )
+    logger.info(
+        "Report %s escalated from court %s to court %s", report.pk, delivery.court_id, upper.pk
+    )
+    return 1
+
+
+def _alert_top_court_again(delivery: ReportDelivery, now: datetime.datetime) -> int:
+    """Alert the command center staff of an overdue delivery's court, which has no court above.
+
+    The alert goes to each active user of the court with a command role. A court without such
+    users gets one court-wide alert, so that the alert is not lost. Returns 1, or 0 when
+    another runner sent the alert first.
+    """
+    with transaction.atomic():
+        if not ReportDelivery.objects.filter(
+            pk=delivery.pk, overdue_alerted_at__isnull=True
+        ).update(overdue_alerted_at=now):
+            return 0
+        report = delivery.report
+        command_staff = list(
+            User.objects.filter(
+                court_id=delivery.court_id, is_active=True, roles__code__in=COMMAND_ROLES
+            ).distinct()
+        )
+        events.publish(
+            "report.overdue",
+            courts=[] if command_staff else [delivery.court],
+            users=command_staff,
+            subject=report,
+            data=_event_data(
+                report, _("Acknowledgement overdue: %(title)s") % {"title": report.title}
+            ),
+            severity=Event.Severity.MAJOR,
+        )
+    if command_staff:
+        logger.info(
+            "Report %s not acknowledged in time by court %s, which has no court above it, so "
+            "%s command center user(s) were alerted again",
+            report.pk,
+            delivery.court_id,
+            len(command_staff),
+        )
+    else:
+        logger.warning(
+            "Report %s not acknowledged in time by court %s, which has no court above it and "
+            "no active command center staff, so the whole court was alerted again",
+            report.pk,
+            delivery.court_id,
+        )
+    return 1
 
 
 # Instructions
@@ -648,7 +699,7 @@ class TimelineEntry:
 
 def timeline(root: SituationReport) -> list[TimelineEntry]:
     """Return the report thread's entries in time order: reports, receipts, acknowledgements,
-    forwards, escalations, instructions and their replies."""
+    forwards, escalations, overdue alerts of the high court, instructions and their replies."""
     entries: list[TimelineEntry] = []
     reports = [
         root,
@@ -670,6 +721,12 @@ def timeline(root: SituationReport) -> list[TimelineEntry]:
             if delivery.escalated_at:
                 entries.append(
                     TimelineEntry(delivery.escalated_at, "escalated", delivery.court, "", delivery)
+                )
+            if delivery.overdue_alerted_at:
+                entries.append(
+                    TimelineEntry(
+                        delivery.overdue_alerted_at, "overdue_alert", delivery.court, "", delivery
+                    )
                 )
             if delivery.forwarded_at and report.stage == Stage.FIRST:
                 entries.append(

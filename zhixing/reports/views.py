@@ -6,7 +6,6 @@ scope and those delivered to the user's court. Anything else returns 404, like a
 
 from __future__ import annotations
 
-import datetime
 import logging
 from typing import Any
 
@@ -320,15 +319,14 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DEFAULT_ANALYSIS_DAYS = 30
 
 
 def _analysis_period(request: HttpRequest) -> tuple[AnalysisForm, analysis.Period | None]:
     today = timezone.localdate()
-    initial = {"start": today - datetime.timedelta(days=DEFAULT_ANALYSIS_DAYS - 1), "end": today}
-    form = AnalysisForm(request.GET or None, initial=initial)
+    form = AnalysisForm(request.GET or None, today=today)
     if not request.GET:
-        return form, analysis.Period(start=initial["start"], end=initial["end"])
+        default = AnalysisForm.default_period(today)
+        return form, analysis.Period(start=default["start"], end=default["end"])
     if not form.is_valid():
         return form, None
     data = form.cleaned_data

@@ -634,3 +634,21 @@ def test_list_queries_do_not_grow_with_reports(courts, staff):
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+def test_thread_shows_high_court_overdue_alert(courts, staff):
+    sent = datetime.datetime(2026, 12, 4, 2, 0, tzinfo=datetime.UTC)
+    report = services.submit_report(staff["粤0104"], report_input(), now=sent)
+    services.acknowledge(staff["粤01"], report, now=sent + datetime.timedelta(minutes=1))
+    services.escalate_unacknowledged(sent + datetime.timedelta(minutes=30))
+
+    response = api_client(staff["粤"]).get(f"/api/v1/reports/{report.pk}/")
+
+    assert response.status_code == 200, response.content
+    thread = response.json()
+    deliveries = {row["court"]["code"]: row for row in thread["reports"][0]["deliveries"]}
+    assert deliveries["粤"]["overdue_alerted_at"] is not None
+    assert deliveries["粤"]["escalated_at"] is None
+    kinds = [entry["kind"] for entry in thread["timeline"]]
+    assert "overdue_alert" in kinds
+    assert "escalated" not in kinds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -151,6 +152,83 @@ def test_escalation_delivers_to_court_without_report(courts, staff):
 
     delivery = ReportDelivery.objects.get(report=report, court__code="粤")
     assert delivery.route == "escalated"
+
+
+def test_high_court_overdue_alerts_its_staff(courts, staff, make_user):
+    duty = make_user("duty_gd", "粤", "duty_officer")
+    make_user("clerk_gd", "粤", "clerk")
+    report = services.submit_report(staff["粤0104"], report_input(), now=NOW)
+    services.acknowledge(staff["粤01"], report, now=minutes(1))
+    services.escalate_unacknowledged(minutes(10))
+
+    assert services.escalate_unacknowledged(minutes(29)) == 0
+    assert services.escalate_unacknowledged(minutes(30)) == 1
+
+    delivery = ReportDelivery.objects.get(report=report, court__code="粤")
+    assert delivery.escalated_at is None
+    assert delivery.overdue_alerted_at == minutes(30)
+    assert not Event.objects.filter(kind="report.escalated").exists()
+    overdue = Event.objects.filter(kind="report.overdue")
+    assert {event.user_id for event in overdue} == {staff["粤"].pk, duty.pk}
+    assert {event.severity for event in overdue} == {"major"}
+    assert {event.data["url"] for event in overdue} == {f"/reports/{report.pk}/"}
+    kinds = [entry.kind for entry in services.timeline(report)]
+    assert "overdue_alert" in kinds
+    assert "escalated" not in kinds
+
+
+def test_high_court_overdue_alert_sent_once(courts, staff):
+    report = services.submit_report(staff["粤0104"], report_input(), now=NOW)
+    services.acknowledge(staff["粤01"], report, now=minutes(1))
+
+    steps = [services.escalate_unacknowledged(minutes(count)) for count in (10, 30, 30.5, 31, 90)]
+
+    assert steps == [1, 1, 0, 0, 0]
+    assert Event.objects.filter(kind="report.overdue").count() == 1
+    entries = [entry for entry in services.timeline(report) if entry.kind == "overdue_alert"]
+    assert len(entries) == 1
+
+
+def test_high_court_without_command_staff_alerted_court_wide(courts, staff):
+    staff["粤"].is_active = False
+    staff["粤"].save()
+    report = services.submit_report(staff["粤0104"], report_input(), now=NOW)
+    services.acknowledge(staff["粤01"], report, now=minutes(1))
+
+    services.escalate_unacknowledged(minutes(30))
+
+    overdue = Event.objects.filter(kind="report.overdue")
+    assert codes(overdue) == ["粤"]
+    assert overdue.get().user_id is None
+
+
+def test_overdue_intermediate_and_high_courts_together(courts, staff):
+    report = services.submit_report(staff["粤0104"], report_input(), now=NOW)
+
+    assert services.escalate_unacknowledged(minutes(30)) == 4
+
+    intermediate = ReportDelivery.objects.get(report=report, court__code="粤01")
+    high = ReportDelivery.objects.get(report=report, court__code="粤")
+    assert intermediate.escalated_at == minutes(30)
+    assert intermediate.overdue_alerted_at is None
+    assert high.escalated_at is None
+    assert high.overdue_alerted_at == minutes(30)
+    assert codes(Event.objects.filter(kind="report.escalated")) == ["粤"]
+    assert Event.objects.filter(kind="report.overdue").count() == 1
+
+
+def test_migration_clears_high_court_escalations(courts, staff):
+    from django.apps import apps
+
+    migration = importlib.import_module("zhixing.reports.migrations.0002_delivery_overdue_alert")
+    report = services.submit_report(staff["粤0104"], report_input(), now=NOW)
+    ReportDelivery.objects.filter(report=report).update(escalated_at=minutes(30))
+
+    migration.clear_escalations_of_top_courts(apps, None)
+
+    assert ReportDelivery.objects.get(report=report, court__code="粤").escalated_at is None
+    intermediate = ReportDelivery.objects.get(report=report, court__code="粤01")
+    assert intermediate.escalated_at == minutes(30)
 
 
 def test_routine_report_never_escalates(courts, staff):

@@ -196,3 +196,160 @@ def test_analysis_dates_render_for_date_inputs(courts, staff):
 
     assert f'value="{today.isoformat()}"' in content
     assert f'value="{(today - datetime.timedelta(days=29)).isoformat()}"' in content
+
+
+def test_high_court_timeline_shows_overdue_alert(courts, staff):
+    import datetime
+
+    now = datetime.datetime(2026, 12, 4, 2, 0, tzinfo=datetime.UTC)
+    report = services.submit_report(staff["粤0104"], report_input(), now=now)
+    services.acknowledge(staff["粤01"], report, now=now + datetime.timedelta(minutes=1))
+    services.escalate_unacknowledged(now + datetime.timedelta(minutes=30))
+
+    page = client_for(staff["粤"]).get(f"/reports/{report.pk}/").content.decode()
+
+    assert 'data-testid="entry-overdue_alert"' in page
+    assert "its command center staff were alerted again" in page
+    assert 'data-testid="entry-escalated"' not in page
+    assert "acknowledge in time; escalated" not in page
+
+
+def test_analysis_trend_fills_days_without_reports(courts, staff):
+    import datetime
+
+    today = datetime.date(2026, 11, 30)
+    noon_in_beijing = datetime.time(4, 0, tzinfo=datetime.UTC)
+    for day in (3, 20, 20):
+        services.submit_report(
+            staff["粤0104"],
+            report_input(),
+            now=datetime.datetime.combine(datetime.date(2026, 11, day), noon_in_beijing),
+        )
+
+    response = client_for(staff["粤"]).get(
+        "/reports/analysis/", {"start": "2026-11-01", "end": today.isoformat(), "bucket": "day"}
+    )
+
+    trend = response.context["result"].trend
+    assert len(trend) == 30
+    assert trend[0] == ("2026-11-01", 0)
+    assert trend[2] == ("2026-11-03", 1)
+    assert trend[19] == ("2026-11-20", 2)
+    assert trend[-1] == ("2026-11-30", 0)
+    assert sum(count for _day, count in trend) == 3
+
+
+@pytest.mark.parametrize(
+    ("bucket", "start", "end", "steps"),
+    [
+        (
+            "day",
+            "2026-11-29",
+            "2026-12-02",
+            ["2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02"],
+        ),
+        # 2026-11-01 is a Sunday: its week starts on Monday 2026-10-26.
+        (
+            "week",
+            "2026-11-01",
+            "2026-11-16",
+            ["2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"],
+        ),
+        (
+            "month",
+            "2026-10-15",
+            "2027-01-10",
+            ["2026-10-01", "2026-11-01", "2026-12-01", "2027-01-01"],
+        ),
+        ("month", "2026-01-31", "2026-03-01", ["2026-01-01", "2026-02-01", "2026-03-01"]),
+    ],
+)
+def test_analysis_trend_covers_every_step(courts, staff, bucket, start, end, steps):
+    response = client_for(staff["粤"]).get(
+        "/reports/analysis/", {"start": start, "end": end, "bucket": bucket}
+    )
+
+    assert response.context["result"].trend == [(step, 0) for step in steps]
+
+
+def test_analysis_trend_counts_week_and_month(courts, staff):
+    import datetime
+
+    noon_in_beijing = datetime.time(4, 0, tzinfo=datetime.UTC)
+    for day in (datetime.date(2026, 11, 4), datetime.date(2026, 11, 18)):
+        services.submit_report(
+            staff["粤0104"], report_input(), now=datetime.datetime.combine(day, noon_in_beijing)
+        )
+    period = {"start": "2026-11-01", "end": "2026-11-30"}
+    client = client_for(staff["粤"])
+
+    weeks = client.get("/reports/analysis/", {**period, "bucket": "week"}).context["result"].trend
+    months = client.get("/reports/analysis/", {**period, "bucket": "month"}).context["result"].trend
+
+    assert weeks == [
+        ("2026-10-26", 0),
+        ("2026-11-02", 1),
+        ("2026-11-09", 0),
+        ("2026-11-16", 1),
+        ("2026-11-23", 0),
+        ("2026-11-30", 0),
+    ]
+    assert months == [("2026-11-01", 2)]
+
+
+def test_analysis_with_only_kind_uses_default_period(courts, staff):
+    import datetime
+
+    from django.utils import timezone
+
+    services.submit_report(staff["粤0104"], report_input(kind="mass_incident"))
+    services.submit_report(staff["粤0104"], report_input())
+    today = timezone.localdate()
+
+    response = client_for(staff["粤"]).get("/reports/analysis/", {"kind": "mass_incident"})
+
+    assert response.status_code == 200
+    assert not response.context["form"].errors
+    result = response.context["result"]
+    assert result.period.start == today - datetime.timedelta(days=29)
+    assert result.period.end == today
+    assert result.period.bucket == "day"
+    assert result.period.kind == "mass_incident"
+    assert result.total == 1
+    assert len(result.trend) == 30
+    assert "This field is required" not in response.content.decode()
+
+
+def test_analysis_end_alone_sets_start(courts, staff):
+    response = client_for(staff["粤"]).get("/reports/analysis/", {"end": "2026-06-30"})
+
+    period = response.context["result"].period
+    assert response.status_code == 200
+    assert period.start.isoformat() == "2026-06-01"
+    assert period.end.isoformat() == "2026-06-30"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"start": "2026-13-01"}, "start"),
+        ({"end": "yesterday", "kind": "mass_incident"}, "end"),
+        ({"bucket": "year"}, "bucket"),
+    ],
+)
+def test_analysis_rejects_invalid_given_value(courts, staff, query, field):
+    response = client_for(staff["粤"]).get("/reports/analysis/", query)
+
+    errors = response.context["form"].errors
+    assert response.status_code == 400
+    assert list(errors) == [field]
+    assert "This field is required" not in response.content.decode()
+
+
+def test_analysis_export_with_only_kind(courts, staff):
+    services.submit_report(staff["粤0104"], report_input(kind="mass_incident"))
+
+    response = client_for(staff["粤"]).get("/reports/analysis.xlsx", {"kind": "mass_incident"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
