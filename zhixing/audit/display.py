@@ -39,6 +39,33 @@ EMPTY = "—"
 # Object types of records that are not about one row of a model.
 OTHER_OBJECT_TYPES = {"reports.analysis": gettext_lazy("Analysis of key-information reports")}
 
+# Names of models whose Meta sets no verbose_name, which Django would show as the untranslated
+# class name.
+MODEL_LABELS: Mapping[str, Any] = {"cases.casesequence": gettext_lazy("case sequence")}
+
+# Labels of the names in ``fields`` and ``personal_fields`` that are not fields of the record's
+# model, such as the sealed PDF of an application, which is stored with its revisions.
+FIELD_LABELS: Mapping[str, Any] = {"pdf": gettext_lazy("sealed PDF")}
+
+# Labels of the ``purpose`` values of reads of personal data, which the reading views and API
+# endpoints record. A purpose missing here is shown as it was recorded.
+PURPOSE_LABELS: Mapping[str, Any] = {
+    "api": pgettext_lazy("audit purpose", "API"),
+    "case detail": pgettext_lazy("audit purpose", "Case detail page"),
+    "measure detail": pgettext_lazy("audit purpose", "Measure detail page"),
+    "measure document": pgettext_lazy("audit purpose", "Download of a measure document"),
+    "asset summary": pgettext_lazy("audit purpose", "Asset summary of a case"),
+    "approval application": pgettext_lazy("audit purpose", "Download of an application PDF"),
+    "lifting notice": pgettext_lazy("audit purpose", "Download of a lifting notice"),
+    "manual request list": pgettext_lazy("audit purpose", "List of manual agency requests"),
+    "manual answer form": pgettext_lazy("audit purpose", "Answer form of a manual agency request"),
+    "manual request document": pgettext_lazy(
+        "audit purpose", "Download of a document of a manual agency request"
+    ),
+    "court staff list": pgettext_lazy("audit purpose", "Staff list of a court"),
+    "staff account form": pgettext_lazy("audit purpose", "Staff account form"),
+}
+
 # Labels of the detail keys that services record, in the order that the page shows them. A key
 # missing here is shown by its name, after these.
 KEY_LABELS: Mapping[str, Any] = {
@@ -164,6 +191,7 @@ CODE_LABELS: Mapping[str, Mapping[str, Any]] = {
         "rejected": gettext_lazy("Rejected"),
     },
     "status": {"found": gettext_lazy("Found"), "not_found": gettext_lazy("Not found")},
+    "purpose": PURPOSE_LABELS,
 }
 
 # Keys whose values are personal data wherever they appear in a detail, with the fields of
@@ -200,6 +228,7 @@ EVENT_LABELS: Mapping[str, Any] = {
     "measure_expiry_alert": gettext_lazy("Expiry warning"),
     "border_control_answered": gettext_lazy("Border control answered"),
     "border_control_lifting_answered": gettext_lazy("Lifting answered by the agency"),
+    "border_control_lifting_failed": gettext_lazy("Lifting request failed"),
     "report_acknowledged": gettext_lazy("Report acknowledged"),
 }
 GATEWAY_EVENT_PREFIX = "gateway_item_"
@@ -221,11 +250,16 @@ class DetailLine:
 
 @dataclass
 class AuditRow:
-    """An audit record with the readable text that the audit page shows for it."""
+    """An audit record with the readable text that the audit page shows for it.
+
+    ``object_label`` is the name of the object's type and ``object_text`` the description of
+    the object itself (:mod:`zhixing.audit.objects`).
+    """
 
     record: AuditRecord
     time: str
     object_label: str
+    object_text: str = ""
     details: list[DetailLine] = field(default_factory=list)
 
 
@@ -246,7 +280,8 @@ def object_type_label(object_type: str) -> str:
     """Return the translated name of an object type, or the code itself if it is unknown."""
     model = audited_model(object_type)
     if model is not None:
-        return str(capfirst(model._meta.verbose_name))
+        name = MODEL_LABELS.get(object_type, model._meta.verbose_name)
+        return str(capfirst(name))
     other = OTHER_OBJECT_TYPES.get(object_type)
     return str(other) if other is not None else object_type
 
@@ -276,9 +311,11 @@ def _model_field(model: type[models.Model] | None, name: str) -> Any:
 
 
 def _field_label(model: type[models.Model] | None, name: str) -> str:
+    """Return the verbose name of the model's field ``name``, a label of FIELD_LABELS, or name."""
     model_field = _model_field(model, name)
     if model_field is None or not hasattr(model_field, "verbose_name"):
-        return name
+        label = FIELD_LABELS.get(name)
+        return str(capfirst(label)) if label is not None else name
     return str(capfirst(model_field.verbose_name))
 
 
@@ -500,11 +537,16 @@ def detail_lines(record: AuditRecord) -> list[DetailLine]:
     return lines
 
 
-def audit_row(record: AuditRecord) -> AuditRow:
-    """Return the record with its local time, object type label and detail lines."""
+def audit_row(record: AuditRecord, object_text: str | None = None) -> AuditRow:
+    """Return the record with its local time, object type label, object and detail lines.
+
+    ``object_text`` describes the object in the page's language; without it the row shows the
+    text stored with the record.
+    """
     return AuditRow(
         record=record,
         time=local_time(record.at),
         object_label=object_type_label(record.object_type) if record.object_type else "",
+        object_text=record.object_repr if object_text is None else object_text,
         details=detail_lines(record),
     )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from zhixing.audit.display import audit_row
 from zhixing.audit.forms import AuditSearchForm
 from zhixing.audit.models import AuditRecord
+from zhixing.audit.objects import describe, object_descriptions
 from zhixing.courts import scope
 from zhixing.courts.models import User
 from zhixing.query_params import InvalidQuery, page_of
@@ -90,10 +91,12 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     template = "audit/_rows.html" if htmx else "audit/search.html"
     query = request.GET.copy()
     query.pop("page", None)
+    records_shown = list(page) if page is not None else []
+    descriptions = object_descriptions(records_shown)
     context = {
         "form": form,
         "page": page,
-        "rows": [audit_row(record) for record in page] if page is not None else [],
+        "rows": [audit_row(record, describe(record, descriptions)) for record in records_shown],
         "page_errors": page_errors,
         "query": query.urlencode(),
     }

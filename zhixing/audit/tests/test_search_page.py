@@ -208,7 +208,7 @@ def test_detail_lines_of_events(make_user):
 
     assert lines == [
         ("Event", "Request to the agency ended: Expired"),
-        ("Purpose", "asset summary"),
+        ("Purpose", "Asset summary of a case"),
         ("Party ids", "3, 5"),
         ("Queried again", "yes"),
         ("unknown_key", "kept"),
