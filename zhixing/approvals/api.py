@@ -37,9 +37,9 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from zhixing.api_errors import call_service
-from zhixing.approvals import seizures, services
+from zhixing.approvals import lifting, seizures, services
 from zhixing.approvals.forms import ExitRestrictionForm
-from zhixing.approvals.models import Application, Kind, LiftingNotice, Revision, State, Step
+from zhixing.approvals.models import Application, Kind, Revision, State, Step
 from zhixing.cases.identity import mask_id_number
 from zhixing.courts.models import User
 from zhixing.measures.api import (
@@ -144,7 +144,8 @@ class ApplicationStepSerializer(serializers.Serializer):
     kind = ApplicationStepKindField(
         read_only=True,
         help_text="What happened: a step of the workflow, agency_answered (the border-control "
-        "agency answered the restriction), lifting_answered (it answered the lifting), comment, "
+        "agency answered the restriction), lifting_answered (it answered the lifting), "
+        "lifting_failed (the lifting's release item failed or expired in the gateway), comment, "
         "or overdue (the platform flagged the step due as late).",
     )
     court = CourtReferenceSerializer(read_only=True, help_text="The court that took the step.")
@@ -179,7 +180,9 @@ class ApplicationStepSerializer(serializers.Serializer):
         "item: agency, category, action, item_id, reference (the border-control request's "
         "item_id), document_sha256 (the sealed lifting notice), sent (through the gateway) and "
         "gap (why not). On lifting_answered, the answer: result (done, partial or rejected), "
-        "released_on and reason. Null on other steps."
+        "item_id (the release item answered), released_on and reason. On lifting_failed: result "
+        "(failed), item_id and gateway_state (failed or expired), with the gateway's last error "
+        "as the comment. Null on other steps."
     )
 
     measure_renewal = serializers.SerializerMethodField(
@@ -539,10 +542,11 @@ class StepRequestSerializer(serializers.Serializer):
         help_text="One of the application's actions for you: head_approve (bureau head signs), "
         "seal (the applying court's seal), submit, review (intermediate court's opinion, needs "
         "a comment), receive, approve (with the deciding court's seal), reject (needs a "
-        "comment), execute, lift (an approved or executed exit restriction, with the reason in "
-        "the comment; when the gateway sent and the agency registered the restriction, the "
-        "sealed lifting notice goes to that agency as a release item, and otherwise the "
-        "comment also says how the lifting was handed over), or comment.",
+        "comment), execute, lift (an approved or executed exit restriction, or a lifted one whose "
+        "newest lifting border control rejected or whose release item failed or expired, with "
+        "the reason in the comment; when the gateway sent and the agency registered the "
+        "restriction, a new sealed lifting notice goes to that agency as a release item, and "
+        "otherwise the comment also says how the lifting was handed over), or comment.",
         error_messages=unknown_choice("action", list(Action.ALL)),
     )
     comment = serializers.CharField(
@@ -806,16 +810,18 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Download the sealed lifting notice of an exit restriction",
         description="The 解除限制出境通知书 that the deciding court sealed when it lifted a "
-        "restriction through the gateway. Only callers whose application has may_read_pdf true "
-        "may download it, and each download is recorded in the audit trail, because the notice "
-        "prints the person's identity document. 404 when the application has no such notice.",
+        "restriction through the gateway; the newest one when it lifted the restriction again "
+        "after border control rejected a lifting or never got it. Only callers whose "
+        "application has may_read_pdf true may download it, and each download is recorded in "
+        "the audit trail, because the notice prints the person's identity document. 404 when "
+        "the application has no such notice.",
         responses=PDF_RESPONSES,
     )
     @action(detail=True, methods=["get"], url_path="lifting-notice", url_name="lifting-notice")
     def lifting_notice(self, request: Request, pk: str | None = None) -> HttpResponse:
         application: Application = self.get_object()
         self._check_may_read_pdf(application)
-        notice = LiftingNotice.objects.filter(application=application).first()
+        notice = lifting.newest_notice(application)
         if notice is None:
             raise Http404(
                 _(

@@ -4,6 +4,10 @@ from django.utils.translation import gettext_lazy as _
 # How often the timer looks for overdue steps. Step deadlines are a day or more apart, so a
 # minute's delay is of no consequence.
 OVERDUE_CHECK_SECONDS = 60
+# How often the release items of liftings are checked for failure or expiry. A failed lifting
+# leaves the person restricted at the border, so it is checked as often as the measures app
+# checks its own items (zhixing.measures.apps.ITEM_SYNC_SECONDS).
+LIFTING_SYNC_SECONDS = 30
 
 
 class ApprovalsConfig(AppConfig):
@@ -17,4 +21,9 @@ class ApprovalsConfig(AppConfig):
 
         timers.register(
             "approvals.overdue_steps", services.check_overdue, every_seconds=OVERDUE_CHECK_SECONDS
+        )
+        timers.register(
+            "approvals.lifting_sync",
+            services.sync_lifting_items,
+            every_seconds=LIFTING_SYNC_SECONDS,
         )

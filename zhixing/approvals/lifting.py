@@ -11,12 +11,18 @@ items to the measures app.
 
 A restriction handed over by hand, or one that border control refused or never answered, has
 nothing to release through the gateway: its lifting is only recorded.
+
+A lifting that the agency rejects, or whose release item fails or expires in the gateway, leaves
+the person restricted at the border. :func:`lifting_outcome` returns the state of the newest
+lifting, and the deciding court may lift the restriction again after those two outcomes. Each
+further lifting seals a new notice and sends a new release item (:func:`release_item_id`).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
+import enum
 import hashlib
 import uuid
 from collections.abc import Iterable
@@ -48,6 +54,26 @@ BORDER_CONTROL_CATEGORY = "exit_entry"
 LIFTING_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "zhixing:approvals:border-control-lifting")
 # Results of a border-control answer under which the agency holds the restriction.
 REGISTERED_RESULTS = ("done", "partial")
+# Gateway states of a release item that ended without an answer.
+FAILED_ITEM_STATES = (GatewayItem.State.FAILED, GatewayItem.State.EXPIRED)
+
+
+class Outcome(enum.StrEnum):
+    """State of the newest lifting of an exit restriction at border control."""
+
+    # Lifted without a release item: handed over by hand, or nothing was registered.
+    RECORDED = "recorded"
+    AWAITING = "awaiting"
+    RELEASED = "released"
+    REJECTED = "rejected"
+    # The release item failed or expired in the gateway, so the agency never answered it.
+    FAILED = "failed"
+
+
+# Outcomes under which border control still restricts the person.
+STILL_RESTRICTED = frozenset({Outcome.AWAITING, Outcome.REJECTED, Outcome.FAILED})
+# Outcomes after which the deciding court may lift the restriction again.
+LIFT_AGAIN = frozenset({Outcome.REJECTED, Outcome.FAILED})
 
 
 @dataclass(frozen=True)
@@ -82,9 +108,16 @@ class BorderControlRelease:
         }
 
 
-def release_item_id(application: Application) -> uuid.UUID:
-    """Return the item id of the application's release item, the same on every call."""
-    return uuid.uuid5(LIFTING_NAMESPACE, f"approvals/{application.pk}/border-control-lifting")
+def release_item_id(application: Application, attempt: int = 1) -> uuid.UUID:
+    """Return the item id of the application's release item of lifting ``attempt`` (from 1).
+
+    The id is the same on every call. The first attempt keeps the id that liftings had before
+    they could be repeated.
+    """
+    name = f"approvals/{application.pk}/border-control-lifting"
+    if attempt > 1:
+        name = f"{name}/{attempt}"
+    return uuid.uuid5(LIFTING_NAMESPACE, name)
 
 
 def _registered(application: Application) -> bool:
@@ -123,7 +156,8 @@ def plan_release(application: Application) -> BorderControlRelease | None:
     """Return the release that lifting the exit restriction sends, or None when none is due.
 
     None when the restriction was handed over by hand (no ``border_control_item``), or when the
-    agency did not register it: the request failed, expired or was refused.
+    agency did not register it: the request failed, expired or was refused. A lifting after
+    earlier ones gets the item id of the next attempt, counted by the stored notices.
     """
     reference = application.border_control_item
     if reference is None:
@@ -139,7 +173,7 @@ def plan_release(application: Application) -> BorderControlRelease | None:
         application_id=application.pk,
         agency=item.agency,
         reference=reference,
-        item_id=release_item_id(application),
+        item_id=release_item_id(application, application.lifting_notices.count() + 1),
         gap=_release_gap(application, item.agency),
     )
 
@@ -203,6 +237,82 @@ def queue_release(
         now=now,
     )
     return notice
+
+
+def newest_notice(application: Application, *, with_pdf: bool = True) -> LiftingNotice | None:
+    """Return the application's newest lifting notice, or None when it has none.
+
+    Liftings of one application take its row lock, so the highest id is the newest. Without
+    ``with_pdf`` the PDF is left out of the query.
+    """
+    notices = LiftingNotice.objects.filter(application=application).order_by("-id")
+    if not with_pdf:
+        notices = notices.defer("pdf")
+    return notices.first()
+
+
+def newest_release_item(application: Application) -> uuid.UUID | None:
+    """Return the release item of the application's newest lifting step.
+
+    None when the application was never lifted, or when its newest lifting sent no release
+    through the gateway.
+    """
+    step = _newest_lifting(application)
+    return _release_item(step) if step is not None else None
+
+
+def _newest_lifting(application: Application) -> Step | None:
+    # Liftings of one application take its row lock, so the highest id is the newest.
+    return application.steps.filter(kind=Step.Kind.LIFTED).order_by("-id").first()
+
+
+def _release_item(step: Step) -> uuid.UUID | None:
+    detail = step.detail if isinstance(step.detail, dict) else {}
+    release = detail.get("border_control_release")
+    if not isinstance(release, dict) or not release.get("sent"):
+        return None
+    return uuid.UUID(str(release["item_id"]))
+
+
+def outcome_step(application: Application, item_id: uuid.UUID) -> Step | None:
+    """Return the step that records the answer to release item ``item_id`` or its failure."""
+    return (
+        application.steps.filter(
+            kind__in=(Step.Kind.LIFTING_ANSWERED, Step.Kind.LIFTING_FAILED),
+            detail__border_control_release__item_id=str(item_id),
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+def lifting_outcome(application: Application) -> Outcome | None:
+    """Return the state of the application's newest lifting, or None if it was never lifted.
+
+    A recorded answer or failure decides. Without one, the release item's state does, so a
+    failure that the periodic sync (:func:`zhixing.approvals.services.sync_lifting_items`) has
+    not recorded yet already leaves the person restricted.
+    """
+    newest = _newest_lifting(application)
+    if newest is None:
+        return None
+    item_id = _release_item(newest)
+    if item_id is None:
+        return Outcome.RECORDED
+    step = outcome_step(application, item_id)
+    if step is not None and step.kind == Step.Kind.LIFTING_FAILED:
+        return Outcome.FAILED
+    if step is not None:
+        result = step.detail["border_control_release"].get("result")
+        return Outcome.REJECTED if result == "rejected" else Outcome.RELEASED
+    state = GatewayItem.objects.filter(pk=item_id).values_list("state", flat=True).first()
+    if state in FAILED_ITEM_STATES:
+        return Outcome.FAILED
+    if state == GatewayItem.State.ANSWERED:
+        # NOTE: an answer without a release record waits for a person to read it (see
+        # record_lifting_answer), and counts as a release until a step records it.
+        return Outcome.RELEASED
+    return Outcome.AWAITING
 
 
 def lifting_items(item_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:

@@ -5,9 +5,10 @@ bureau head, sealed with that court's seal and submitted. A reviewing court in b
 intermediate court, for an exit restriction from a basic court) gives its opinion. The
 deciding court receives the application and approves it with its own seal or rejects it.
 The approved application is then executed. An exit restriction may be lifted before its period
-ends, once approved. Each step is one :class:`Step` row, and each signature adds one
-:class:`Revision` of the PDF as an incremental update of the one before. The lifting of a
-restriction that the gateway handed over has its own sealed document, a :class:`LiftingNotice`.
+ends, once approved, and lifted again when border control rejected the lifting or the request
+failed. Each step is one :class:`Step` row, and each signature adds one :class:`Revision` of the
+PDF as an incremental update of the one before. Each lifting of a restriction that the gateway
+handed over has its own sealed document, a :class:`LiftingNotice`.
 """
 
 from __future__ import annotations
@@ -221,7 +222,8 @@ class Step(models.Model):
     """One step in an application's history: who did what when, with the PDF it produced.
 
     ``due_at`` is the deadline that the step had; a comment and an overdue flag have none.
-    ``actor`` is empty for the steps the platform takes by itself (the overdue flag).
+    ``actor`` is empty for the steps the platform takes by itself (the overdue flag, the
+    agency's answers and a failed lifting request).
     """
 
     class Kind(models.TextChoices):
@@ -237,6 +239,7 @@ class Step(models.Model):
         LIFTED = "lifted", _("Lifted")
         AGENCY_ANSWERED = "agency_answered", _("Answered by the agency")
         LIFTING_ANSWERED = "lifting_answered", _("Lifting answered by the agency")
+        LIFTING_FAILED = "lifting_failed", _("Lifting request failed")
         COMMENT = "comment", _("Comment")
         OVERDUE = "overdue", _("Overdue")
 
@@ -283,15 +286,18 @@ class Step(models.Model):
 class LiftingNotice(models.Model):
     """The sealed notice lifting an exit restriction (解除限制出境通知书), sent through the gateway.
 
-    The deciding court renders and seals it when it lifts a restriction whose border-control
-    request went through the gateway. ``item_id`` is the gateway's ``release`` item that carries
-    it to the agency, and ``reference`` the item of the border-control request that it ends.
+    The deciding court renders and seals one each time it lifts a restriction whose
+    border-control request went through the gateway. ``item_id`` is the gateway's ``release``
+    item that carries it to the agency, and ``reference`` the item of the border-control request
+    that it ends. An application has more than one when border control rejected a lifting or its
+    release item failed and the court lifted the restriction again. The pages offer the newest
+    one (:func:`zhixing.approvals.lifting.newest_notice`).
     """
 
-    application = models.OneToOneField(
+    application = models.ForeignKey(
         Application,
         verbose_name=_("application"),
-        related_name="lifting_notice",
+        related_name="lifting_notices",
         on_delete=models.CASCADE,
     )
     pdf = models.BinaryField(_("PDF"))

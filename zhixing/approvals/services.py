@@ -18,7 +18,9 @@ seizure renewal that links the seizure's record renews that measure through the 
 (:mod:`zhixing.approvals.seizures`). An approved or executed exit restriction may be lifted
 before its period ends (:func:`lift`), for example when the debtor has paid; the lifting of one
 that the gateway handed over goes to border control as a ``release`` item
-(:mod:`zhixing.approvals.lifting`). Any court involved
+(:mod:`zhixing.approvals.lifting`). A release item that fails or expires is recorded by a
+periodic check (:func:`sync_lifting_items`), and a lifting that border control rejected or
+never got may be lifted again. Any court involved
 may comment at any time after the application reached it. Every step publishes an event to the
 courts involved, so their pages update live.
 """
@@ -41,7 +43,7 @@ from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from reportlab.platypus.doctemplate import LayoutError
 
 from zhixing import wakeup
@@ -302,7 +304,7 @@ def _roles_for(application: Application, action: str) -> tuple[str, ...]:
 
 
 def _role_names(codes: Sequence[str]) -> str:
-    return ", ".join(str(Role.Code(code).label) for code in codes)
+    return pgettext("list separator", ", ").join(str(Role.Code(code).label) for code in codes)
 
 
 def check_action(
@@ -315,14 +317,16 @@ def check_action(
     renewal that links a seizure's record renews that measure, so it also needs the right to
     renew measures in the case (:func:`zhixing.measures.services.may_control`). Lifting needs an
     exit restriction whose period has not ended on ``today`` (by default today in Beijing) and
-    whose border-control request is answered (:func:`lift_refusal`).
+    whose border-control request is answered (:func:`lift_refusal`). A lifted one is lifted
+    again only when border control rejected its newest lifting or that lifting's release item
+    failed or expired (:func:`_state_allows`).
     """
     if action not in Action.ALL:
         raise ValidationError({"action": _("Unknown action %(action)s.") % {"action": action}})
     if action == Action.COMMENT:
         _check_comment(user, application)
         return
-    if action not in _allowed_states_any(application):
+    if not _state_allows(application, action):
         raise ValidationError(
             {
                 "state": _("The application is %(state)s; %(action)s is not possible now.")
@@ -355,11 +359,17 @@ def check_action(
             raise ValidationError({"state": refusal})
 
 
-def _allowed_states_any(application: Application) -> set[str]:
-    """Return the actions whose allowed states include the application's current state."""
-    return {
-        action for action in Action.ALL if application.state in _allowed_states(application, action)
-    }
+def _state_allows(application: Application, action: str) -> bool:
+    """Return whether the application's current state allows ``action``."""
+    if application.state in _allowed_states(application, action):
+        return True
+    # The person stays restricted after a lifting that border control rejected or never got.
+    return (
+        action == Action.LIFT
+        and application.kind == Kind.EXIT_RESTRICTION
+        and application.state == State.LIFTED
+        and lifting.lifting_outcome(application) in lifting.LIFT_AGAIN
+    )
 
 
 def _check_comment(user: User, application: Application) -> None:
@@ -460,14 +470,21 @@ class SeizureRenewalInput:
     measure_id: int | None = None
 
 
+def drafting_refusal(user: User) -> str:
+    """Return why ``user`` may not draft applications, or "" when they may."""
+    if not user.is_active or user.court is None or not user.has_role(*DRAFT_ROLES):
+        return _("Only the %(roles)s of a court draft applications.") % {
+            "roles": _role_names(DRAFT_ROLES)
+        }
+    return ""
+
+
 def _require_drafter(actor: User) -> Court:
-    court = actor.court
-    if not actor.is_active or court is None or not actor.has_role(*DRAFT_ROLES):
-        raise PermissionDenied(
-            _("Only the %(roles)s of a court draft applications.")
-            % {"roles": _role_names(DRAFT_ROLES)}
-        )
-    return court
+    refusal = drafting_refusal(actor)
+    if refusal:
+        raise PermissionDenied(refusal)
+    assert actor.court is not None
+    return actor.court
 
 
 def _own_case(actor: User, court: Court, number: str) -> EnforcementCase:
@@ -1669,8 +1686,11 @@ def lift(
 
     The enforcing court decides the lifting, for example when the debtor has paid, and the
     deciding court's staff who hand border control over record it, as they record the
-    execution. A lifted restriction no longer keeps its case from closing
-    (:func:`exit_restrictions_in_force`).
+    execution. A lifted restriction no longer keeps its case from closing once border control
+    released it or the lifting was only recorded (:func:`exit_restrictions_in_force`). When
+    border control rejected the lifting, or its release item failed or expired, the staff lift
+    the restriction again: each lifting is one step, with its own notice and release item. A
+    failure that the periodic sync has not recorded yet is recorded first.
 
     When the gateway handed the restriction over and the agency registered it, the lifting goes
     the same way (:mod:`zhixing.approvals.lifting`). The deciding court's sealed lifting notice
@@ -1686,6 +1706,8 @@ def lift(
     with transaction.atomic():
         locked = _locked(application)
         check_action(actor, locked, Action.LIFT, today=timezone.localdate(now))
+        if locked.state == State.LIFTED:
+            _record_pending_failure(locked, now)
         release = lifting.plan_release(locked)
         if release is not None and not release.gap:
             _require_comment(comment, _("Give the reason for lifting the restriction."))
@@ -1744,9 +1766,10 @@ def lift(
 def record_lifting_answer(items: Sequence[gateway.AnsweredItem]) -> int:
     """Record the agency's answers to the release items of liftings among ``items``.
 
-    Each answer becomes a step of its application, once: a repeated answer changes nothing.
-    A refused lifting is a major event, because the person stays restricted at the border
-    until the courts hand the lifting over another way. Returns the steps recorded.
+    Each answer becomes a step of its application that names the release item, once: a
+    repeated answer changes nothing. A rejected lifting is a major event, because the person
+    stays restricted at the border until the deciding court lifts the restriction again or the
+    courts hand the lifting over another way. Returns the steps recorded.
     """
     answers: dict[uuid.UUID, object] = {item.pk: item.answer for item in items}
     notices = list(
@@ -1765,7 +1788,7 @@ def record_lifting_answer(items: Sequence[gateway.AnsweredItem]) -> int:
             continue
         with transaction.atomic():
             locked = _locked(notice.application)
-            if locked.steps.filter(kind=Step.Kind.LIFTING_ANSWERED).exists():
+            if lifting.outcome_step(locked, notice.item_id) is not None:
                 continue
             step = Step.objects.create(
                 application=locked,
@@ -1774,7 +1797,13 @@ def record_lifting_answer(items: Sequence[gateway.AnsweredItem]) -> int:
                 actor=None,
                 at=timezone.now(),
                 comment=str(facts.get("reason", "")),
-                detail={"border_control_release": {"result": result, **facts}},
+                detail={
+                    "border_control_release": {
+                        "result": result,
+                        "item_id": str(notice.item_id),
+                        **facts,
+                    }
+                },
             )
             audit.record(
                 audit.Action.UPDATE,
@@ -1793,31 +1822,129 @@ def record_lifting_answer(items: Sequence[gateway.AnsweredItem]) -> int:
     return recorded
 
 
+def sync_lifting_items(now: datetime.datetime | None = None) -> int:
+    """Record the liftings whose release item failed or expired in the gateway; return how many.
+
+    This is a periodic check of the app. A release item that failed (for example out of
+    attempts) or expired (no answer before its deadline) gets no answer from the agency, so the
+    person stays restricted at the border. Each such item becomes one step of its application, under
+    the application's row lock, so runs at the same time or repeated after a crash record it
+    once.
+    """
+    now = now or timezone.now()
+    failed_items = GatewayItem.objects.filter(
+        pk=OuterRef("item_id"), state__in=lifting.FAILED_ITEM_STATES
+    )
+    notices = list(
+        LiftingNotice.objects.filter(Exists(failed_items))
+        .defer("pdf")
+        .select_related("application")
+        .order_by("id")
+    )
+    if not notices:
+        return 0
+    recorded_items = _recorded_failures({notice.application_id for notice in notices})
+    due = [notice for notice in notices if str(notice.item_id) not in recorded_items]
+    items = GatewayItem.objects.in_bulk([notice.item_id for notice in due])
+    recorded = 0
+    for notice in due:
+        with transaction.atomic():
+            locked = _locked(notice.application)
+            if _record_lifting_failure(locked, items[notice.item_id], now):
+                recorded += 1
+    return recorded
+
+
+def _recorded_failures(application_ids: set[int]) -> set[str]:
+    """Return the release items, as strings, of the failures recorded on the applications."""
+    details = Step.objects.filter(
+        application_id__in=application_ids, kind=Step.Kind.LIFTING_FAILED
+    ).values_list("detail", flat=True)
+    return {
+        str(detail["border_control_release"].get("item_id"))
+        for detail in details
+        if isinstance(detail, dict) and isinstance(detail.get("border_control_release"), dict)
+    }
+
+
+def _record_pending_failure(application: Application, now: datetime.datetime) -> None:
+    """Record the failure of the newest lifting's release item when no step records it yet.
+
+    ``application`` is locked. Lifting again calls this, so that the failure comes before the
+    new lifting in the history even when the periodic sync has not run since.
+    """
+    item_id = lifting.newest_release_item(application)
+    if item_id is None:
+        return
+    item = GatewayItem.objects.filter(pk=item_id, state__in=lifting.FAILED_ITEM_STATES).first()
+    if item is not None:
+        _record_lifting_failure(application, item, now)
+
+
+def _record_lifting_failure(
+    application: Application, item: GatewayItem, now: datetime.datetime
+) -> bool:
+    """Add the step recording that release ``item`` failed; False if a step records it already.
+
+    ``application`` is locked. The step carries the gateway's last error, and its event is
+    major, as for a rejected lifting, because the person is still restricted at the border.
+    """
+    if lifting.outcome_step(application, item.pk) is not None:
+        return False
+    step = Step.objects.create(
+        application=application,
+        kind=Step.Kind.LIFTING_FAILED,
+        court=application.deciding_court,
+        actor=None,
+        at=now,
+        comment=item.last_error[:COMMENT_MAX_CHARS],
+        detail={
+            "border_control_release": {
+                "result": lifting.Outcome.FAILED.value,
+                "item_id": str(item.pk),
+                "gateway_state": item.state,
+            }
+        },
+    )
+    audit.record(
+        audit.Action.UPDATE,
+        application,
+        detail={
+            "event": "border_control_lifting_failed",
+            "item_id": str(item.pk),
+            "gateway_state": item.state,
+        },
+    )
+    _publish(application, step, major=True)
+    logger.warning(
+        "Lifting item %s of application %s ended %s in the gateway: %s",
+        item.pk,
+        application.pk,
+        item.state,
+        item.last_error,
+    )
+    return True
+
+
 def exit_restrictions_in_force(case: EnforcementCase, today: datetime.date) -> list[Application]:
     """Return the exit restrictions of ``case`` that are in force on ``today`` or about to be.
 
     Those are the approved ones, which the high court hands over next, and the executed ones,
     each with a period that has not ended and no refusal by the border-control agency. A lifted
-    one counts while its release request still waits for the agency's response, because border
-    control keeps the person restricted until then. Rejected applications are left out, and so
-    are those not yet decided.
-
-    NOTE: a lifting that the agency refused, or whose release request failed, does not keep
-    the case open: the application cannot be lifted again, so the court settles it with the
-    agency outside the platform.
+    one counts while border control still restricts the person: while the release item of its
+    newest lifting waits for the agency's response, and after the agency rejected that lifting
+    or the item failed or expired, until a later lifting succeeds
+    (:func:`zhixing.approvals.lifting.lifting_outcome`). Rejected applications are left out, and
+    so are those not yet decided.
     """
     refused = Step.objects.filter(
         application=OuterRef("pk"),
         kind=Step.Kind.AGENCY_ANSWERED,
         detail__border_control__result="rejected",
     )
-    release_open = GatewayItem.objects.filter(
-        pk=OuterRef("lifting_notice__item_id"), state__in=GatewayItem.OPEN_STATES
-    )
-    return list(
+    candidates = (
         Application.objects.filter(
-            Q(state__in=(State.APPROVED, State.EXECUTED))
-            | Q(Exists(release_open), state=State.LIFTED),
+            state__in=(State.APPROVED, State.EXECUTED, State.LIFTED),
             kind=Kind.EXIT_RESTRICTION,
             case=case,
             period_end__gte=today,
@@ -1826,6 +1953,12 @@ def exit_restrictions_in_force(case: EnforcementCase, today: datetime.date) -> l
         .select_related("deciding_court")
         .order_by("created_at", "id")
     )
+    return [
+        application
+        for application in candidates
+        if application.state != State.LIFTED
+        or lifting.lifting_outcome(application) in lifting.STILL_RESTRICTED
+    ]
 
 
 # Overdue steps

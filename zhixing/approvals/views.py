@@ -22,9 +22,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zhixing.approvals import lifting, seizures, services
 from zhixing.approvals.forms import ExitRestrictionForm, SeizureRenewalForm, StepForm
-from zhixing.approvals.models import Application, Kind, LiftingNotice, Revision, State, Step
+from zhixing.approvals.models import Application, Kind, Revision, State, Step
 from zhixing.cases.identity import mask_id_number
 from zhixing.courts.models import User
+from zhixing.linkage.models import Action as GatewayAction
+from zhixing.linkage.models import Agency
 from zhixing.measures.api import pdf_response
 from zhixing.measures.models import MeasureStep
 from zhixing.measures.services import plan_renewal
@@ -81,6 +83,10 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def application_new(request: HttpRequest, kind: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    # The form is not shown to those who could not submit it.
+    refusal = services.drafting_refusal(user)
+    if refusal:
+        raise PermissionDenied(refusal)
     form: ExitRestrictionForm | SeizureRenewalForm
     if kind == Kind.EXIT_RESTRICTION:
         form = ExitRestrictionForm(request.POST or None)
@@ -140,11 +146,38 @@ def _add_errors(form: Any, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+def _label_handovers(steps: list[Step]) -> None:
+    """Set ``agency_name`` and ``action_label`` on the steps that handed a request to border
+    control or lifted one, from the agency code and the gateway action that they store."""
+    details = {}
+    for step in steps:
+        detail = step.detail if isinstance(step.detail, dict) else {}
+        handover = detail.get("border_control_release") or detail.get("border_control")
+        if isinstance(handover, dict) and handover.get("agency"):
+            details[step.pk] = handover
+    names = dict(
+        Agency.objects.filter(
+            code__in={str(handover["agency"]) for handover in details.values()}
+        ).values_list("code", "name")
+    )
+    actions = dict(GatewayAction.choices)
+    for step in steps:
+        handover = details.get(step.pk)
+        if handover is None:
+            continue
+        code = str(handover["agency"])
+        action = str(handover.get("action", ""))
+        # Attributes for the template only, which cannot look a code up in a mapping.
+        setattr(step, "agency_name", names.get(code, code))  # noqa: B010
+        setattr(step, "action_label", actions.get(action, action))  # noqa: B010
+
+
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     application = _application(request, pk)
     steps = list(application.steps.select_related("court", "actor", "revision"))
+    _label_handovers(steps)
     revisions = list(application.revisions.defer("pdf").order_by("number"))
     actions = services.allowed_actions(user, application)
     handover = None
@@ -171,10 +204,11 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "lift_release": lifting.plan_release(application)
         if services.Action.LIFT in actions
         else None,
+        "lift_again": application.state == State.LIFTED and services.Action.LIFT in actions,
         "renews_on_execute": application.renewed_measure_id is not None
         and services.Action.EXECUTE in actions,
         "may_read_pdf": services.may_read_pdf(user, application),
-        "lifting_notice": LiftingNotice.objects.filter(application=application).defer("pdf").first()
+        "lifting_notice": lifting.newest_notice(application, with_pdf=False)
         if application.state == State.LIFTED
         else None,
         "pdf_denied": services.PDF_DENIED,
@@ -239,13 +273,14 @@ def application_lifting_notice(request: HttpRequest, pk: int) -> HttpResponse:
     """Download the sealed notice lifting the exit restriction (解除限制出境通知书), audited.
 
     The notice prints the person's ID number as the application's PDF does, so the same staff
-    may download it, and the others get 403. An application without a lifting notice gets 404.
+    may download it, and the others get 403. An application lifted more than once offers its
+    newest notice. One without a lifting notice gets 404.
     """
     user: User = request.user  # type: ignore[assignment]
     application = _application(request, pk)
     if not services.may_read_pdf(user, application):
         raise PermissionDenied(str(services.PDF_DENIED))
-    notice = LiftingNotice.objects.filter(application=application).first()
+    notice = lifting.newest_notice(application)
     if notice is None:
         raise Http404(
             "The application has no lifting notice. Only a restriction lifted through the "

@@ -842,6 +842,7 @@ def check_nothing_in_force(case: EnforcementCase, today: datetime.date) -> None:
     hand.
     """
     # Imported here because the approvals app builds on this one.
+    from zhixing.approvals.lifting import Outcome, lifting_outcome
     from zhixing.approvals.models import State as ApplicationState
     from zhixing.approvals.services import exit_restrictions_in_force
 
@@ -862,8 +863,13 @@ def check_nothing_in_force(case: EnforcementCase, today: datetime.date) -> None:
             % {"measures": _measure_list(awaiting)}
         )
     restrictions = exit_restrictions_in_force(case, today)
-    # A lifted restriction is listed only while its release waits for the agency's answer.
-    lifting = [item for item in restrictions if item.state == ApplicationState.LIFTED]
+    # A lifted restriction is listed while its release waits for the agency's answer, and, as
+    # one in force, after border control rejected the lifting or never got it.
+    lifting = [
+        item
+        for item in restrictions
+        if item.state == ApplicationState.LIFTED and lifting_outcome(item) == Outcome.AWAITING
+    ]
     in_force_restrictions = [item for item in restrictions if item not in lifting]
     if in_force_restrictions:
         problems.append(

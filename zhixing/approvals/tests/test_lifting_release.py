@@ -219,6 +219,7 @@ def test_lifting_answer_recorded(staff, case, police):
     step = application.steps.get(kind=Step.Kind.LIFTING_ANSWERED)
     assert step.detail["border_control_release"] == {
         "result": "done",
+        "item_id": str(item.pk),
         "released_on": "2026-12-05",
     }
     assert step.court == application.deciding_court
@@ -305,3 +306,18 @@ def test_other_release_reaches_measures(staff, case, police, monkeypatch):
 
     assert [entry.pk for entry in passed] == [other.pk]
     assert not Step.objects.filter(kind=Step.Kind.LIFTING_ANSWERED).exists()
+
+
+def test_page_names_agency_and_action(client, staff, case, police):
+    application, _item = registered_restriction(staff, case, police)
+    client.force_login(staff["commander00"])
+    client.post(f"/approvals/{application.pk}/step/", {"action": "lift", "comment": LIFT_REASON})
+
+    page = client.get(f"/approvals/{application.pk}/").content.decode()
+
+    # The handover and the lifting name the agency and the request, not their codes.
+    assert "广东省公安厅 · 限制出境" in page
+    assert "广东省公安厅 · 解除" in page
+    assert "police-gd ·" not in page
+    assert "· restrict_exit" not in page
+    assert "· release" not in page

@@ -58,6 +58,25 @@ def test_form_names_the_invalid_field(client, staff, case):
     assert not Application.objects.exists()
 
 
+@pytest.mark.parametrize("kind", ["exit_restriction", "seizure_renewal"])
+def test_form_refused_to_non_drafter(client, staff, kind):
+    response = _client(client, staff["commander0104"]).get(f"/approvals/new/{kind}/")
+
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert "draft applications" in content
+    assert "case officer, clerk, bureau head" in content.lower()
+    assert 'name="case_number"' not in content
+
+
+def test_refusal_joins_roles_with_chinese_comma(client, staff):
+    client.force_login(staff["commander0104"])
+
+    content = client.get("/approvals/new/exit_restriction/").content.decode()
+
+    assert "承办人、书记员、执行局长" in content
+
+
 def test_unknown_kind_is_not_found(client, staff):
     assert _client(client, staff["officer0104"]).get("/approvals/new/other/").status_code == 404
 
