@@ -39,6 +39,16 @@ logger = logging.getLogger("agency_simulator.measures")
 
 # The actions that a renewal or release may refer to.
 HOLD_ACTIONS = ("freeze", "seize", "restrict_exit")
+# Chinese names of the actions, for the notes in answers: the simulated agencies are Chinese
+# institutions, and the court's pages show these notes to their users as written.
+ACTION_NAMES = {
+    "freeze": "冻结",
+    "seize": "查封",
+    "deduct": "扣划",
+    "renew": "续行",
+    "release": "解除",
+    "restrict_exit": "限制出境",
+}
 
 
 class RetryLater(Exception):
@@ -207,7 +217,7 @@ def _check_period(context: Context) -> tuple[date, date]:
     start, end = context.request.start, context.request.end
     assert start is not None and end is not None
     if end < context.today:
-        raise Rejected(f"the period ends on {end}, before today ({context.today})")
+        raise Rejected(f"期限截止于 {end}，早于今天（{context.today}）")
     return start, end
 
 
@@ -218,10 +228,6 @@ def _period_columns(start: date, end: date) -> dict[str, Any]:
         "period_days": (end - start).days + 1,
         "state": "active",
     }
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} earlier {noun}" + ("" if count == 1 else "s")
 
 
 # Actions
@@ -254,15 +260,15 @@ def freeze(context: Context) -> dict[str, Any]:
         return context.record(**fields)
     if frozen == 0 and holds:
         reason = (
-            f"queued (轮候冻结) behind {_plural(len(holds), 'freeze')} that hold the whole"
-            f" balance of {money(balance)}; money they release goes to this freeze"
+            f"轮候冻结：排在在先的 {len(holds)} 项冻结之后，它们已冻结全部余额"
+            f" {money(balance)} 元；其解除冻结的款项转入本次冻结"
         )
     elif frozen == 0:
-        reason = f"the balance is {money(balance)}; the freeze is registered and holds nothing"
+        reason = f"账户余额为 {money(balance)} 元；冻结已登记，未冻结到款项"
     else:
         reason = (
-            f"only {money(frozen)} of the balance was not frozen; money that earlier freezes"
-            f" release goes to this freeze up to the limit of {money(limit)}"
+            f"未冻结余额仅 {money(frozen)} 元，已全部冻结；在先冻结解除的款项转入本次冻结，"
+            f"直至冻结限额 {money(limit)} 元"
         )
     return context.record(**fields, reason=reason)
 
@@ -280,8 +286,7 @@ def seize(context: Context) -> dict[str, Any]:
     }
     if holds:
         fields["reason"] = (
-            f"queued (轮候查封) behind {_plural(len(holds), 'freeze or seizure')}; it takes"
-            " effect when they end"
+            f"轮候查封：排在在先的 {len(holds)} 项冻结或查封之后，待其解除或到期后生效"
         )
     return context.record(**fields)
 
@@ -303,11 +308,12 @@ def deduct(context: Context) -> dict[str, Any]:
         _require_in_force(context, source)
         position = next(i for i, hold in enumerate(holds) if hold.measure_id == source["id"])
         available = held[position]
-        nothing = f"the freeze {request.reference} holds no money"
+        nothing = f"冻结 {request.reference} 未冻结到款项"
     else:
         available = max(balance - sum(held, ZERO), ZERO)
-        nothing = f"no money is free to deduct: freezes hold {money(sum(held, ZERO))}"
-        nothing += f" of the balance of {money(balance)}"
+        nothing = (
+            f"没有可扣划的款项：余额 {money(balance)} 元中的 {money(sum(held, ZERO))} 元已被冻结"
+        )
     moved = min(limit, available)
     if moved == 0:
         raise Rejected(nothing)
@@ -336,11 +342,11 @@ def deduct(context: Context) -> dict[str, Any]:
 
     if moved == limit:
         return context.record(deducted_amount=money(moved), result="done")
-    where = "the freeze held" if source is not None else "the unfrozen balance was"
+    where = "冻结款项" if source is not None else "未冻结余额"
     return context.record(
         deducted_amount=money(moved),
         result="partial",
-        reason=f"{where} only {money(moved)} of the {money(limit)} asked",
+        reason=f"{where}仅 {money(moved)} 元，少于要求的 {money(limit)} 元",
     )
 
 
@@ -377,16 +383,15 @@ def renew(context: Context) -> dict[str, Any]:
     latest = latest_renewal_end(first_start, first_end, start)
     if end > latest:
         raise Rejected(
-            f"the renewal ends on {end}, after {latest}: it would last longer than the first"
-            f" period from {first_start} to {first_end}"
+            f"续行期限截止于 {end}，晚于 {latest}，将长于首次期限（{first_start} 至 {first_end}）"
         )
     if start > current_end + timedelta(days=1):
         raise Rejected(
-            f"the renewal starts on {start}, after {current_end + timedelta(days=1)}, the day"
-            f" after the current end; the measure would lapse in between"
+            f"续行期限始于 {start}，晚于现有期限届满的次日 {current_end + timedelta(days=1)}，"
+            "措施将在其间失效"
         )
     if end <= current_end:
-        raise Rejected(f"the renewal ends on {end}, not after the current end {current_end}")
+        raise Rejected(f"续行期限截止于 {end}，未晚于现有期限的截止日 {current_end}")
 
     context.db.execute(
         "UPDATE measures SET ends_on = ? WHERE id = ?", (end.isoformat(), hold["id"])
@@ -429,7 +434,7 @@ def restrict_exit(context: Context) -> dict[str, Any]:
     context.insert(**_period_columns(start, end))
     fields: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat(), "result": "done"}
     if others:
-        fields["reason"] = f"the person is also under {_plural(others, 'exit restriction')}"
+        fields["reason"] = f"此人另有 {others} 项在先的限制出境措施"
     return context.record(**fields)
 
 
@@ -455,26 +460,28 @@ def _referenced(context: Context, actions: tuple[str, ...]) -> sqlite3.Row:
             "SELECT state FROM items WHERE item_id = ? AND agency = ?", (reference, item.agency)
         ).fetchone()
         if state is not None and state[0] == "pending":
-            raise RetryLater(f"reference {reference} has no answer yet; send this item again later")
-        raise Rejected(f"reference {reference} names no measure that this agency applied")
+            raise RetryLater(f"所引用的事项 {reference} 尚无答复，请稍后重新发送本事项")
+        raise Rejected(f"所引用的事项 {reference} 不是本机构实施的措施")
     if row["action"] not in actions:
-        raise Rejected(f"reference {reference} is a {row['action']}, not a {' or '.join(actions)}")
+        expected = "或".join(ACTION_NAMES[action] for action in actions)
+        actual = ACTION_NAMES.get(row["action"], row["action"])
+        raise Rejected(f"所引用的措施 {reference} 是{actual}，不是{expected}")
     if row["court"] != item.court:
-        raise Rejected(f"reference {reference} is a measure of another court")
+        raise Rejected(f"所引用的措施 {reference} 是其他法院的措施")
     asset_id = context.asset.id if context.asset is not None else None
     if row["asset_id"] != asset_id or row["subject_key"] != item.subject_key:
-        raise Rejected(f"reference {reference} is a measure on another asset or person")
+        raise Rejected(f"所引用的措施 {reference} 针对的是其他财产或人员")
     return row
 
 
 def _require_in_force(context: Context, hold: sqlite3.Row) -> None:
     reference = context.request.reference
     if hold["state"] == "released":
-        raise Rejected(f"the measure {reference} was released on {hold['ended_on']}")
+        raise Rejected(f"措施 {reference} 已于 {hold['ended_on']} 解除")
     if hold["state"] == "spent":
-        raise Rejected(f"the measure {reference} was used up by deductions on {hold['ended_on']}")
+        raise Rejected(f"措施 {reference} 已于 {hold['ended_on']} 因扣划用尽")
     if date.fromisoformat(hold["ends_on"]) < context.today:
-        raise Rejected(f"the measure {reference} ended on {hold['ends_on']}")
+        raise Rejected(f"措施 {reference} 已于 {hold['ends_on']} 到期")
 
 
 # Admin listing

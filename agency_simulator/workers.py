@@ -145,12 +145,12 @@ class Background:
             agency = self.simulator.agencies.get(item.agency)
             faults = self.simulator.faults.get(item.agency)
             if agency is None or faults is None:
-                message = "agency no longer configured in the simulator"
+                message = "模拟器中已无此机构的配置"
                 error = protocol.answer(item.item_id, "error", [], message, answered_at=now)
                 answers.append((item, "error", error))
                 continue
             if self.simulator.chance(faults.item_error_rate):
-                message = "simulated processing error; send the item again"
+                message = "模拟的处理错误，请重新发送本事项"
                 error = protocol.answer(item.item_id, "error", [], message, answered_at=now)
                 answers.append((item, "error", error))
                 continue

@@ -134,7 +134,7 @@ def test_reference_without_answer_answered_with_error(tmp_path: Path) -> None:
     released = bank.run(follow_up("release", first))
 
     assert status == "error"
-    assert "has no answer yet" in answer["error"]
+    assert "尚无答复" in answer["error"]
     assert released["result"] == "done"
 
 
@@ -172,7 +172,7 @@ def test_measure_in_past_rejected(tmp_path: Path) -> None:
 
     assert record["result"] == "rejected"
     assert record["frozen_amount"] == "0.00"
-    assert "before today" in record["reason"]
+    assert "早于今天" in record["reason"]
     assert bank.store.connection.execute("SELECT COUNT(*) FROM measures").fetchone()[0] == 0
 
 

@@ -295,7 +295,7 @@ def test_deduct_never_moves_other_courts_money(
     partial = record_of(court.run("bank-icbc", [unfrozen])[unfrozen["item_id"]])
 
     assert rejected["result"] == "rejected"
-    assert "another court" in rejected["reason"]
+    assert "其他法院" in rejected["reason"]
     assert rejected["deducted_amount"] == "0.00"
     assert partial["deducted_amount"] == "50.00"
     assert partial["result"] == "partial"
@@ -428,11 +428,11 @@ def test_renew_within_and_over_period(court: Court, simulator: Simulator) -> Non
     assert renewed["end"] == within["measure"]["end"]
     assert renewed["frozen_amount"] == "50.00"
     assert too_long["result"] == "rejected"
-    assert "longer than the first period" in too_long["reason"]
+    assert "长于首次期限" in too_long["reason"]
     assert too_late["result"] == "rejected"
-    assert "lapse" in too_late["reason"]
+    assert "失效" in too_late["reason"]
     assert too_early["result"] == "rejected"
-    assert "not after the current end" in too_early["reason"]
+    assert "未晚于现有期限的截止日" in too_early["reason"]
     measures = {entry["item_id"]: entry for entry in simulator.measures("bank-icbc")["measures"]}
     assert measures[freeze["item_id"]]["end"] == within["measure"]["end"]
 
@@ -455,9 +455,9 @@ def test_renew_of_released_or_expired_rejected(court: Court, clock: Simulator) -
     )
 
     assert first["result"] == "rejected"
-    assert "released" in first["reason"]
+    assert "解除" in first["reason"]
     assert second["result"] == "rejected"
-    assert "ended" in second["reason"]
+    assert "到期" in second["reason"]
     assert shown["state"] == "normal"
     assert "frozen_amount" not in shown
     measures = {entry["item_id"]: entry for entry in clock.measures("bank-icbc")["measures"]}
@@ -483,7 +483,7 @@ def test_release_passes_money_to_queued_freeze(
     assert released["account_number"] == account["account_number"]
     assert released["result"] == "done"
     assert again["result"] == "rejected"
-    assert "released on" in again["reason"]
+    assert "解除" in again["reason"]
     state = asset_state(simulator, "bank-icbc", account["account_number"])
     assert [hold["item_id"] for hold in state["holds"]] == [queued["item_id"]]
     assert state["holds"][0]["frozen_amount"] == "40.00"
@@ -509,7 +509,7 @@ def test_release_of_other_courts_measure_rejected(
     record = record_of(other_court.run("housing-gd", [release])[release["item_id"]])
 
     assert record["result"] == "rejected"
-    assert "another court" in record["reason"]
+    assert "其他法院" in record["reason"]
     holds = asset_state(simulator, "housing-gd", home["certificate_number"])["holds"]
     assert [hold["item_id"] for hold in holds] == [seize["item_id"]]
 
@@ -542,7 +542,7 @@ def test_restrict_exit_recorded(court: Court, simulator: Simulator) -> None:
         "result": "done",
     }
     assert other["result"] == "done"
-    assert "also under 1 earlier exit restriction" in other["reason"]
+    assert "另有 1 项在先的限制出境措施" in other["reason"]
     assert renewed["result"] == "done"
     assert renewed["end"] == renewal["measure"]["end"]
     assert released["result"] == "done"
@@ -571,7 +571,7 @@ def test_release_lifts_exit_restriction(court: Court, simulator: Simulator) -> N
         "result": "done",
     }
     assert again["result"] == "rejected"
-    assert "released on" in again["reason"]
+    assert "解除" in again["reason"]
     assert "reason" not in restricted
     measures = {entry["item_id"]: entry for entry in simulator.measures("police-gd")["measures"]}
     assert measures[restrict["item_id"]]["state"] == "released"

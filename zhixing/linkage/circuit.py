@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 
-from django.db.models import F
+from django.db.models import F, Q
 
 from zhixing.linkage.models import Agency, AgencyHealth
 
@@ -17,7 +17,7 @@ Circuit = AgencyHealth.Circuit
 
 # Consecutive failed requests after which an agency's circuit opens.
 FAILURE_THRESHOLD = 5
-# Time an open circuit waits before it lets one probe batch through.
+# Time an open circuit waits before it lets one probe request through.
 COOL_DOWN = datetime.timedelta(seconds=60)
 
 
@@ -31,11 +31,12 @@ def health(agency: Agency) -> AgencyHealth:
 def allowance(
     agency: Agency, now: datetime.datetime, probe_lease: datetime.timedelta
 ) -> int | None:
-    """Return how many batches the circuit lets through now: None for no limit, else 0 or 1.
+    """Return how many requests the circuit lets through now: None for no limit, else 0 or 1.
 
     An open circuit whose cool-down has passed turns half-open, and the caller that made the
-    change may send one probe batch. A half-open circuit whose probe lease ran out (its worker
-    died) lets the next caller probe again. The guarded updates make sure only one caller wins.
+    change may send one probe, a batch or a poll for answers. A half-open circuit whose probe
+    lease ran out (its worker died) lets the next caller probe again. The guarded updates
+    make sure only one caller wins.
     """
     row = health(agency)
     if row.circuit == Circuit.CLOSED:
@@ -47,7 +48,7 @@ def allowance(
             pk=row.pk, circuit=Circuit.OPEN, opened_at=row.opened_at
         ).update(circuit=Circuit.HALF_OPEN, probe_until=now + probe_lease)
         if taken:
-            logger.info("Circuit of agency %s is half-open; sending one probe batch", agency.code)
+            logger.info("Circuit of agency %s is half-open; letting one probe through", agency.code)
         return 1 if taken else 0
     if row.probe_until is not None and row.probe_until > now:
         return 0
@@ -75,15 +76,42 @@ def record_success(agency: Agency, latency_ms: int) -> None:
         logger.info("Circuit of agency %s closed after a successful request", agency.code)
 
 
-def record_failure(agency: Agency, error: str, now: datetime.datetime) -> None:
-    """Count a failed request; open the circuit after too many in a row or a failed probe."""
-    row = health(agency)
-    AgencyHealth.objects.filter(pk=row.pk).update(
-        consecutive_failures=F("consecutive_failures") + 1,
-        requests=F("requests") + 1,
-        errors=F("errors") + 1,
-        last_error=error[:1000],
+def record_recovery(agency: Agency) -> None:
+    """Reset the agency's failure run and close its circuit after a success that is not counted.
+
+    A poll that finds no new answers is such a success: workers poll every agency they await
+    many times a minute, and counting each would add a write per poll. The row of an agency
+    without failures is left as it is.
+    """
+    rows = AgencyHealth.objects.filter(agency=agency).filter(
+        Q(consecutive_failures__gt=0) | ~Q(circuit=Circuit.CLOSED)
     )
+    closed = rows.update(
+        consecutive_failures=0, circuit=Circuit.CLOSED, opened_at=None, probe_until=None
+    )
+    if closed:
+        logger.info("Circuit of agency %s closed after a successful request", agency.code)
+
+
+def record_failure(
+    agency: Agency, error: str, now: datetime.datetime, *, latency_ms: int | None = None
+) -> None:
+    """Count a failed request; open the circuit after too many in a row or a failed probe.
+
+    ``latency_ms`` is the time until the request failed, where the caller measured it. It adds
+    to the latency total like a success does. Without it the failure adds nothing there.
+    """
+    row = health(agency)
+    counted = {
+        "consecutive_failures": F("consecutive_failures") + 1,
+        "requests": F("requests") + 1,
+        "errors": F("errors") + 1,
+        "last_error": error[:1000],
+    }
+    if latency_ms is not None:
+        counted["latency_ms_total"] = F("latency_ms_total") + latency_ms
+        counted["last_latency_ms"] = latency_ms
+    AgencyHealth.objects.filter(pk=row.pk).update(**counted)
     row.refresh_from_db()
     trips = row.circuit == Circuit.HALF_OPEN or (
         row.circuit == Circuit.CLOSED and row.consecutive_failures >= FAILURE_THRESHOLD

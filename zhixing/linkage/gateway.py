@@ -1351,6 +1351,23 @@ def _cursor(agency: Agency, court_id: int) -> AnswerCursor:
     return cursors.get()
 
 
+def _fetch_page(agency: Agency, adapter: Adapter, cursor: AnswerCursor) -> dict[str, Any]:
+    """Fetch the page of answers after ``cursor`` and return it verified and parsed.
+
+    Raises :class:`AdapterFailure` when the request fails, :class:`InvalidSignatureError` for
+    a page that is not signed by ``agency`` and :class:`InvalidMessageError` for one that is no
+    valid page of answers.
+    """
+    reply = adapter.fetch_answers(
+        agency,
+        court_code=cursor.court.code or "",
+        cursor=cursor.cursor,
+        limit=POLL_LIMIT,
+        headers=keys.signed_headers(cursor.court, b""),
+    )
+    return _verified_reply(agency, reply)
+
+
 def _poll_page(
     agency: Agency, adapter: Adapter, cursor_id: int, now: datetime.datetime
 ) -> tuple[int, bool] | None:
@@ -1361,8 +1378,16 @@ def _poll_page(
     locked from the fetch to the cursor's update, so two workers never fetch and store the
     same page at the same time. SQLite has one writer at a time, so there a second worker
     may fetch the same page, whose answers then change nothing.
+
+    Each fetch that fails or brings answers counts as a request in the agency's health, like
+    a batch sent. A failed request, an invalid signature and a page that is not valid count as
+    failures and may open the agency's circuit. An empty page only ends a run of failures.
+    The counters change after the page's transaction commits, because a batch's
+    acknowledgement locks the health row before its items, and locking the row after the
+    page's items could deadlock with it.
     """
     postgres = connection.vendor == "postgresql"
+    error: str | None = None
     with transaction.atomic() if postgres else contextlib.nullcontext():
         rows = AnswerCursor.objects.select_related("court").filter(pk=cursor_id)
         if postgres:
@@ -1370,30 +1395,41 @@ def _poll_page(
         cursor = rows.first()
         if cursor is None:
             return None
+        started = time.monotonic()
         try:
-            reply = adapter.fetch_answers(
-                agency,
-                court_code=cursor.court.code or "",
-                cursor=cursor.cursor,
-                limit=POLL_LIMIT,
-                headers=keys.signed_headers(cursor.court, b""),
-            )
-            data = _verified_reply(agency, reply)
+            data = _fetch_page(agency, adapter, cursor)
         except TransientFailure as failure:
-            logger.warning("Polling agency %s failed: %s", agency.code, failure)
-            circuit.record_failure(agency, str(failure), now)
-            return None
-        except (AdapterFailure, InvalidSignatureError, InvalidMessageError) as error:
+            error = str(failure)
+            logger.warning("Polling agency %s failed: %s", agency.code, error)
+        except (AdapterFailure, InvalidSignatureError, InvalidMessageError) as failure:
+            error = str(failure)
             logger.error(
                 "Polling agency %s for court %s failed: %s", agency.code, cursor.court_id, error
             )
-            return None
-        receipt = apply_answers(agency, data["answers"], now)
-        next_cursor = data.get("next_cursor")
-        AnswerCursor.objects.filter(pk=cursor.pk).update(
-            cursor=str(next_cursor) if next_cursor else cursor.cursor, polled_at=now
-        )
+        latency_ms = int((time.monotonic() - started) * 1000)
+        if error is None:
+            receipt = apply_answers(agency, data["answers"], now)
+            next_cursor = data.get("next_cursor")
+            AnswerCursor.objects.filter(pk=cursor.pk).update(
+                cursor=str(next_cursor) if next_cursor else cursor.cursor, polled_at=now
+            )
+    if error is not None:
+        circuit.record_failure(agency, error, now, latency_ms=latency_ms)
+        return None
+    if data["answers"]:
+        circuit.record_success(agency, latency_ms)
+    else:
+        circuit.record_recovery(agency)
     return receipt.answered, bool(next_cursor) and len(data["answers"]) >= POLL_LIMIT
+
+
+def _circuit_lets_poll(agency: Agency, now: datetime.datetime) -> bool:
+    """Return whether the agency's circuit lets the next page be fetched.
+
+    An open circuit stops polling like it stops batches. When its cool-down has passed, the
+    first fetch is the circuit's probe, and its outcome closes the circuit or opens it again.
+    """
+    return circuit.allowance(agency, now, lease_length(agency)) != 0
 
 
 def awaited_agencies() -> set[int]:
@@ -1438,7 +1474,8 @@ def poll_answers(
 
     The cursor per agency and court is stored after the answers it covers, so a crash in
     between fetches the same answers again, which change nothing. Courts polled less than the
-    agency's poll interval ago are skipped unless ``force``. Returns the answers stored.
+    agency's poll interval ago are skipped unless ``force``. While the agency's circuit is
+    open no page is fetched, even with ``force``. Returns the answers stored.
     """
     now = now or timezone.now()
     court_ids = set(
@@ -1454,6 +1491,8 @@ def poll_answers(
         if not force and cursor.polled_at is not None and cursor.polled_at > now - interval:
             continue
         for _page in range(POLL_MAX_PAGES):
+            if not _circuit_lets_poll(agency, now):
+                return answered
             page = _poll_page(agency, adapter, cursor.pk, now)
             if page is None:
                 break

@@ -469,15 +469,16 @@ class GatewayItem(models.Model):
 class AgencyHealth(models.Model):
     """Recent request outcomes of an agency, and the state of its circuit breaker.
 
-    After a run of consecutive failures the circuit opens and no batches go to the agency for
-    a cool-down period. Then it turns half-open and lets one probe batch through, and the
+    Requests are the batches sent and the polls for answers. After a run of consecutive
+    failures the circuit opens, and for a cool-down period no batches go to the agency and no
+    answers are polled. Then it turns half-open and lets one probe request through, and the
     probe's outcome closes the circuit again or opens it for another cool-down.
     """
 
     class Circuit(models.TextChoices):
         CLOSED = "closed", pgettext_lazy("circuit", "Closed")
-        OPEN = "open", _("Open")
-        HALF_OPEN = "half_open", _("Half-open")
+        OPEN = "open", pgettext_lazy("circuit", "Open")
+        HALF_OPEN = "half_open", pgettext_lazy("circuit", "Half-open")
 
     agency = models.OneToOneField(
         Agency, verbose_name=_("agency"), related_name="health", on_delete=models.CASCADE
