@@ -312,15 +312,19 @@ def record_answer(item_id: uuid.UUID | str) -> None:
 
 
 def announce_answers(items: Sequence[StoredAnswer]) -> None:
-    """Tell each case officer, through the event stream, how many of their items were answered.
+    """Tell each case officer, through the event stream, how many of their queries were answered.
 
     One event per officer and page of answers: the request list and the inbox refresh on it.
-    A page may contain items of hundreds of cases and many officers, so the cases are read
-    with their ids as one array and the events are written by one insert.
+    Answers to control measures (freeze, seize, renew …) are left out, because the measures
+    app publishes its own events for them. An item without ``action`` counts as a query, as
+    the gateway's ``AnsweredItem`` defaults to one. A page may contain items of hundreds of
+    cases and many officers, so the cases are read with their ids as one array and the
+    events are written by one insert.
     """
     from zhixing.events import services as events
 
-    case_ids = sorted({item.case_id for item in items})
+    queries = [item for item in items if getattr(item, "action", Action.QUERY) == Action.QUERY]
+    case_ids = sorted({item.case_id for item in queries})
     if not case_ids:
         return
     condition, params = bulk.in_list("id", case_ids, EnforcementCase._meta.pk)
@@ -332,7 +336,7 @@ def announce_answers(items: Sequence[StoredAnswer]) -> None:
         )
         officers = dict(cursor.fetchall())
     counts: Counter[int] = Counter(
-        officers[item.case_id] for item in items if item.case_id in officers
+        officers[item.case_id] for item in queries if item.case_id in officers
     )
     if not counts:
         return

@@ -37,7 +37,7 @@ from zhixing.courts.masking import mask_address
 from zhixing.courts.models import Role, User
 from zhixing.inquiry import batch_files, display, services
 from zhixing.inquiry.models import AssetRecord, QueryItem, QueryPolicy, QueryRequest, SeenAnswer
-from zhixing.linkage.models import Agency, AgencyHealth, Category, GatewayItem
+from zhixing.linkage.models import Action, Agency, AgencyHealth, Category, GatewayItem
 from zhixing.query_params import InvalidQuery, page_of
 
 logger = logging.getLogger(__name__)
@@ -417,10 +417,14 @@ def case_assets_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _inbox_items(user: User) -> Any:
-    """Return the officer's unseen closed items: answers, and requests that failed or expired."""
+    """Return the officer's unseen closed queries: answers, and queries that failed or expired.
+
+    Control measures are left out: their answers and failures show on the measure pages.
+    """
     seen = SeenAnswer.objects.filter(user=user, item=OuterRef("pk"))
     return (
         GatewayItem.objects.filter(
+            action=Action.QUERY,
             case__case_officer=user,
             state__in=(STATES.ANSWERED, STATES.FAILED, STATES.EXPIRED),
             case__court__in=scope.visible_courts(user),

@@ -776,9 +776,12 @@ class MeasureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Renew a control measure",
-        description="Before the end of its period, for at most the renewal its period rule "
-        "allows, starting the day after the current end. The renewal notice is sealed and "
-        "queued; the end moves when the agency confirms. Same users as for a new measure.",
+        description="In the last 6 months of its period (RENEWAL_WINDOW_MONTHS), with no "
+        "renewal or release awaiting the agency, for at most the renewal its period rule "
+        "allows, starting the day after the current end. An earlier request is rejected with "
+        "400 and a message naming the first day renewal is possible. The renewal notice is "
+        "sealed and queued; the end moves when the agency confirms. Same users as for a new "
+        "measure.",
         request=MeasureRenewalSerializer,
         responses={201: MeasureSerializer},
     )

@@ -6,13 +6,15 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from zhixing.measures.kinds import SPECS, MeasureKind
 
 
 def _month_choices(maximum: int) -> list[tuple[int, str]]:
     return [
-        (months, _("%(months)s months") % {"months": months}) for months in range(1, maximum + 1)
+        (months, ngettext("%(months)s month", "%(months)s months", months) % {"months": months})
+        for months in range(1, maximum + 1)
     ]
 
 

@@ -23,6 +23,7 @@ from fractions import Fraction
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class PropertyClass(models.TextChoices):
@@ -79,6 +80,14 @@ RULES: tuple[PeriodRule, ...] = (
 
 RULE_CHOICES = [(rule.code, rule.source) for rule in RULES]
 
+# Months before the end of a period from which a renewal (续行查封, 续冻) may be made. The law
+# requires only that a renewal is made before the end. Six months leave time for a seizure
+# renewal that a court above must approve. Because a renewal is possible only while the end is
+# at most six months away, it leaves the end at most six months plus one renewal period after
+# the day it is made, so renewals cannot be stacked.
+# NOTE: chosen for this project, not set by a law or rule; confirm with the courts.
+RENEWAL_WINDOW_MONTHS = 6
+
 
 class NoRuleError(ValueError):
     """Raised for a date before the first rule of the table took effect."""
@@ -117,6 +126,38 @@ def period_end(start: datetime.date, months: int) -> datetime.date:
     if start.day > last_day:
         return datetime.date(year, month, last_day)
     return datetime.date(year, month, start.day) - datetime.timedelta(days=1)
+
+
+def renewal_opens_on(end: datetime.date) -> datetime.date:
+    """Return the first day on which a period that ends on ``end`` may be renewed.
+
+    It is the first day of the last :data:`RENEWAL_WINDOW_MONTHS` months of the period: a
+    period ending on 2029-12-05 may be renewed from 2029-06-06. When that month has no such
+    day, the window opens on the month's last day.
+    """
+    return months_before(end + datetime.timedelta(days=1), RENEWAL_WINDOW_MONTHS)
+
+
+def months_before(day: datetime.date, months: int) -> datetime.date:
+    """Return the same date ``months`` earlier, or the last day of that month if it is shorter."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return datetime.date(year, month + 1, min(day.day, last_day))
+
+
+def period_label(months: int) -> str:
+    """Return the period in the user's language for pages: "1 year", "1 year 6 months".
+
+    Court documents write the period in Chinese numerals with :func:`period_text` instead.
+    """
+    years, rest = divmod(months, 12)
+    parts = []
+    if years:
+        parts.append(ngettext("%(years)s year", "%(years)s years", years) % {"years": years})
+    if rest or not years:
+        parts.append(ngettext("%(months)s month", "%(months)s months", rest) % {"months": rest})
+    return " ".join(parts)
 
 
 def period_text(months: int) -> str:

@@ -51,7 +51,13 @@ from zhixing.measures.kinds import SPECS, KindSpec, MeasureKind
 from zhixing.measures.masking import masks_location
 from zhixing.measures.models import ControlMeasure, ExpiryAlert, MeasureDocument, MeasureStep
 from zhixing.measures.numbering import allocate_further_number
-from zhixing.measures.rules import PeriodRule, period_end, rule_by_code, rule_on
+from zhixing.measures.rules import (
+    PeriodRule,
+    period_end,
+    renewal_opens_on,
+    rule_by_code,
+    rule_on,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -756,7 +762,11 @@ def open_step(measure: ControlMeasure) -> MeasureStep | None:
 
 
 def renewal_refusal(measure: ControlMeasure, day: datetime.date) -> str:
-    """Return why ``measure`` cannot be renewed on ``day``, or an empty string if it can."""
+    """Return why ``measure`` cannot be renewed on ``day``, or an empty string if it can.
+
+    A measure has at most one renewal or release awaiting the agency, and a renewal is made
+    only from :func:`~zhixing.measures.rules.renewal_opens_on` to the end of the period.
+    """
     if not measure.spec.has_period:
         return _("A deduction has no period to renew.")
     if not measure.is_active:
@@ -767,6 +777,16 @@ def renewal_refusal(measure: ControlMeasure, day: datetime.date) -> str:
         }
     if open_step(measure) is not None:
         return _("A renewal or release of this measure awaits the agency's answer.")
+    opens_on = renewal_opens_on(measure.end_date)
+    if day < opens_on:
+        return _(
+            "A renewal on %(day)s is too early: the period ends on %(end)s, and a renewal is "
+            "possible from %(opens)s. Renew on or after %(opens)s."
+        ) % {
+            "day": day.isoformat(),
+            "end": measure.end_date.isoformat(),
+            "opens": opens_on.isoformat(),
+        }
     return ""
 
 

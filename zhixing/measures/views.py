@@ -39,7 +39,7 @@ from zhixing.measures.forms import MeasureForm, ReleaseForm, RenewForm
 from zhixing.measures.kinds import SPECS, MeasureKind, kinds_for
 from zhixing.measures.masking import masks_location, shown_asset_label
 from zhixing.measures.models import ControlMeasure, MeasureDocument
-from zhixing.measures.rules import NoRuleError, period_text, rule_on
+from zhixing.measures.rules import NoRuleError, period_label, rule_on
 from zhixing.query_params import (
     InvalidParameter,
     InvalidQuery,
@@ -104,7 +104,7 @@ def _period_preview(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         "rule": plan.rule,
         "months": plan.months,
         "max_months": plan.max_months,
-        "text": period_text(plan.months),
+        "text": period_label(plan.months),
         "start": plan.start,
         "end": plan.end,
         "renewal_months": plan.rule.max_renewal(SPECS[kind].property_class or ""),

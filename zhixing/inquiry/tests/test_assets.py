@@ -149,3 +149,36 @@ def test_answer_page_one_event_per_officer(
     assert events[other.pk]["count"] == 1
     assert events[officer.pk]["url"] == "/inquiry/inbox/"
     assert events[officer.pk]["title"] != events[other.pk]["title"]
+
+
+def test_answer_page_skips_measure_answers(make_user, file_case, officer, case):
+    from types import SimpleNamespace
+
+    from zhixing.events.models import Event
+    from zhixing.inquiry.assets import announce_answers
+
+    other = make_user("other-officer", "粤0104", "case_officer")
+    others_case = file_case(first=3, case_officer=other)
+    items = [
+        SimpleNamespace(case_id=case.pk, action="query"),
+        SimpleNamespace(case_id=case.pk, action="freeze"),
+        SimpleNamespace(case_id=case.pk, action="renew"),
+        SimpleNamespace(case_id=others_case.pk, action="freeze"),
+    ]
+
+    announce_answers(items)
+
+    events = {event.user_id: event.data for event in Event.objects.filter(kind="inquiry.answers")}
+    assert set(events) == {officer.pk}
+    assert events[officer.pk]["count"] == 1
+
+
+def test_answer_page_of_measures_only(file_case, officer, case):
+    from types import SimpleNamespace
+
+    from zhixing.events.models import Event
+    from zhixing.inquiry.assets import announce_answers
+
+    announce_answers([SimpleNamespace(case_id=case.pk, action="seize")])
+
+    assert not Event.objects.filter(kind="inquiry.answers").exists()

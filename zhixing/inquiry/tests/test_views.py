@@ -22,7 +22,7 @@ from zhixing.cases.tests.factories import make_resident_id
 from zhixing.inquiry import services
 from zhixing.inquiry.models import QueryRequest
 from zhixing.linkage import gateway
-from zhixing.linkage.models import Agency, AgencyHealth, GatewayItem
+from zhixing.linkage.models import Action, Agency, AgencyHealth, GatewayItem
 
 ACCOUNT = {
     "type": "bank_account",
@@ -465,6 +465,16 @@ def test_inbox_lists_new_answers_until_seen(officer, make_user, case, debtors, a
     client.post("/inquiry/inbox/seen/")
 
     assert case.case_number not in client.get("/inquiry/inbox/").content.decode()
+
+
+def test_inbox_leaves_out_measure_answers(officer, case, debtors, agencies):
+    item = answer_bank(officer, case, debtors)
+    # The same answer to a freeze: the measure pages show it, not the inbox of queries.
+    GatewayItem.objects.filter(pk=item.pk).update(action=Action.FREEZE)
+
+    page = client_for(officer).get("/inquiry/inbox/").content.decode()
+
+    assert case.case_number not in page
 
 
 def test_batch_form_queries_cases_by_number(officer, case, file_case, agencies):

@@ -20,6 +20,7 @@ from zhixing.events.models import Event
 from zhixing.linkage.models import GatewayItem
 from zhixing.measures import services
 from zhixing.measures.models import ControlMeasure, MeasureDocument, MeasureStep
+from zhixing.measures.rules import renewal_opens_on
 from zhixing.measures.tests.conftest import ACCOUNT, CAR, HOME, answer_step, client_for
 from zhixing.pagination import MAX_LIMIT, LimitOffsetPagination
 from zhixing.reports.tests.test_api import assert_documented
@@ -59,8 +60,11 @@ def asset(case, debtors, make_asset):
 
 @pytest.fixture
 def measure(officer, asset):
-    """A freeze of 50 000 yuan that the bank confirmed."""
-    measure = services.request_measure(officer, asset, "freeze", amount="50000.00")
+    """A freeze of 50 000 yuan for 6 months that the bank confirmed.
+
+    Six months, so that its renewal window, the last 6 months of the period, is open today.
+    """
+    measure = services.request_measure(officer, asset, "freeze", amount="50000.00", period_months=6)
     answer_step(measure.steps.get(), {"type": "freeze", "frozen_amount": "50000.00"})
     measure.refresh_from_db()
     assert measure.state == State.IN_FORCE
@@ -73,7 +77,8 @@ def measure(officer, asset):
 def test_freeze_lifecycle_through_api(officer, asset):
     client = api_client(officer)
 
-    requested = client.post("/api/v1/measures/", freeze_body(asset), format="json")
+    # Six months, so that the renewal window (the last 6 months of the period) is open today.
+    requested = client.post("/api/v1/measures/", freeze_body(asset, period_months=6), format="json")
 
     assert requested.status_code == 201, requested.content
     data = requested.json()
@@ -81,7 +86,7 @@ def test_freeze_lifecycle_through_api(officer, asset):
     assert data["state"] == "requested"
     assert data["amount"] == "50000.00"
     assert data["asset"]["identifier"] == MASKED_ACCOUNT
-    assert data["period_months"] == 12
+    assert data["period_months"] == 6
     assert data["may_control"] is True
     assert data["renewal"] is None
     assert "in force" in data["renew_refusal"]
@@ -480,6 +485,26 @@ def test_renew_rejects_bad_input(officer, measure, body, field, words):
     message = " ".join(response.json()[field])
     for word in words:
         assert word in message
+    assert measure.steps.count() == 1
+
+
+def test_renew_too_early_names_date(officer, asset):
+    # A freeze of 1 year made today: its renewal window opens in 6 months.
+    measure = services.request_measure(officer, asset, "freeze", amount="50000.00")
+    answer_step(measure.steps.get(), {"type": "freeze", "frozen_amount": "50000.00"})
+    measure.refresh_from_db()
+    opens = renewal_opens_on(measure.end_date).isoformat()
+    client = api_client(officer)
+
+    detail = client.get(f"/api/v1/measures/{measure.pk}/").json()
+    response = client.post(f"/api/v1/measures/{measure.pk}/renew/", {}, format="json")
+
+    assert detail["renewal"] is None
+    assert opens in detail["renew_refusal"]
+    assert response.status_code == 400
+    message = " ".join(response.json()["measure"])
+    assert "too early" in message
+    assert f"Renew on or after {opens}." in message
     assert measure.steps.count() == 1
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import translation
 
 from zhixing.measures.rules import (
+    RENEWAL_WINDOW_MONTHS,
     NoRuleError,
     PropertyClass,
+    months_before,
     period_end,
+    period_label,
     period_text,
+    renewal_opens_on,
     rule_by_code,
     rule_on,
 )
@@ -89,3 +94,54 @@ def test_period_end(start, months, end):
 )
 def test_period_text(months, text):
     assert period_text(months) == text
+
+
+@pytest.mark.parametrize(
+    ("months", "label"),
+    [
+        (1, "1 month"),
+        (6, "6 months"),
+        (12, "1 year"),
+        (18, "1 year 6 months"),
+        (25, "2 years 1 month"),
+        (36, "3 years"),
+    ],
+)
+def test_period_label_english(months, label):
+    with translation.override("en"):
+        assert period_label(months) == label
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "earlier"),
+    [
+        (D(2029, 12, 6), 6, D(2029, 6, 6)),
+        (D(2027, 3, 5), 6, D(2026, 9, 5)),
+        (D(2027, 8, 31), 6, D(2027, 2, 28)),
+        (D(2028, 8, 31), 6, D(2028, 2, 29)),
+        (D(2027, 1, 15), 12, D(2026, 1, 15)),
+    ],
+)
+def test_months_before(day, months, earlier):
+    assert months_before(day, months) == earlier
+
+
+@pytest.mark.parametrize(
+    ("end", "opens"),
+    [
+        (D(2029, 12, 5), D(2029, 6, 6)),
+        (D(2027, 5, 31), D(2026, 12, 1)),
+        (D(2027, 8, 30), D(2027, 2, 28)),
+    ],
+)
+def test_renewal_opens_on(end, opens):
+    assert RENEWAL_WINDOW_MONTHS == 6
+    assert renewal_opens_on(end) == opens
+
+
+def test_renewal_window_is_last_months():
+    # A period of exactly the window's length may be renewed from its first day.
+    start = D(2026, 12, 5)
+    end = period_end(start, RENEWAL_WINDOW_MONTHS)
+
+    assert renewal_opens_on(end) == start

@@ -574,6 +574,66 @@ def test_renewal_after_end_rejected(officer, case, debtors, make_asset):
         services.renew_measure(officer, measure, now=NOW + datetime.timedelta(days=400))
 
 
+def test_measure_answer_not_announced_as_query(officer, case, debtors, make_asset):
+    asset = make_asset(case, debtors[0], ACCOUNT)
+    query_events = Event.objects.filter(kind="inquiry.answers").count()
+
+    measure = in_force(officer, asset)
+
+    assert measure.state == State.IN_FORCE
+    assert Event.objects.filter(kind="inquiry.answers").count() == query_events
+    assert Event.objects.filter(kind="measures.answered").exists()
+
+
+def test_renewal_before_window_rejected(officer, case, debtors, make_asset):
+    measure = in_force(officer, make_asset(case, debtors[0], ACCOUNT))
+    assert measure.end_date == datetime.date(2027, 12, 3)
+    day_before = datetime.datetime(2027, 6, 3, 10, 0, tzinfo=CHINA)
+
+    with pytest.raises(ValidationError) as error:
+        services.renew_measure(officer, measure, now=day_before)
+
+    message = " ".join(error.value.message_dict["measure"])
+    assert "too early" in message
+    assert "2027-06-04" in message
+    assert "2027-12-03" in message
+    assert measure.steps.count() == 1
+    assert not GatewayItem.objects.filter(action="renew").exists()
+    first_day = datetime.datetime(2027, 6, 4, 10, 0, tzinfo=CHINA)
+    assert services.renew_measure(officer, measure, now=first_day).end_date == datetime.date(
+        2028, 12, 3
+    )
+
+
+def test_seizure_renewals_do_not_stack(officer, case, debtors, make_asset):
+    home = make_asset(case, debtors[0], HOME, agency="housing-gd", category="real_estate")
+    measure = services.request_measure(officer, home, "seize_real_estate", now=NOW)
+    answer_step(measure.steps.get(), {"type": "seize", "queue_position": 0})
+    record(measure.steps.get())
+    measure.refresh_from_db()
+    assert measure.end_date == datetime.date(2029, 12, 3)
+
+    # On the day the seizure is made, no renewal of 36 months is possible.
+    with pytest.raises(ValidationError, match="2029-06-04"):
+        services.renew_measure(officer, measure, period_months=36, now=NOW)
+
+    # Renewed on the first day of the window, and confirmed at once by the agency.
+    window = datetime.datetime(2029, 6, 4, 10, 0, tzinfo=CHINA)
+    renewal = services.renew_measure(officer, measure, period_months=36, now=window)
+    with pytest.raises(ValidationError, match="awaits"):
+        services.renew_measure(officer, measure, period_months=36, now=window)
+    answer_step(renewal, {"type": "renew"})
+    record(renewal)
+    measure.refresh_from_db()
+    assert measure.end_date == datetime.date(2032, 12, 3)
+
+    # The new period is not in its window yet, so a second renewal the same day is rejected.
+    with pytest.raises(ValidationError, match="2032-06-04"):
+        services.renew_measure(officer, measure, period_months=36, now=window)
+    assert measure.steps.filter(kind="renew").count() == 1
+    assert services.renewal_refusal(measure, window.date()) != ""
+
+
 def test_measure_of_2004_keeps_its_rule(officer, case, debtors, make_asset):
     # The clock is set back to 2014 for the measure; the case's own dates do not matter here.
     old_now = datetime.datetime(2014, 6, 1, 10, 0, tzinfo=CHINA)

@@ -73,8 +73,11 @@ def test_freeze_renew_release_against_the_simulator(bank, officer, case, debtors
     balance = account.amount
     limit = (balance + Decimal("1000.00")).quantize(Decimal("0.01"))
 
-    # The freeze asks for more than the balance; the bank freezes what there is.
-    measure = services.request_measure(officer, account, MeasureKind.FREEZE, amount=limit)
+    # The freeze asks for more than the balance; the bank freezes what there is. It lasts 6
+    # months, so that its renewal window, the last 6 months, is open today.
+    measure = services.request_measure(
+        officer, account, MeasureKind.FREEZE, amount=limit, period_months=6
+    )
     run_until_answered(ANSWER_TIMEOUT_S)
     measure.refresh_from_db()
     assert measure.state == ControlMeasure.State.PARTLY_IN_FORCE, measure.outcome_note
@@ -98,7 +101,7 @@ def test_freeze_renew_release_against_the_simulator(bank, officer, case, debtors
     # Renewed before the end for the same period: the bank moves the end. The renewal is made
     # today, because the gateway sends items only once their time has come.
     old_end = measure.end_date
-    renewal = services.renew_measure(officer, measure)
+    renewal = services.renew_measure(officer, measure, period_months=6)
     run_until_answered(ANSWER_TIMEOUT_S)
     renewal.refresh_from_db()
     measure.refresh_from_db()

@@ -13,6 +13,7 @@ from zhixing.esign import verification
 from zhixing.measures import services
 from zhixing.measures.kinds import SPECS
 from zhixing.measures.models import ControlMeasure, MeasureDocument
+from zhixing.measures.rules import renewal_opens_on
 from zhixing.measures.tests.conftest import ACCOUNT, CAR, HOME, answer_step, client_for
 
 
@@ -23,7 +24,8 @@ def asset(case, debtors, make_asset):
 
 @pytest.fixture
 def measure(officer, asset):
-    measure = services.request_measure(officer, asset, "freeze", amount="50000.00")
+    """A freeze of 6 months in force, so that its renewal window (the last 6 months) is open."""
+    measure = services.request_measure(officer, asset, "freeze", amount="50000.00", period_months=6)
     answer_step(measure.steps.get(), {"type": "freeze", "frozen_amount": "50000.00"})
     services.sync_gateway_states()
     measure.refresh_from_db()
@@ -55,7 +57,11 @@ def test_form_shows_period_and_creates(officer, asset):
     assert page.status_code == 200
     text = page.content.decode()
     assert 'data-testid="periods"' in text
-    assert "一年" in text
+    # The English page writes the period in English; only the sealed documents write 一年.
+    assert "<td>1 year</td>" in text
+    assert "一年" not in text
+    assert '<option value="1">1 month</option>' in text
+    assert '<option value="12">12 months</option>' in text
     assert "621226*********0123" in text
     assert ACCOUNT["account_number"] not in text
 
@@ -149,6 +155,48 @@ def test_renew_and_release_buttons(officer, measure):
 
     refused = client.post(f"/measures/{measure.pk}/release/", {"reason": "paid"}, follow=True)
     assert "awaits" in refused.content.decode()
+
+
+def test_period_preview_english(officer, asset):
+    # Without an amount the form is shown again, with the preview of the chosen period.
+    response = client_for(officer).post(
+        f"/measures/assets/{asset.pk}/new/", {"kind": "freeze", "period_months": "12"}
+    )
+    preview = response.content.decode().split('data-testid="period-preview">')[1]
+    assert preview.startswith("The chosen period: 1 year, from ")
+
+
+def test_detail_explains_early_renewal(officer, asset):
+    measure = services.request_measure(officer, asset, "freeze", amount="50000.00")
+    answer_step(measure.steps.get(), {"type": "freeze", "frozen_amount": "50000.00"})
+    measure.refresh_from_db()
+    opens = renewal_opens_on(measure.end_date)
+    client = client_for(officer)
+
+    detail = client.get(f"/measures/{measure.pk}/").content.decode()
+    response = client.post(f"/measures/{measure.pk}/renew/", {"period_months": 12}, follow=True)
+
+    assert 'data-testid="renew"' not in detail
+    assert 'data-testid="release"' in detail
+    assert f"Renew on or after {opens.isoformat()}." in detail
+    assert not measure.steps.filter(kind="renew").exists()
+    assert "too early" in response.content.decode()
+
+
+def test_renewal_not_offered_twice(officer, measure):
+    client = client_for(officer)
+
+    client.post(f"/measures/{measure.pk}/renew/", {"period_months": 12})
+    answer_step(measure.steps.get(kind="renew"), {"type": "renew"})
+    measure.refresh_from_db()
+    detail = client.get(f"/measures/{measure.pk}/").content.decode()
+    again = client.post(f"/measures/{measure.pk}/renew/", {"period_months": 12})
+
+    assert measure.renewals == 1
+    assert 'data-testid="renew"' not in detail
+    assert "too early" in detail
+    assert again.status_code == 302
+    assert measure.steps.filter(kind="renew").count() == 1
 
 
 def test_expiry_page_by_court(officer, make_user, measure, case, debtors, make_asset):
