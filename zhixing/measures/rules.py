@@ -25,6 +25,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from zhixing.cases.deadlines import add_months
+
 
 class PropertyClass(models.TextChoices):
     """The classes of property whose periods the rules set apart."""
@@ -135,15 +137,7 @@ def renewal_opens_on(end: datetime.date) -> datetime.date:
     period ending on 2029-12-05 may be renewed from 2029-06-06. When that month has no such
     day, the window opens on the month's last day.
     """
-    return months_before(end + datetime.timedelta(days=1), RENEWAL_WINDOW_MONTHS)
-
-
-def months_before(day: datetime.date, months: int) -> datetime.date:
-    """Return the same date ``months`` earlier, or the last day of that month if it is shorter."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    last_day = calendar.monthrange(year, month + 1)[1]
-    return datetime.date(year, month + 1, min(day.day, last_day))
+    return add_months(end + datetime.timedelta(days=1), -RENEWAL_WINDOW_MONTHS)
 
 
 def period_label(months: int) -> str:

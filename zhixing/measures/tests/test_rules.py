@@ -7,11 +7,11 @@ import datetime
 import pytest
 from django.utils import translation
 
+from zhixing.cases.deadlines import add_months
 from zhixing.measures.rules import (
     RENEWAL_WINDOW_MONTHS,
     NoRuleError,
     PropertyClass,
-    months_before,
     period_end,
     period_label,
     period_text,
@@ -122,8 +122,8 @@ def test_period_label_english(months, label):
         (D(2027, 1, 15), 12, D(2026, 1, 15)),
     ],
 )
-def test_months_before(day, months, earlier):
-    assert months_before(day, months) == earlier
+def test_add_months_backwards(day, months, earlier):
+    assert add_months(day, -months) == earlier
 
 
 @pytest.mark.parametrize(
