@@ -73,8 +73,8 @@ def test_freeze_renew_release_against_the_simulator(bank, officer, case, debtors
     balance = account.amount
     limit = (balance + Decimal("1000.00")).quantize(Decimal("0.01"))
 
-    # The freeze asks for more than the balance; the bank freezes what there is. It lasts 6
-    # months, so that its renewal window, the last 6 months, is open today.
+    # The freeze requests more than the balance, so the bank freezes what there is. It lasts
+    # 6 months, so its renewal window, the last 6 months, is open today.
     measure = services.request_measure(
         officer, account, MeasureKind.FREEZE, amount=limit, period_months=6
     )
