@@ -380,16 +380,45 @@ def _check_comment(user: User, application: Application) -> None:
         )
 
 
+# The actions that move an application on; a comment or a lifting is never owed.
+_OWED_ACTIONS = tuple(
+    action for action in Action.ALL if action not in (Action.COMMENT, Action.LIFT)
+)
+
+
+def awaiting_count(user: User, cap: int) -> int:
+    """Count the applications on which ``user`` may take a step now, stopping at ``cap``."""
+    court = user.court_id
+    if court is None:
+        return 0
+    candidates = (
+        Application.objects.filter(
+            Q(court_id=court) | Q(reviewing_court_id=court) | Q(deciding_court_id=court)
+        )
+        .exclude(state__in=FINAL_STATES)
+        .select_related("court", "reviewing_court", "deciding_court")
+        .order_by("pk")
+    )
+    count = 0
+    for application in candidates.iterator():
+        if any(_may(user, application, action) for action in _OWED_ACTIONS):
+            count += 1
+            if count >= cap:
+                break
+    return count
+
+
+def _may(user: User, application: Application, action: str) -> bool:
+    try:
+        check_action(user, application, action)
+    except (ValidationError, PermissionDenied):
+        return False
+    return True
+
+
 def allowed_actions(user: User, application: Application) -> list[str]:
     """Return the actions that ``user`` may take on the application now, in workflow order."""
-    allowed = []
-    for action in Action.ALL:
-        try:
-            check_action(user, application, action)
-        except (ValidationError, PermissionDenied):
-            continue
-        allowed.append(action)
-    return allowed
+    return [action for action in Action.ALL if _may(user, application, action)]
 
 
 PDF_DENIED = gettext_lazy(

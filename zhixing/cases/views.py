@@ -549,6 +549,16 @@ def case_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def own_open_count(user: User, cap: int) -> int:
+    """Count the open cases assigned to the user, stopping at ``cap``."""
+    own = EnforcementCase.objects.filter(
+        case_officer=user,
+        status=EnforcementCase.Status.OPEN,
+        court__in=scope.visible_courts(user),
+    )
+    return int(own.order_by().values("pk")[:cap].count())
+
+
 def overdue_count(user: User, cap: int) -> int:
     """Count the overdue cases the user watches, stopping at ``cap``."""
     today = services.today_in_china()

@@ -97,6 +97,14 @@ def visible_recipients(user: User) -> QuerySet[OrderRecipient]:
     return scope.restrict(OrderRecipient.objects.all(), user, court_field="court")
 
 
+def awaiting_reply_count(user: User, cap: int) -> int:
+    """Count the orders that the user's court has yet to reply to, stopping at ``cap``."""
+    awaiting = OrderRecipient.objects.filter(
+        court_id=user.court_id, state__in=OrderRecipient.AWAITING_REPLY
+    )
+    return int(awaiting.values("pk")[:cap].count())
+
+
 def own_row(user: User, order: Order) -> OrderRecipient | None:
     """Return the recipient row of the user's court on ``order``, or None."""
     return order.recipients.filter(court_id=user.court_id).first()

@@ -436,6 +436,11 @@ def _inbox_items(user: User) -> Any:
     )
 
 
+def inbox_count(user: User, cap: int) -> int:
+    """Count the officer's unseen closed queries, stopping at ``cap``."""
+    return int(_inbox_items(user).order_by().values("pk")[:cap].count())
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -535,6 +540,11 @@ def _awaiting(user: User) -> Any:
     return QueryRequest.objects.filter(
         case__court_id=user.court_id, state=QueryRequest.State.AWAITING_APPROVAL
     )
+
+
+def awaiting_count(user: User, cap: int) -> int:
+    """Count the queries that wait for the bureau head's decision, stopping at ``cap``."""
+    return int(_awaiting(user).order_by().values("pk")[:cap].count())
 
 
 def _with_party_names(queries: list[QueryRequest]) -> None:

@@ -185,15 +185,10 @@ def _batch_in_scope(request: HttpRequest, batch_id: uuid.UUID) -> GatewayBatch:
     return get_object_or_404(_manual_batches(request.user), pk=batch_id)  # type: ignore[arg-type]
 
 
-@login_required
-def manual_batch_list(request: HttpRequest) -> HttpResponse:
-    """List the batches of manual agencies in the user's scope that still wait for answers.
-
-    A ``page`` that is not the number of a page shows its problem and no batches.
-    """
-    user: User = request.user  # type: ignore[assignment]
+def _waiting_manual_batches(user: User) -> QuerySet[GatewayBatch]:
+    """Return the manual batches in the user's scope with items that wait for answers."""
     waiting = Q(items__state=STATES.ACKNOWLEDGED)
-    batches = (
+    return (
         _manual_batches(user)
         .annotate(
             waiting=Count("items", filter=waiting),
@@ -201,8 +196,22 @@ def manual_batch_list(request: HttpRequest) -> HttpResponse:
             first_deadline=Min("items__deadline", filter=waiting),
         )
         .filter(waiting__gt=0)
-        .order_by("first_deadline", "created_at")
     )
+
+
+def waiting_batch_count(user: User, cap: int) -> int:
+    """Count the manual batches that wait for typed-in answers, stopping at ``cap``."""
+    return int(_waiting_manual_batches(user).order_by().values("pk")[:cap].count())
+
+
+@login_required
+def manual_batch_list(request: HttpRequest) -> HttpResponse:
+    """List the batches of manual agencies in the user's scope that still wait for answers.
+
+    A ``page`` that is not the number of a page shows its problem and no batches.
+    """
+    user: User = request.user  # type: ignore[assignment]
+    batches = _waiting_manual_batches(user).order_by("first_deadline", "created_at")
     page = None
     problems: list[InvalidParameter] = []
     try:

@@ -142,6 +142,15 @@ def visible_reports(user: User) -> Any:
     )
 
 
+def unacknowledged_count(user: User, cap: int) -> int:
+    """Count the reports sent to the user's court that no one there acknowledged yet,
+    stopping at ``cap``."""
+    unacknowledged = ReportDelivery.objects.filter(
+        court_id=user.court_id, report__stage="first", acknowledged_at__isnull=True
+    )
+    return int(unacknowledged.values("pk")[:cap].count())
+
+
 # Reports
 
 

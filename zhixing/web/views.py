@@ -12,9 +12,18 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from zhixing.approvals import services as approvals
+from zhixing.cases.views import overdue_count, own_open_count
+from zhixing.command import services as command
 from zhixing.courts import scope
 from zhixing.courts.models import Role, User
+from zhixing.inquiry.views import awaiting_count, inbox_count
+from zhixing.linkage.pages import waiting_batch_count
 from zhixing.measures import services as measures
+from zhixing.reports import services as reports
+
+# The home page counts what waits up to this many and then shows "99+", as the overdue badge.
+COUNT_CAP = 100
 
 
 @dataclass(frozen=True)
@@ -22,12 +31,14 @@ class Task:
     """An entry of the home page's "Your work" list and the page where the user does that work.
 
     A task without ``url_name`` has no page yet and is shown as text. ``query`` returns the
-    query-string parameters that filter the page for the user.
+    query-string parameters that filter the page for the user. ``count`` returns how many
+    things wait there for the user, counting no further than its ``cap`` argument.
     """
 
     label: Promise
     url_name: str = ""
     query: Callable[[User], dict[str, str]] | None = None
+    count: Callable[[User, int], int] | None = None
 
     def url(self, user: User) -> str | None:
         if not self.url_name:
@@ -48,26 +59,43 @@ def _overdue_open_cases(user: User) -> dict[str, str]:
     return {"status": "open", "due": "overdue"}
 
 
-REPORTS_TO_ACKNOWLEDGE = Task(_("Key-information reports to acknowledge"), "report-list")
-ORDERS = Task(_("Orders to and from your court"), "command-orders")
+REPORTS_TO_ACKNOWLEDGE = Task(
+    _("Key-information reports to acknowledge"),
+    "report-list",
+    count=reports.unacknowledged_count,
+)
+ORDERS = Task(
+    _("Orders to and from your court"), "command-orders", count=command.awaiting_reply_count
+)
 AUDIT_TRAIL = Task(_("Audit trail of your courts"), "audit-search")
 
 # What each role's home page offers first, in order; a user with several roles sees the union.
 # Each linked page must open for every user of the role, which the home page tests check.
 ROLE_TASKS = {
     Role.Code.CASE_OFFICER: [
-        Task(_("Cases assigned to you and their deadlines"), "case-list", _own_open_cases),
+        Task(
+            _("Cases assigned to you and their deadlines"),
+            "case-list",
+            _own_open_cases,
+            own_open_count,
+        ),
         Task(_("Debtor queries and their answers"), "inquiry-request-list"),
-        Task(_("New query answers for your cases"), "inquiry-inbox"),
+        Task(_("New query answers for your cases"), "inquiry-inbox", count=inbox_count),
     ],
     Role.Code.CLERK: [
         Task(_("File a case"), "case-create"),
-        Task(_("Manual agency requests waiting for answers"), "manual-batch-list"),
+        Task(
+            _("Manual agency requests waiting for answers"),
+            "manual-batch-list",
+            count=waiting_batch_count,
+        ),
     ],
     Role.Code.BUREAU_HEAD: [
-        Task(_("Approvals waiting for you"), "approval-list"),
-        Task(_("Debtor queries waiting for your approval"), "inquiry-approvals"),
-        Task(_("Overdue cases of your courts"), "case-list", _overdue_open_cases),
+        Task(_("Approvals waiting for you"), "approval-list", count=approvals.awaiting_count),
+        Task(
+            _("Debtor queries waiting for your approval"), "inquiry-approvals", count=awaiting_count
+        ),
+        Task(_("Overdue cases of your courts"), "case-list", _overdue_open_cases, overdue_count),
         # Supervision notices about courts that reply late to orders are on the order list.
         Task(_("Supervision of your court"), "command-orders"),
         AUDIT_TRAIL,
@@ -92,6 +120,14 @@ ROLE_TASKS = {
 }
 
 
+def _count(task: Task, user: User) -> str | None:
+    """Return how many things wait for ``user`` at the task's page, as shown, or None."""
+    if task.count is None:
+        return None
+    count = task.count(user, COUNT_CAP)
+    return f"{COUNT_CAP - 1}+" if count >= COUNT_CAP else str(count)
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -106,7 +142,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "expired_measures": expired,
         "roles": [role.label for role in roles],
-        "tasks": [(str(task.label), task.url(user)) for task in tasks],
+        "tasks": [(str(task.label), task.url(user), _count(task, user)) for task in tasks],
         "court_count": courts.count(),
         "staff_count": scope.restrict(User.objects.filter(is_active=True), user).count(),
     }

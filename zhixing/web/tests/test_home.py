@@ -161,3 +161,68 @@ def test_work_list_in_chinese(make_user):
 
     assert "立案" in work
     assert "等待反馈的人工请求" in work
+
+
+def work_counts(text: str) -> dict[str, str]:
+    """Map each task label of the work list to the count shown beside it."""
+    items = re.findall(r"<li>(.*?)</li>", work_list(text), re.DOTALL)
+    counts = {}
+    for item in items:
+        found = re.search(
+            r'>([^<]+)</a> <span class="badge[^"]*" data-testid="work-count">([^<]+)<', item
+        )
+        if found:
+            counts[html.unescape(found.group(1))] = found.group(2)
+    return counts
+
+
+def test_officer_sees_count_of_own_open_cases(make_user, courts):
+    officer = make_user("officer", "粤0104", "case_officer")
+    colleague = make_user("colleague", "粤0104", "case_officer")
+    today = case_services.today_in_china()
+    file_case(courts, officer, filed_on=today, debtor="甲")
+    file_case(courts, officer, filed_on=today, debtor="乙")
+    suspended = file_case(courts, officer, filed_on=today, debtor="丙")
+    EnforcementCase.objects.filter(pk=suspended.pk).update(status=EnforcementCase.Status.SUSPENDED)
+    file_case(courts, colleague, filed_on=today, debtor="丁")
+
+    counts = work_counts(logged_in("officer").get("/").content.decode())
+
+    assert counts["Cases assigned to you and their deadlines"] == "2"
+    assert counts["New query answers for your cases"] == "0"
+
+
+def test_nothing_waiting_shows_a_quiet_zero(make_user):
+    make_user("head", "粤0104", "bureau_head")
+
+    page = logged_in("head").get("/").content.decode()
+
+    assert work_counts(page)["Approvals waiting for you"] == "0"
+    assert '<span class="badge none" data-testid="work-count">0</span>' in page
+
+
+def test_count_beyond_cap_shows_plus(make_user, courts, monkeypatch):
+    from zhixing.web import views
+
+    officer = make_user("officer", "粤0104", "case_officer")
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    today = case_services.today_in_china()
+    for debtor in ("甲", "乙", "丙"):
+        file_case(courts, officer, filed_on=today, debtor=debtor)
+
+    counts = work_counts(logged_in("officer").get("/").content.decode())
+
+    assert counts["Cases assigned to you and their deadlines"] == "1+"
+
+
+def test_bureau_head_counts_overdue_cases(make_user, courts):
+    officer = make_user("officer", "粤0104", "case_officer")
+    make_user("head", "粤0104", "bureau_head")
+    today = case_services.today_in_china()
+    file_case(courts, officer, filed_on=today - datetime.timedelta(days=400), debtor="甲")
+    file_case(courts, officer, filed_on=today, debtor="乙")
+
+    counts = work_counts(logged_in("head").get("/").content.decode())
+
+    assert counts["Overdue cases of your courts"] == "1"
+    assert counts["Debtor queries waiting for your approval"] == "0"
