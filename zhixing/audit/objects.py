@@ -108,9 +108,6 @@ DESCRIBERS: Mapping[str, Describer] = {
     "cases.flownode": Describer(("case",), _flow_node),
     "linkage.gatewayitem": Describer((), _gateway_item),
     "inquiry.queryrequest": Describer(("case",), _query_request),
-    # NOTE: inquiry.assetrecord is left out on purpose. A read of a case's asset summary is
-    # recorded under that type with the case's id as object id, so a lookup by that id would
-    # find an unrelated asset record. Its stored text is the case number.
 }
 
 

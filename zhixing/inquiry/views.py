@@ -399,12 +399,10 @@ def case_assets_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
                 "and addresses."
             )
         )
+    # Recorded under the case, whose audit trail then lists who saw its debtors' assets.
     audit.record(
         audit.Action.READ_PERSONAL,
         case,
-        object_type=AssetRecord._meta.label_lower,
-        object_id=str(case.pk),
-        object_repr=case.case_number,
         detail={
             "fields": ["identifier", "location"],
             "purpose": "asset summary",

@@ -200,7 +200,9 @@ def test_assets_mask_account_numbers_until_revealed(officer, case, debtors, agen
     assert ACCOUNT["account_number"] in revealed.content.decode()
     assert "no-store" in revealed["Cache-Control"]
     record = AuditRecord.objects.filter(action="read_personal").last()
-    assert record.object_type == "inquiry.assetrecord"
+    assert record.object_type == "cases.enforcementcase"
+    assert record.object_id == str(case.pk)
+    assert record.detail["purpose"] == "asset summary"
     assert ACCOUNT["account_number"] not in str(record.detail)
 
 
