@@ -371,14 +371,63 @@ def court_profiles(courts: Sequence[Court] | None = None) -> list[CourtProfile]:
     return profiles
 
 
+# Long-distance area codes (长途区号) of the cities of Guangdong, by the two city digits of a
+# court code. The railway transport, maritime and intellectual-property courts (粤71, 粤72,
+# 粤73) sit in Guangzhou.
+# NOTE: which cities dial eight-digit local numbers is from memory, not a checked list. The
+# numbers are made up either way.
+AREA_CODES = {
+    "01": "020",
+    "02": "0751",
+    "03": "0755",
+    "04": "0756",
+    "05": "0754",
+    "06": "0757",
+    "07": "0750",
+    "08": "0759",
+    "09": "0668",
+    "12": "0758",
+    "13": "0752",
+    "14": "0753",
+    "15": "0660",
+    "16": "0762",
+    "17": "0662",
+    "18": "0763",
+    "19": "0769",
+    "20": "0760",
+    "51": "0768",
+    "52": "0663",
+    "53": "0766",
+    "71": "020",
+    "72": "020",
+    "73": "020",
+}
+_EIGHT_DIGIT_AREAS = frozenset({"020", "0755", "0757", "0769", "0754", "0760"})
+
+
+def demo_phone(court_code: str, index: int) -> str:
+    """Return a made-up office phone for officer ``index`` of a court, in the court's city.
+
+    The area code is the city's, and the high court (粤) is in Guangzhou. The local number is 8,
+    the court code's digits and the index, padded with zeros, so that officers of the demo get
+    distinct numbers. For example, the first officer of 粤0104 gets 020-80104010.
+    """
+    digits = court_code[1:]
+    area = AREA_CODES.get(digits[:2], "020")
+    length = 8 if area in _EIGHT_DIGIT_AREAS else 7
+    local = f"8{digits}{index:02d}".ljust(length, "0")[:length]
+    return f"{area}-{local}"
+
+
 def ensure_case_officers(
     profiles: Sequence[CourtProfile], *, per_court: int = 2, seed: int = DEMO_SEED
 ) -> int:
     """Fill ``officer_ids`` with each court's case officers, creating accounts where none exist.
 
-    Created accounts are named ``officer_<court digits>_<n>`` and have unusable passwords, so
-    they own cases but cannot log in until an administrator sets a password. Returns how many
-    accounts were created.
+    Created accounts are named ``officer_<court digits>_<n>``, have an office phone in the
+    court's city (:func:`demo_phone`), which documents print as the contact number, and have
+    unusable passwords, so they own cases but cannot log in until an administrator sets a
+    password. Returns how many accounts were created.
     """
     rng = random.Random(seed)  # noqa: S311 (synthetic data, not secrets)
     created = 0
@@ -406,6 +455,7 @@ def ensure_case_officers(
                     full_name=person_name(rng),
                     role_codes=[StaffRole.Code.CASE_OFFICER],
                     password=None,
+                    phone=demo_phone(profile.code, index),
                 )
                 created += 1
             profile.officer_ids.append(user.pk)

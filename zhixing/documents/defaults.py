@@ -11,8 +11,10 @@ amendments, so the default texts cite the law without them. A court adds the art
 version in force on the template page, where every text can be changed without code.
 
 ``DEFAULTS_V1`` is what migration 0002 stored, and ``ADDED_IN_0003`` the kinds that migration
-0003 added. ``DEFAULTS`` is the default of every kind. Change a default text with a new constant
-and a new data migration, so that the old migrations keep storing what they stored.
+0003 added. ``CHANGED_IN_0004`` contains version 2 of the kinds whose contact line or row printed
+the label 联系电话 with an empty phone: it now prints the label only when the officer has a
+phone. ``DEFAULTS`` is the current default of every kind. Change a default text with a new
+constant and a new data migration, so that the old migrations keep storing what they stored.
 """
 
 # The texts are Chinese documents with full-width punctuation.
@@ -282,4 +284,28 @@ ADDED_IN_0003: dict[str, tuple[str, str]] = {
     Kind.BORDER_CONTROL_LIFTING: ("解除限制出境通知书", BORDER_CONTROL_LIFTING),
 }
 
-DEFAULTS: dict[str, tuple[str, str]] = {**DEFAULTS_V1, **ADDED_IN_0003}
+# Version 2: the officer's phone and its label only when the officer has a phone, instead of a
+# label followed by nothing. A table row without the phone spans the name over the row.
+_CONTACT_V1 = "~ 联系人：{{ officer.name }}　　联系电话：{{ officer.phone }}"
+_CONTACT = (
+    "~ 联系人：{{ officer.name }}{% if officer.phone %}　　联系电话：{{ officer.phone }}{% endif %}"
+)
+_OFFICER_ROW_V1 = "| 承办人 | {{ officer.name }} | 联系电话 | {{ officer.phone }} |"
+_OFFICER_ROW = (
+    "{% if officer.phone %}| 承办人 | {{ officer.name }} | 联系电话 | {{ officer.phone }} |"
+    "{% else %}| 承办人 | {{ officer.name }} |{% endif %}"
+)
+
+
+def _phone_when_known(body: str) -> str:
+    return body.replace(_CONTACT_V1, _CONTACT).replace(_OFFICER_ROW_V1, _OFFICER_ROW)
+
+
+# Version 2 of the kinds whose text changed, which migration 0004 stores.
+CHANGED_IN_0004: dict[str, tuple[str, str]] = {
+    code: (title, _phone_when_known(body))
+    for code, (title, body) in {**DEFAULTS_V1, **ADDED_IN_0003}.items()
+    if _phone_when_known(body) != body
+}
+
+DEFAULTS: dict[str, tuple[str, str]] = {**DEFAULTS_V1, **ADDED_IN_0003, **CHANGED_IN_0004}

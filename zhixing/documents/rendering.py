@@ -13,13 +13,20 @@ empty): a misspelt name raises :class:`DocumentTemplateError` instead of leaving
 legal document. Optional parts go inside ``{% if %}``.
 
 Layout: A4 with the margins of GB/T 9704-2012 for official documents (top 37 mm, left 28 mm,
-a type area of 156 mm by 225 mm), body text in 16 pt with 28 pt line spacing.
+a type area of 156 mm by 225 mm), body text in 16 pt with 28 pt line spacing. Lines break by
+the rules of Chinese typesetting (GB/T 15834-2011): no closing mark at the start of a line, no
+opening mark at its end, and a number (ID, account, amount), case number or vehicle plate is
+never split (see :class:`_ChineseParagraph`).
 """
+
+# The comments on line breaking quote the full-width marks of Chinese text.
+# ruff: noqa: RUF003
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from dataclasses import dataclass
 from io import BytesIO
@@ -146,6 +153,111 @@ def render_text(body: str, context: dict[str, Any]) -> str:
 
 # Layout
 
+# Line breaking. ReportLab's CJK wrapping (reportlab.lib.textsplit.dumbSplit, 5.1) may break
+# between any two characters. It keeps a mark on the line only if the mark is in its
+# ALL_CANNOT_START, which lacks the full-width ，；：？！》” of Chinese text. It never reads its
+# own ALL_CANNOT_END. It keeps a run of Latin letters and digits whole only if the run starts in
+# the second half of the line and contains no Chinese character. So lines started with "，"
+# and ID numbers, account numbers, case numbers and plates were split. Instead, the text is cut
+# into units that no line break may enter, and each unit that does not fit starts a new line.
+
+# Marks that may not end a line (GB/T 15834-2011, 5.1: opening quotes, brackets and title
+# marks) and marks that may not start one (closing ones, the pause marks, the interpunct).
+_OPENING = "（《「『“‘〈【〔［｛〖([{"
+_CLOSING = "，。、；：？！）》」』”’〉】〕］｝〗％～·,.;:?!)]}%"
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋内蒙陕吉闽贵黔粤青藏川宁琼军兵"
+_UNBREAKABLE = "|".join(
+    (
+        # Case and document numbers, with a certificate's province: （2026）粤0104执1234号之一,
+        # 粤（2020）广州市不动产权第 0000001 号.
+        rf"[{_PROVINCES}]?[（(〔]\d{{4}}[）)〕][\u4e00-\u9fff\d ]{{0,24}}?\d+ ?号"
+        "(?:之[一二三四五六七八九十]+)?",
+        # Vehicle plates: 粤A12345, 粤A·12345, 粤AD12345, 粤A1234学.
+        rf"[{_PROVINCES}][A-Z][·•]?[A-Z0-9]{{4,6}}[挂学警港澳领试超]?",
+        # Numbers, IDs and Latin words, with the separators inside them: 1,234,567.89.
+        r"[0-9A-Za-z](?:[0-9A-Za-z]|[,.:/\-](?=[0-9A-Za-z]))*",
+        # Dashes and ellipses stay whole.
+        "——",
+        "……",
+    )
+)
+# A unit: opening marks, then an unbreakable token or one character, then closing marks and
+# spaces. An opening mark at the very end of the text is a unit of its own.
+_OPENING_CLASS = re.escape(_OPENING)
+_UNIT = re.compile(
+    rf"[{_OPENING_CLASS}]*?(?:{_UNBREAKABLE}|[^{_OPENING_CLASS}])[{re.escape(_CLOSING)}\s]*|.",
+    re.DOTALL,
+)
+
+
+def break_lines(
+    text: str, widths: list[float], font_name: str, font_size: float
+) -> list[tuple[float, str]]:
+    """Break ``text`` into lines of the given widths; return (unused width, text) per line.
+
+    ``widths`` contains the width of the first line, then of the next ones, the last repeating.
+    A closing mark goes to the next line with the character before it, instead of hanging in
+    the margin as in ReportLab. A unit wider than a whole line is cut between characters.
+    """
+    lines: list[tuple[float, str]] = []
+    limit = widths[0]
+    line = ""
+    used = 0.0
+    units = _UNIT.findall(text)
+    units.reverse()
+    while units:
+        unit = units.pop()
+        # Spaces at the end of a line may go past the margin.
+        width = stringWidth(unit.rstrip(), font_name, font_size)
+        if used + width > limit + 1e-6:
+            if line:
+                line = line.rstrip()
+                lines.append((limit - stringWidth(line, font_name, font_size), line))
+                limit = widths[min(len(lines), len(widths) - 1)]
+                line = ""
+                used = 0.0
+                units.append(unit)
+                continue
+            if len(unit) > 1:
+                units.extend(reversed(unit))
+                continue
+        line += unit
+        used += stringWidth(unit, font_name, font_size) if unit[-1].isspace() else width
+    if line:
+        lines.append((limit - used, line))
+    return lines
+
+
+class _ChineseParagraph(Paragraph):
+    """A paragraph of plain text whose lines break by :func:`break_lines`.
+
+    Paragraphs with markup (several fragments) and the parts of a paragraph split over pages,
+    which keep the lines already broken, are left to ReportLab.
+    """
+
+    def breakLinesCJK(self, maxWidths: Any) -> Any:
+        frags = self.frags
+        if (
+            len(frags) != 1
+            or hasattr(frags[0], "cbDefn")
+            or self.bulletText
+            or self.style.endDots
+            or getattr(self, "_splitpara", 0)
+        ):
+            return super().breakLinesCJK(maxWidths)
+        fragment = frags[0]
+        text = fragment.text if hasattr(fragment, "text") else "".join(fragment.words)
+        if not isinstance(maxWidths, list | tuple):
+            maxWidths = [maxWidths]
+        lines = break_lines(text, list(maxWidths), fragment.fontName, fragment.fontSize)
+        # The structure of ReportLab's own single-fragment case: (unused width, [text]).
+        return fragment.clone(
+            kind=0,
+            lines=[(unused, [line]) for unused, line in lines],
+            ascent=fragment.fontSize,
+            descent=-0.2 * fragment.fontSize,
+        )
+
 
 def _styles() -> dict[str, ParagraphStyle]:
     fonts.register()
@@ -255,7 +367,7 @@ def _table(block: Block, styles: dict[str, ParagraphStyle]) -> Table:
         ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
     ]
     for row_index, row in enumerate(block.rows):
-        cells: list[Any] = [Paragraph(escape(cell), styles["cell"]) for cell in row]
+        cells: list[Any] = [_ChineseParagraph(escape(cell), styles["cell"]) for cell in row]
         if len(cells) < columns:
             commands.append(("SPAN", (len(cells) - 1, row_index), (columns - 1, row_index)))
             cells.extend("" for _ in range(columns - len(cells)))
@@ -303,7 +415,7 @@ def _flowables(blocks: list[Block], seal_box: list[SealBox]) -> list[Flowable]:
         elif block.kind is BlockKind.SEAL:
             flowables = [_SealBlock(block.lines, seal_box)]
         else:
-            flowables = [Paragraph(escape(block.lines[0]), paragraph_styles[block.kind])]
+            flowables = [_ChineseParagraph(escape(block.lines[0]), paragraph_styles[block.kind])]
         if index in closing_range:
             closing.extend(flowables)
             if index == closing_range[-1]:

@@ -41,7 +41,7 @@ _NOTICE_CLOSING = """\
 < 附：{{ ruling_number }}执行裁定书
 @ {{ court.name }}
 @ {{ date|cn_date }}
-~ 联系人：{{ officer.name }}　　联系电话：{{ officer.phone }}
+~ 联系人：{{ officer.name }}{% if officer.phone %}　　联系电话：{{ officer.phone }}{% endif %}
 """
 
 _DEBTOR = "被执行人{{ debtor.name }}（{{ debtor.document_label }}：{{ debtor.document_number }}）"

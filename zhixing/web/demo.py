@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from zhixing.cases.demo_data import demo_phone
 from zhixing.courts import services
 from zhixing.courts.models import Court, Role, User
 from zhixing.esign import services as esign
@@ -47,7 +48,7 @@ DEMO_ACCOUNTS = (
 def create_demo_accounts() -> list[DemoAccount]:
     """Create the demo accounts that do not exist yet; return those available."""
     available = []
-    for account in DEMO_ACCOUNTS:
+    for index, account in enumerate(DEMO_ACCOUNTS):
         court = Court.objects.filter(code=account.court_code).first()
         if court is None:
             continue
@@ -59,6 +60,9 @@ def create_demo_accounts() -> list[DemoAccount]:
                 full_name=account.full_name,
                 role_codes=account.roles,
                 password=DEMO_PASSWORD,
+                # Sealed documents print the drafting officer's phone as the contact number.
+                # The index keeps the numbers apart from those of the generated officers.
+                phone=demo_phone(court.code, 50 + index),
             )
         available.append(account)
     return available

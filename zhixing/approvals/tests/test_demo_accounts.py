@@ -44,6 +44,13 @@ def test_demo_signers_have_certificates(demo_users):
         assert esign.current_seal_certificate(court) is not None, court.code
 
 
+def test_demo_accounts_have_distinct_phones(demo_users):
+    phones = [user.phone for user in demo_users.values()]
+
+    assert all(phones)
+    assert len(set(phones)) == len(phones)
+
+
 def test_demo_certificates_issued_once(demo_users):
     before = sorted(Certificate.objects.values_list("fingerprint", flat=True))
 
