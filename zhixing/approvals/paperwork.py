@@ -65,7 +65,7 @@ def add_months(start: datetime.date, months: int) -> datetime.date:
     return same_day - datetime.timedelta(days=1)
 
 
-def _party_fields(party: Party | None) -> dict[str, Any]:
+def _party_fields(case: EnforcementCase, party: Party | None) -> dict[str, Any]:
     if party is None:
         return {
             "name": "",
@@ -86,7 +86,7 @@ def _party_fields(party: Party | None) -> dict[str, Any]:
         "kind": party.kind,
         "document_label": label,
         "document_number": party.document_number,
-        "address": party.address,
+        "address": case.address_of(party),
     }
 
 
@@ -107,7 +107,7 @@ def _person(application: Application) -> dict[str, Any]:
     )
     sex = {"M": "男", "F": "女"}.get(party.sex if party is not None else "", "")
     return {
-        **_party_fields(party),
+        **_party_fields(application.case, party),
         "name": application.person_name,
         "document_kind": document_kind,
         "document_number": application.person_document_number,
@@ -237,8 +237,10 @@ def _plain_context(
         # NOTE: cases carry no cause of action (案由) yet, so documents print none.
         "case_cause": "",
         "date": today,
-        "applicant": _party_fields(_first_party(case, CaseParty.Role.APPLICANT)),
-        "debtor": _party_fields(application.person or _first_party(case, CaseParty.Role.DEBTOR)),
+        "applicant": _party_fields(case, _first_party(case, CaseParty.Role.APPLICANT)),
+        "debtor": _party_fields(
+            case, application.person or _first_party(case, CaseParty.Role.DEBTOR)
+        ),
         "basis": {
             "court": case.basis_court,
             "document_number": case.basis_document_number,

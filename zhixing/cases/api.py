@@ -370,8 +370,11 @@ class CaseViewSet(
                     "Only the case officer, clerks of the court and bureau heads see full numbers."
                 )
                 raise exceptions.PermissionDenied(message)
-            parties = [role.party for role in case.case_parties.all()]
-            recorded = services.record_identity_read(case, parties, purpose="api")
+            # The API shows the document number alone, so the record names no other field.
+            links = list(case.case_parties.select_related("party"))
+            recorded = services.record_identity_read(
+                case, links, purpose="api", shown=("document_number",)
+            )
             logger.info(
                 "Full party data of case %s sent by the API, %s audit records", case.pk, recorded
             )

@@ -1175,8 +1175,6 @@ PARTY_FIELDS = (
     "needs_confirmation",
     "birth_date",
     "sex",
-    "address",
-    "phone",
     "created_at",
 )
 CASE_PARTY_FIELDS = ("case_id", "party_id", "role")
@@ -1234,7 +1232,7 @@ class CopyFormatter:
         text = copy_escape if self.escape else str
         parties = [
             f"{p.id}\t{p.kind}\t{text(p.name)}\t{p.document_type}\t{text(p.document_number)}\t"
-            f"f\t{day(p.birth_date)}\t{p.sex}\t\t\t{now}\n"
+            f"f\t{day(p.birth_date)}\t{p.sex}\t{now}\n"
             for p in batch.parties
         ]
         cases = []
@@ -1361,8 +1359,6 @@ class BulkWriter:
                 False,
                 party.birth_date,
                 party.sex,
-                "",
-                "",
                 now,
             )
 

@@ -59,8 +59,6 @@ class Party(TrackedModel, models.Model):
     )
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     sex = models.CharField(_("sex"), max_length=1, blank=True)
-    address = models.CharField(_("address"), max_length=300, blank=True)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -217,9 +215,26 @@ class EnforcementCase(TrackedModel, models.Model):
     def is_closed(self) -> bool:
         return self.status == self.Status.CLOSED
 
+    def address_of(self, party: Party | None) -> str:
+        """Return the address given for ``party`` in this case, or an empty string."""
+        if party is None:
+            return ""
+        link = (
+            CaseParty.objects.filter(case=self, party=party)
+            .exclude(address="")
+            .order_by("pk")
+            .first()
+        )
+        return link.address if link is not None else ""
+
 
 class CaseParty(models.Model):
-    """The role a party plays in one case: applicant (申请执行人) or debtor (被执行人)."""
+    """The role a party plays in one case: applicant (申请执行人) or debtor (被执行人).
+
+    The contact details are those given for this case. They belong to the case's court, so
+    a court that files a case naming a known person sees what it typed, not what other
+    courts recorded, and keeps it even when it differs from theirs.
+    """
 
     class Role(models.TextChoices):
         APPLICANT = "applicant", _("Applicant")
@@ -234,6 +249,9 @@ class CaseParty(models.Model):
         Party, on_delete=models.PROTECT, related_name="case_roles", db_index=False
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    # The database default lets bulk loads leave the columns out.
+    address = models.CharField(_("address"), max_length=300, blank=True, default="", db_default="")
+    phone = models.CharField(_("phone"), max_length=30, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("case party")

@@ -256,8 +256,6 @@ def _store_party(checked: CheckedParty) -> Party:
         document_type=checked.document_type,
         document_number=checked.document_number,
         needs_confirmation=checked.needs_confirmation,
-        address=data.address.strip(),
-        phone=data.phone.strip(),
     )
     if checked.document_type == DocumentType.RESIDENT_ID:
         resident = normalise_resident_id(checked.document_number)
@@ -272,8 +270,8 @@ def find_or_create_party(data: PartyInput) -> Party:
 
     A party without a document number is always created anew, because nothing identifies it.
     A known party is returned unchanged: its record may belong to cases of other courts, so
-    filing here neither renames it nor changes its contact details. Raises the errors of
-    :func:`check_party`.
+    filing here does not rename it. Contact details are stored with the case, not here. Raises
+    the errors of :func:`check_party`.
     """
     return _store_party(check_party(data))
 
@@ -533,7 +531,8 @@ def _attach_parties(
             party = _store_party(checked)
             if key is not None:
                 created[key] = party
-        CaseParty.objects.get_or_create(case=case, party=party, role=role)
+        contact = {"address": checked.data.address.strip(), "phone": checked.data.phone.strip()}
+        CaseParty.objects.get_or_create(case=case, party=party, role=role, defaults=contact)
 
 
 # Flow and deadlines
@@ -999,17 +998,31 @@ def watched_deadline_cases(
     )
 
 
-def record_identity_read(case: EnforcementCase, parties: Sequence[Party], *, purpose: str) -> int:
+def record_identity_read(
+    case: EnforcementCase,
+    links: Sequence[CaseParty],
+    *,
+    purpose: str,
+    shown: Sequence[str] = ("document_number", "address", "phone"),
+) -> int:
     """Record one audit entry per party of ``case`` whose full personal data a user was shown.
 
-    Each entry names the party and is filed under the case's court, so the bureau heads of that
-    court also find reads by staff of the courts above. ``audit.record_personal_read`` is not
-    used because it would file the entry under no court, since a party has no court. Returns
-    the number of entries; parties without a document number, address or phone get none.
+    ``links`` are the case's links to its parties with the parties loaded, and ``shown`` the
+    fields the user saw: the party's document number, and the address and phone given in the
+    case. Each entry names the party and is filed under the case's court, so the bureau heads
+    of that court also find reads by staff of the courts above. ``audit.record_personal_read``
+    is not used because it would file the entry under no court, since a party has no court.
+    Returns the number of entries; parties with none of the shown fields get none.
     """
     recorded = 0
-    for party in parties:
-        fields = [name for name in ("document_number", "address", "phone") if getattr(party, name)]
+    for link in links:
+        party = link.party
+        values = {
+            "document_number": party.document_number,
+            "address": link.address,
+            "phone": link.phone,
+        }
+        fields = [name for name in shown if values[name]]
         if not fields:
             continue
         audit.record(

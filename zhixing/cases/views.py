@@ -361,8 +361,8 @@ def case_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(
             _("Only the case officer, clerks of the court and bureau heads see full numbers.")
         )
-    parties = [role.party for role in case.case_parties.select_related("party")]
-    recorded = services.record_identity_read(case, parties, purpose="case detail")
+    links = list(case.case_parties.select_related("party"))
+    recorded = services.record_identity_read(case, links, purpose="case detail")
     logger.info("Full party data of case %s shown, %s audit records", case.pk, recorded)
     return _render_detail(request, case, reveal=True)
 

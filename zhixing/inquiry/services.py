@@ -26,7 +26,7 @@ from zhixing.cases import services as case_services
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.courts import scope
-from zhixing.courts.models import Role, User
+from zhixing.courts.models import Court, Role, User
 from zhixing.inquiry.assets import store_assets
 from zhixing.inquiry.models import QueryItem, QueryPolicy, QueryRequest
 from zhixing.linkage import gateway
@@ -109,18 +109,26 @@ def agencies_for(categories: Iterable[str]) -> dict[str, list[Agency]]:
 
 
 def reusable_items(
-    parties: Iterable[Party], categories: Iterable[str], now: datetime.datetime | None = None
+    court: Court,
+    parties: Iterable[Party],
+    categories: Iterable[str],
+    now: datetime.datetime | None = None,
 ) -> dict[tuple[int, int, str], GatewayItem]:
     """Return recent query items per (party, agency, category): answered or still open.
 
-    An answer counts when it came within the reuse window; an open item when it was queued
-    within it. The newest item wins.
+    Only items of cases at ``court`` or below it count: an answer given for a sibling court's
+    case would show that court's findings to a court that may not see them. An answer counts
+    when it came within the reuse window; an open item when it was queued within it. The
+    newest item wins.
     """
     now = now or timezone.now()
     since = now - reuse_window()
     items = (
         GatewayItem.objects.filter(
-            party__in=list(parties), category__in=list(categories), action=Action.QUERY
+            party__in=list(parties),
+            category__in=list(categories),
+            action=Action.QUERY,
+            case__court__path__startswith=court.path,
         )
         .filter(
             Q(state=GatewayItem.State.ANSWERED, answered_at__gte=since)
@@ -204,7 +212,7 @@ def _fan_out(query: QueryRequest, parties: list[Party], now: datetime.datetime) 
     case = query.case
     wanted = list(query.categories)
     served = agencies_for(wanted)
-    recent = {} if query.force else reusable_items(parties, wanted, now)
+    recent = {} if query.force else reusable_items(case.court, parties, wanted, now)
 
     result = QueryResult(request=query)
     requests = []

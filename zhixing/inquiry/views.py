@@ -161,7 +161,7 @@ def query_new(request: HttpRequest, case_id: int) -> HttpResponse:
                 )
             return redirect("inquiry-request-list")
     reusable = sorted(
-        services.reusable_items(debtors, Category.values).values(),
+        services.reusable_items(case.court, debtors, Category.values).values(),
         key=lambda item: (item.party_id, item.category, item.agency.code),
     )
     names = {party.pk: party.name for party in debtors}

@@ -58,7 +58,7 @@ def _document_label(party: Party) -> str:
     return "证件号码"
 
 
-def _party(party: Party | None) -> dict[str, Any]:
+def _party(case: EnforcementCase, party: Party | None) -> dict[str, Any]:
     if party is None:
         return {"name": "", "kind": "", "document_label": "", "document_number": "", "address": ""}
     return {
@@ -66,7 +66,7 @@ def _party(party: Party | None) -> dict[str, Any]:
         "kind": party.kind,
         "document_label": _document_label(party),
         "document_number": party.document_number,
-        "address": party.address,
+        "address": case.address_of(party),
     }
 
 
@@ -166,8 +166,8 @@ def base_context(
         # NOTE: the case has no cause of action (案由); documents read "…与被执行人…一案".
         "case_cause": "",
         "date": day,
-        "applicant": _party(_first_applicant(case)),
-        "debtor": _party(debtor),
+        "applicant": _party(case, _first_applicant(case)),
+        "debtor": _party(case, debtor),
         "basis": {
             "court": case.basis_court,
             "document_number": case.basis_document_number,

@@ -259,7 +259,26 @@ def test_known_document_other_name_rejected(courts):
     message = str(info.value.message_dict)
     assert "李嘉" not in message
     assert "debtors[0].name" in info.value.message_dict
-    assert Party.objects.get(document_number=number).address == ""
+    assert not CaseParty.objects.filter(address="某地址").exists()
+
+
+@pytest.mark.django_db
+def test_known_person_keeps_each_case_contact(courts):
+    number = make_resident_id("440104", "19850101", 1)
+    first = _file(
+        courts["粤0105"],
+        debtors=[PartyInput(name="李嘉", document_number=number, address="甲地址", phone="1")],
+    )
+    second = _file(
+        courts["粤0104"],
+        debtors=[PartyInput(name="李嘉", document_number=number, address="乙地址")],
+    )
+
+    assert Party.objects.filter(document_number=number).count() == 1
+    assert second.case_parties.get(role="debtor").address == "乙地址"
+    assert second.case_parties.get(role="debtor").phone == ""
+    assert first.case_parties.get(role="debtor").address == "甲地址"
+    assert first.case_parties.get(role="debtor").phone == "1"
 
 
 @pytest.mark.django_db

@@ -110,6 +110,36 @@ def test_reused_answer_adds_other_case_assets(officer, case, debtors, file_case,
     assert set(AssetRecord.objects.values_list("case_id", flat=True)) == {case.pk, other.pk}
 
 
+def test_sibling_court_does_not_reuse_answer(
+    make_user, case, debtors, officer, file_case, agencies
+):
+    item = services.request_query(officer, case, debtors[:1], ["real_estate"]).queued[0]
+    gateway.apply_answers(item.agency, [found(item, HOME)])
+    # The same debtor in a case of a sibling court, which may not see the first court's cases.
+    sibling_officer = make_user("officer0105", "粤0105", "case_officer")
+    sibling = file_case("粤0105", first=1, case_officer=sibling_officer)
+    party = sibling.parties.get(pk=debtors[0].pk)
+
+    result = services.request_query(sibling_officer, sibling, [party], ["real_estate"])
+
+    assert result.reused == []
+    assert len(result.queued) == 1
+    assert not AssetRecord.objects.filter(case=sibling).exists()
+
+
+def test_court_above_reuses_answer(make_user, case, debtors, officer, file_case, agencies):
+    item = services.request_query(officer, case, debtors[:1], ["real_estate"]).queued[0]
+    gateway.apply_answers(item.agency, [found(item, HOME)])
+    upper_officer = make_user("officer01", "粤01", "case_officer")
+    upper = file_case("粤01", first=1, case_officer=upper_officer)
+    party = upper.parties.get(pk=debtors[0].pk)
+
+    result = services.request_query(upper_officer, upper, [party], ["real_estate"])
+
+    assert result.reused[0].pk == item.pk
+    assert AssetRecord.objects.filter(case=upper).count() == 1
+
+
 def test_late_answer_reaches_both_cases(officer, case, debtors, file_case, agencies):
     item = services.request_query(officer, case, debtors[:1], ["real_estate"]).queued[0]
     other = file_case(first=1)

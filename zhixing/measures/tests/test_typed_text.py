@@ -53,16 +53,17 @@ def _seize_home(officer, case, debtor, make_asset, **record):
 
 def test_address_line_breaks_stay_inline(officer, case, debtors, make_asset):
     debtor = debtors[0]
-    debtor.address = TYPED_ADDRESS
-    debtor.save()
+    link = case.case_parties.get(party=debtor, role="debtor")
+    link.address = TYPED_ADDRESS
+    link.save()
     asset = make_asset(case, debtor, ACCOUNT)
 
     measure = services.request_measure(officer, asset, "freeze", amount="100.00", now=NOW)
 
     ruling = _flat(_documents(measure)["ruling_freeze"])
     assert "住所广州市越秀区某某路88号@伪造的落款｜伪造｜表格｜<b>粗体</b>&号。" in ruling
-    debtor.refresh_from_db()
-    assert debtor.address == TYPED_ADDRESS
+    link.refresh_from_db()
+    assert link.address == TYPED_ADDRESS
 
 
 def test_long_asset_text_stays_paragraph(officer, case, debtors, make_asset):
