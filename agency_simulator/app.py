@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from agency_simulator import exchange, measures, protocol, workers
+from agency_simulator import exchange, measures, protocol, reasons, workers
 from agency_simulator.agencies import CHINA_TZ, Agency, ConfigError, Faults, load_agencies
 from agency_simulator.jsontext import compact_json
 from agency_simulator.population import subject_key
@@ -367,7 +367,7 @@ class Simulator:
             ):
                 reason = "item_id already used by another court or agency"
             if reason is not None:
-                rejected.append({"item_id": request.item_id, "reason": reason})
+                rejected.append(reasons.rejection(request.item_id, reason))
                 continue
             accepted.append(request.item_id)
             due_at = time.time() + delay.sample_ms(self.rng) / 1000

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from agency_simulator import PROTOCOL, protocol
+from agency_simulator import PROTOCOL, protocol, reasons
 from agency_simulator.agencies import CHINA_TZ, Agency
 from agency_simulator.signing import SignatureError
 
@@ -383,7 +383,7 @@ class Exchange:
         if not rejected:
             return
         answers = [
-            protocol.answer(entry["item_id"], "error", [], f"rejected: {entry['reason']}")
+            protocol.answer(entry["item_id"], "error", [], reasons.file_error(entry))
             for entry in rejected
         ]
         content = result_content(agency.code, answers)

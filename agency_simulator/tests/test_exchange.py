@@ -277,7 +277,7 @@ def test_rejected_item_answered_with_error(exchanging: Simulator, court_key) -> 
     answers = wait_for_answers(exchanging, "bank-icbc", {wrong["item_id"]})
 
     assert answers[wrong["item_id"]]["status"] == "error"
-    assert "category not served" in answers[wrong["item_id"]]["error"]
+    assert "[category_not_served]" in answers[wrong["item_id"]]["error"]
 
 
 def test_measure_item_in_earlier_layout_rejected(exchanging: Simulator, court_key) -> None:
@@ -298,7 +298,10 @@ def test_measure_item_in_earlier_layout_rejected(exchanging: Simulator, court_ke
     answers = wait_for_answers(exchanging, "bank-icbc", {freeze["item_id"]})
 
     assert answers[freeze["item_id"]]["status"] == "error"
-    assert answers[freeze["item_id"]]["error"] == "rejected: document.sha256 missing"
+    assert (
+        answers[freeze["item_id"]]["error"]
+        == "rejected [field_missing]: 请求缺少必填项 document.sha256"
+    )
 
 
 @pytest.mark.parametrize("fault", ["garbage_rate", "bad_signature_rate"])

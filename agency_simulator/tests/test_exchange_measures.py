@@ -328,7 +328,7 @@ def test_malformed_measure_rejected_as_over_http(
     [rejected] = response.json()["rejected"]
     assert rejected["reason"].startswith(reason), rejected["reason"]
     assert answer["status"] == "error"
-    assert answer["error"] == f"rejected: {rejected['reason']}"
+    assert answer["error"] == f"rejected [{rejected['reason_code']}]: {rejected['reason_text']}"
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,15 @@ def test_batch_acknowledged_with_rejections(court: Court, simulator: Simulator) 
         (seize["item_id"], "action 'seize' not supported"),
         (good["item_id"], "duplicate item_id in batch"),
     }
+    codes = {
+        (entry["item_id"], entry["reason_code"], entry["reason_text"])
+        for entry in acknowledgement["rejected"]
+    }
+    assert codes == {
+        (wrong_category["item_id"], "category_not_served", "本单位不办理此类财产的查控"),
+        (seize["item_id"], "action_not_supported", "本单位不办理此类协助事项"),
+        (good["item_id"], "duplicate_item_id", "同一批次中事项编号重复"),
+    }
     simulator.verify("bank-icbc", response.content, response.headers)
 
 

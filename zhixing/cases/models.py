@@ -29,6 +29,20 @@ DOCUMENT_TYPE_CHOICES = [
     (DocumentType.BUSINESS_REGISTRATION.value, _("Business registration number")),
 ]
 
+# Translated names of the enforcement case types, by type code (zhixing.cases.case_numbers
+# names them in Chinese only). The Chinese texts are those the pages showed before: the short
+# names of the three types filed here and the standard's names of the others.
+ENFORCEMENT_TYPE_LABELS = {
+    "执": pgettext_lazy("case type", "Enforcement"),
+    "执恢": pgettext_lazy("case type", "Resumed enforcement"),
+    "执保": pgettext_lazy("case type", "Preservation enforcement"),
+    "执异": pgettext_lazy("case type", "Enforcement objection"),
+    "执复": pgettext_lazy("case type", "Enforcement review"),
+    "执监": pgettext_lazy("case type", "Enforcement supervision"),
+    "执协": pgettext_lazy("case type", "Enforcement coordination"),
+    "执他": pgettext_lazy("case type", "Other enforcement"),
+}
+
 
 class Party(TrackedModel, models.Model):
     """A natural person or an organisation that takes part in enforcement cases.

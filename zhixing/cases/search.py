@@ -27,7 +27,7 @@ from zhixing.cases.case_numbers import (
     parse_case_number,
 )
 from zhixing.cases.identity import DocumentType, IdentityError, check_document
-from zhixing.cases.models import CaseParty, EnforcementCase, Party
+from zhixing.cases.models import ENFORCEMENT_TYPE_LABELS, CaseParty, EnforcementCase, Party
 from zhixing.cases.services import FIRST_NUMBERED_YEAR
 from zhixing.courts import scope
 from zhixing.courts.models import Court, User
@@ -54,7 +54,9 @@ DUE_CHOICES = [
 ]
 # Every type code of an enforcement case: new cases are 执, 执恢 or 执保, but imported cases
 # may have any of them.
-TYPE_FILTER_CHOICES = sorted((code, CASE_TYPES[code]) for code in ENFORCEMENT_TYPE_CODES)
+TYPE_FILTER_CHOICES = sorted(
+    (code, ENFORCEMENT_TYPE_LABELS[code]) for code in ENFORCEMENT_TYPE_CODES
+)
 LOWER_CHOICES = [
     ("0", gettext_lazy("only that court")),
     ("1", gettext_lazy("that court and the courts below it")),

@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import cached_property
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
@@ -32,7 +33,6 @@ from django.views.decorators.http import require_POST
 from zhixing.cases import deadlines, importing, services
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.forms import (
-    TYPE_CHOICES,
     AssignForm,
     CaseFilingForm,
     CloseForm,
@@ -41,11 +41,10 @@ from zhixing.cases.forms import (
     case_officers,
 )
 from zhixing.cases.identity import mask_id_number
-from zhixing.cases.models import CaseParty, EnforcementCase
+from zhixing.cases.models import ENFORCEMENT_TYPE_LABELS, CaseParty, EnforcementCase
 from zhixing.cases.search import (
     DUE_CHOICES,
     SOON_DAYS,
-    TYPE_FILTER_CHOICES,
     CaseFilter,
     filter_cases,
 )
@@ -80,12 +79,11 @@ DEADLINE_STATUS_LABELS: Mapping[deadlines.DeadlineStatus, Any] = {
     "overdue": gettext_lazy("Overdue"),
     "not_applicable": gettext_lazy("Not applicable: the case is closed"),
 }
-# The select of the case list offers the translated types that are filed here first, then the
-# other enforcement types, which only imported cases have.
-_FILED_TYPES = {code for code, _label in TYPE_CHOICES}
+# The select of the case list offers the types that are filed here first, then the other
+# enforcement types, which only imported cases have, in the order of ENFORCEMENT_TYPE_LABELS.
 LIST_TYPE_CHOICES = [
-    *TYPE_CHOICES,
-    *((code, f"{code} — {name}") for code, name in TYPE_FILTER_CHOICES if code not in _FILED_TYPES),
+    (code, format_lazy("{code} — {label}", code=code, label=label))
+    for code, label in ENFORCEMENT_TYPE_LABELS.items()
 ]
 SORTABLE_COLUMNS = ("number", "filed", "amount", "due")
 

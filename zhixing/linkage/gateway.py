@@ -50,6 +50,7 @@ from zhixing.linkage.adapters import (
     TransientFailure,
 )
 from zhixing.linkage.adapters.online import dumps
+from zhixing.linkage.error_text import rejection_error
 from zhixing.linkage.models import (
     Action,
     Agency,
@@ -880,11 +881,10 @@ def _apply_ack(
         for rejection in ack.get("rejected", []):
             if not isinstance(rejection, dict):
                 continue
-            reason = str(rejection.get("reason", "")) or "no reason given"
             rejected_ids = _parse_ids([rejection.get("item_id")])
             named |= rejected_ids
             result.rejected += _fail(
-                ours.filter(pk__in=rejected_ids), f"rejected by {batch.agency.code}: {reason}"
+                ours.filter(pk__in=rejected_ids), rejection_error(batch.agency.code, rejection)
             )
         if sent is None or not named.issuperset(sent):
             # An item the acknowledgement leaves out goes again in a new batch, because the

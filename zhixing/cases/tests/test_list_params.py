@@ -19,7 +19,7 @@ BAD_VALUES = [
     ("court", "XYZ", "choose a court from the list"),
     ("court", "粤0303", "choose a court from the list"),
     ("lower", "2", "use one of 0 (only that court), 1 (that court and the courts below it)"),
-    ("type", "民初", "use one of 执 (首次执行案件)"),
+    ("type", "民初", "use one of 执 (Enforcement), 执他 (Other enforcement)"),
     ("status", "bogus", "use one of open (Open), suspended (Suspended), closed (Closed)"),
     ("officer", "abc", "choose a case officer from the list"),
     ("officer", "999999", "choose a case officer from the list"),
