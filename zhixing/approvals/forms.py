@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from zhixing.approvals import seizures, services
 from zhixing.cases.models import DOCUMENT_TYPE_CHOICES
 from zhixing.courts.models import User
+from zhixing.form_errors import NamedErrorsMixin
 from zhixing.measures.masking import shown_asset_label
 from zhixing.measures.models import ControlMeasure
 
@@ -21,7 +22,7 @@ _PERSON_DOCUMENTS = [
 ]
 
 
-class ExitRestrictionForm(forms.Form):
+class ExitRestrictionForm(NamedErrorsMixin, forms.Form):
     case_number = forms.CharField(
         label=_("Case number"),
         max_length=64,
@@ -64,7 +65,7 @@ class ExitRestrictionForm(forms.Form):
         )
 
 
-class SeizureRenewalForm(forms.Form):
+class SeizureRenewalForm(NamedErrorsMixin, forms.Form):
     case_number = forms.CharField(
         label=_("Case number"),
         max_length=64,
@@ -144,7 +145,7 @@ def seizure_choice_label(measure: ControlMeasure) -> str:
     }
 
 
-class StepForm(forms.Form):
+class StepForm(NamedErrorsMixin, forms.Form):
     action = forms.ChoiceField(choices=[(action, action) for action in services.Action.ALL])
     comment = forms.CharField(
         label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False

@@ -8,6 +8,7 @@ from zhixing.audit.display import object_type_choices
 from zhixing.audit.models import AuditRecord
 from zhixing.courts import scope
 from zhixing.courts.models import Court, User
+from zhixing.form_errors import NamedErrorsMixin
 
 # The audit trail starts with the platform; these bounds keep date arithmetic in range.
 EARLIEST_DAY = datetime.date(2000, 1, 1)
@@ -31,7 +32,7 @@ class DayField(forms.DateField):
             ) from error
 
 
-class AuditSearchForm(forms.Form):
+class AuditSearchForm(NamedErrorsMixin, forms.Form):
     """Filters of the audit page. Each value must be one the trail can match, or empty."""
 
     username = forms.CharField(label=_("User name"), required=False)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from zhixing.cases import services
 from zhixing.cases.models import DOCUMENT_TYPE_CHOICES, EnforcementCase, FlowNode, Party
 from zhixing.courts.models import Role, User
+from zhixing.form_errors import NamedErrorsMixin
 
 # Number of party rows per role on the filing form; blank rows are ignored.
 PARTY_ROWS = 3
@@ -53,7 +54,7 @@ def case_officers(court_id: int) -> Any:
     ).order_by("full_name", "username")
 
 
-class CaseFilingForm(forms.Form):
+class CaseFilingForm(NamedErrorsMixin, forms.Form):
     """The case itself: number type, filing date, enforcement basis, amount and officer."""
 
     type_code = forms.ChoiceField(label=_("Case type"), choices=TYPE_CHOICES, initial="执")
@@ -93,7 +94,7 @@ class CaseFilingForm(forms.Form):
         self.fields["filed_on"].initial = services.today_in_china()
 
 
-class PartyForm(forms.Form):
+class PartyForm(NamedErrorsMixin, forms.Form):
     """One applicant or debtor row of the filing form. A row without a name is ignored."""
 
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
@@ -144,7 +145,7 @@ class PartyForm(forms.Form):
 PartyFormSet = forms.formset_factory(PartyForm, extra=PARTY_ROWS, max_num=PARTY_ROWS)
 
 
-class StepForm(forms.Form):
+class StepForm(NamedErrorsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Step"), choices=STEP_CHOICES)
     on = forms.DateField(label=_("Date"), widget=DateInput())
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
@@ -169,7 +170,7 @@ class StepForm(forms.Form):
         self.fields["on"].initial = services.today_in_china()
 
 
-class AssignForm(forms.Form):
+class AssignForm(NamedErrorsMixin, forms.Form):
     officer = OfficerChoiceField(label=_("Case officer"), queryset=User.objects.none())
     on = forms.DateField(label=_("Date"), widget=DateInput())
 
@@ -180,7 +181,7 @@ class AssignForm(forms.Form):
         self.fields["on"].initial = services.today_in_china()
 
 
-class CloseForm(forms.Form):
+class CloseForm(NamedErrorsMixin, forms.Form):
     mode = forms.ChoiceField(label=_("Closing mode"), choices=EnforcementCase.ClosingMode.choices)
     on = forms.DateField(label=_("Closing date"), widget=DateInput())
     recovered_amount = forms.DecimalField(

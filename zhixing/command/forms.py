@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhixing import attachments
 from zhixing.courts.models import Court
+from zhixing.form_errors import NamedErrorsMixin
 
 DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
@@ -47,7 +48,7 @@ def deadline_field(label: str | Any) -> forms.DateTimeField:
     )
 
 
-class OrderForm(forms.Form):
+class OrderForm(NamedErrorsMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     task = forms.CharField(
         label=_("Task"),
@@ -85,7 +86,7 @@ class OrderForm(forms.Form):
         self.fields["recipients"].queryset = below  # type: ignore[attr-defined]
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(NamedErrorsMixin, forms.Form):
     text = forms.CharField(
         label=_("Reply"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -94,7 +95,7 @@ class ReplyForm(forms.Form):
     attachments = MultipleFileField(label=_("Attachments"))
 
 
-class PassDownForm(forms.Form):
+class PassDownForm(NamedErrorsMixin, forms.Form):
     courts = forms.ModelMultipleChoiceField(
         label=_("Pass down to"),
         queryset=Court.objects.none(),

@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
+from zhixing.form_errors import NamedErrorsMixin
 
 
 class CourtChoiceField(forms.ModelChoiceField):
@@ -15,7 +16,7 @@ class CourtChoiceField(forms.ModelChoiceField):
         return f"{obj.display_code} {obj.name}"
 
 
-class _StaffForm(forms.Form):
+class _StaffForm(NamedErrorsMixin, forms.Form):
     full_name = forms.CharField(label=pgettext_lazy("person", "Full name"), max_length=50)
     court = CourtChoiceField(
         label=_("Court"),
@@ -50,7 +51,7 @@ class UserEditForm(_StaffForm):
     is_active = forms.BooleanField(label=_("Active"), required=False)
 
 
-class PasswordForm(forms.Form):
+class PasswordForm(NamedErrorsMixin, forms.Form):
     password = forms.CharField(
         label=_("New password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),

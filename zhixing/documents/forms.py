@@ -5,8 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zhixing.form_errors import NamedErrorsMixin
 
-class TemplateForm(forms.Form):
+
+class TemplateForm(NamedErrorsMixin, forms.Form):
     title = forms.CharField(
         label=_("Document title"),
         max_length=100,

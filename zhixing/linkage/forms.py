@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from zhixing.form_errors import NamedErrorsMixin
 from zhixing.linkage import keys, services
 from zhixing.linkage.models import (
     DEFAULT_DEADLINE_HOURS,
@@ -76,7 +77,7 @@ def _number(name: str, *, min_value: float) -> forms.FloatField:
 
 
 def _deadline_field(label: Any) -> forms.DecimalField:
-    return forms.DecimalField(
+    field = forms.DecimalField(
         label=label,
         required=False,
         min_value=Decimal("0.01"),
@@ -88,6 +89,9 @@ def _deadline_field(label: Any) -> forms.DecimalField:
         },
         widget=forms.NumberInput(attrs={"placeholder": str(DEFAULT_DEADLINE_HOURS), "step": "any"}),
     )
+    # The example that zhixing.form_errors names in the messages of the field.
+    field.example = "72"  # type: ignore[attr-defined]
+    return field
 
 
 class AgencyURLField(forms.URLField):
@@ -102,7 +106,7 @@ class AgencyURLField(forms.URLField):
         super().__init__(**kwargs)
 
 
-class AgencyForm(forms.ModelForm):  # type: ignore[type-arg]
+class AgencyForm(NamedErrorsMixin, forms.ModelForm):  # type: ignore[type-arg]
     """Form that creates or changes an agency, with every setting of the model.
 
     The code is fixed once the agency exists, because the agency signs its messages with it.

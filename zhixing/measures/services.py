@@ -417,6 +417,48 @@ def _check_amount_owed(
     raise ValidationError({"amount": message % values})
 
 
+# The balance of an account
+
+# Currency codes of balances in yuan; an empty code is yuan too.
+_YUAN_CODES = ("", "CNY", "cny", "RMB", "rmb")
+
+
+def last_known_balance(asset: AssetRecord) -> AssetRecord | None:
+    """Return the newest record of the account of ``asset`` in its case with a balance in yuan.
+
+    Each query result about the account adds a record, so the newest one contains the last
+    known balance. Returns None when the asset has no account number or no record of the
+    account has a balance in yuan.
+    """
+    if not asset.identifier:
+        return None
+    return (
+        AssetRecord.objects.filter(
+            case_id=asset.case_id,
+            record_type=asset.record_type,
+            identifier=asset.identifier,
+            amount__isnull=False,
+            currency__in=_YUAN_CODES,
+        )
+        .order_by("-answered_at", "-pk")
+        .first()
+    )
+
+
+def balance_exceeded(asset: AssetRecord, kind: str, amount: Decimal | None) -> AssetRecord | None:
+    """Return the record of the last known balance if deducting ``amount`` exceeds it, else None.
+
+    Balances change between the query and the deduction, so exceeding the balance is no reason
+    to reject the deduction. The form requires the officer's confirmation instead.
+    """
+    if kind != MeasureKind.DEDUCT or amount is None:
+        return None
+    record = last_known_balance(asset)
+    if record is None or record.amount is None or amount <= record.amount:
+        return None
+    return record
+
+
 # Queue positions
 
 

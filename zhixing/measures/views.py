@@ -132,7 +132,9 @@ def measure_new(request: HttpRequest, asset_id: int) -> HttpResponse:
     rule = rule_on(day)
     max_months = max(rule.max_period(SPECS[k].property_class or "deposit") for k in kinds)
     data = request.POST if request.method == "POST" else None
-    form = MeasureForm(data, kinds=kinds, max_months=max_months, initial={"kind": kinds[0].value})
+    form = MeasureForm(
+        data, kinds=kinds, max_months=max_months, asset=asset, initial={"kind": kinds[0].value}
+    )
     if data is not None and form.is_valid():
         values = form.cleaned_data
         try:

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zhixing import attachments
+from zhixing.form_errors import NamedErrorsMixin
 from zhixing.reports.models import Kind, Severity
 
 
@@ -33,7 +34,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class ReportForm(forms.Form):
+class ReportForm(NamedErrorsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
     severity = forms.ChoiceField(
         label=_("Severity"),
@@ -70,11 +71,11 @@ class ReportForm(forms.Form):
     )
 
 
-class InstructionForm(forms.Form):
+class InstructionForm(NamedErrorsMixin, forms.Form):
     text = forms.CharField(label=_("Instruction"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(NamedErrorsMixin, forms.Form):
     reply = forms.CharField(
         label=_("Reply"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
@@ -84,7 +85,7 @@ class ReplyForm(forms.Form):
 DEFAULT_ANALYSIS_DAYS = 30
 
 
-class AnalysisForm(forms.Form):
+class AnalysisForm(NamedErrorsMixin, forms.Form):
     """The period and filters of the analysis page; dates and step left out take defaults.
 
     A missing or empty end date is today, a missing or empty start date lies

@@ -2,8 +2,10 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from zhixing.form_errors import NamedErrorsMixin
 
-class LoginForm(AuthenticationForm):
+
+class LoginForm(NamedErrorsMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": _(
             "The user name or password is wrong. After repeated failures the account is "
