@@ -121,6 +121,15 @@ def may_manage_users(user: User | AnonymousUser | None, court: Court | None) -> 
     return court_in_scope(user, court) and user.has_role(Role.Code.ADMINISTRATOR)  # type: ignore[union-attr]
 
 
+def may_manage_province(user: User | AnonymousUser | None) -> bool:
+    """Return whether the user may change what serves every court: an administrator of the
+    high court, the court with no court above it."""
+    court = _acting_court(user)
+    return (
+        court is not None and court.parent_id is None and user.has_role(Role.Code.ADMINISTRATOR)  # type: ignore[union-attr]
+    )
+
+
 def may_read_audit(user: User | AnonymousUser | None) -> bool:
     """Return whether the user may search the audit trail of their scope."""
     return _acting_court(user) is not None and user.has_role(  # type: ignore[union-attr]

@@ -14,30 +14,33 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from zhixing.courts.models import Role, User
+from zhixing.courts import scope
+from zhixing.courts.models import User
 from zhixing.documents.models import DocumentTemplate
 
 logger = logging.getLogger(__name__)
 
 
 def may_manage_templates(user: User | AnonymousUser | None) -> bool:
-    """Return whether ``user`` may change document templates: administrators.
+    """Return whether ``user`` may change document templates: the high court's administrators.
 
-    NOTE: the templates serve every court of the province, and an administrator of any court may
-    change them. If only the high court's administrators should, check the court's level here.
+    The templates serve every court of the province, so an administrator of a court below
+    would change the documents of courts outside their scope.
     """
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and user.has_role(Role.Code.ADMINISTRATOR)  # type: ignore[union-attr]
-    )
+    return scope.may_manage_province(user)
+
+
+REFUSAL = gettext_lazy(
+    "Only administrators of the high court manage document templates, because the templates "
+    "serve every court of the province."
+)
 
 
 def _require_manager(actor: User) -> None:
     if not may_manage_templates(actor):
-        raise PermissionDenied(_("Only administrators change document templates."))
+        raise PermissionDenied(REFUSAL)
 
 
 def save_version(actor: User, code: str, title: str, body: str, note: str = "") -> DocumentTemplate:

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from zhixing.courts.models import Role
+from zhixing.courts import scope
 from zhixing.linkage.models import Agency, GatewayItem
 
 if TYPE_CHECKING:
@@ -209,22 +209,24 @@ def load_agencies_file(
 
 
 def may_manage_agencies(user: User | AnonymousUser | None) -> bool:
-    """Return whether ``user`` may change the province's agency registry: administrators.
+    """Return whether ``user`` may change the province's agency registry: the high court's
+    administrators.
 
-    NOTE: an administrator of any court may, although the registry serves the whole province.
-    If only the high court's administrators should, check the acting court's level here.
+    The registry serves every court, and its addresses receive the courts' queries, so an
+    administrator of a court below could redirect the queries of courts outside their scope.
     """
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and user.has_role(Role.Code.ADMINISTRATOR)  # type: ignore[union-attr]
-    )
+    return scope.may_manage_province(user)
+
+
+REGISTRY_REFUSAL = gettext_lazy(
+    "Only administrators of the high court manage the linkage agencies, because the registry "
+    "serves every court of the province."
+)
 
 
 def _require_manager(actor: User) -> None:
     if not may_manage_agencies(actor):
-        raise PermissionDenied(_("Only administrators change the agency registry."))
+        raise PermissionDenied(REGISTRY_REFUSAL)
 
 
 def save_agency(actor: User, agency: Agency) -> Agency:

@@ -82,7 +82,7 @@ def agency_post(**values: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def admin(make_user):
-    return make_user("admin0104", "粤0104", "administrator")
+    return make_user("admin", "粤", "administrator")
 
 
 @pytest.mark.parametrize("role", ["clerk", "case_officer", "bureau_head", "commander"])
@@ -98,6 +98,21 @@ def test_registry_pages_refuse_non_administrators(make_user, make_agency, role):
     agency.refresh_from_db()
     assert agency.active
     assert not Agency.objects.filter(code="bank-test").exists()
+
+
+@pytest.mark.parametrize("court_code", ["粤01", "粤0104"])
+def test_registry_refuses_administrators_below(make_user, make_agency, court_code):
+    agency = make_agency().agency
+    client = client_for(make_user("someone", court_code, "administrator"))
+
+    page = client.get(f"/agencies/{agency.pk}/")
+    response = client.post(f"/agencies/{agency.pk}/active/", {"active": "0"})
+
+    assert page.status_code == 403
+    assert "high court" in page.content.decode()
+    assert response.status_code == 403
+    agency.refresh_from_db()
+    assert agency.active
 
 
 def test_registry_needs_login(make_agency):
