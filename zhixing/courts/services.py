@@ -300,6 +300,22 @@ def update_user(
         user.court = court
     if actor is not None and actor.pk == user.pk and is_active is False:
         raise ValidationError({"is_active": _("You cannot deactivate your own account.")})
+    # Separation of duties: an administrator who could grant themselves the roles that approve,
+    # seal and reveal would hold them alone.
+    if (
+        actor is not None
+        and actor.pk == user.pk
+        and role_codes is not None
+        and set(_check_roles(role_codes)) != user.role_codes()
+    ):
+        raise ValidationError(
+            {
+                "roles": _(
+                    "You cannot change your own roles; another administrator of your court or "
+                    "of a court above changes them."
+                )
+            }
+        )
     if full_name is not None:
         user.full_name = full_name.strip()
     if phone is not None:

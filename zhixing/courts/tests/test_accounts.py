@@ -206,3 +206,37 @@ def test_court_page_leaves_out_reference_note(make_user, courts):
 
     assert court.name in page
     assert "Derived from a published case number." not in page
+
+
+@pytest.mark.django_db
+def test_admin_cannot_change_own_roles(make_user):
+    admin = make_user("gz_admin", "粤01", "administrator")
+
+    with pytest.raises(ValidationError) as raised:
+        services.update_user(
+            actor=admin, user=admin, role_codes=["administrator", "bureau_head", "commander"]
+        )
+
+    assert "roles" in raised.value.message_dict
+    admin.refresh_from_db()
+    assert admin.role_codes() == {"administrator"}
+
+
+@pytest.mark.django_db
+def test_admin_keeps_own_roles_when_editing_self(make_user):
+    admin = make_user("gz_admin", "粤01", "administrator")
+
+    services.update_user(actor=admin, user=admin, full_name="穗管理", role_codes=["administrator"])
+
+    admin.refresh_from_db()
+    assert admin.full_name == "穗管理"
+
+
+@pytest.mark.django_db
+def test_other_admin_changes_roles(make_user):
+    admin = make_user("gz_admin", "粤01", "administrator")
+    colleague = make_user("gz_admin2", "粤01", "administrator")
+
+    services.update_user(actor=colleague, user=admin, role_codes=["administrator", "commander"])
+
+    assert User.objects.get(pk=admin.pk).role_codes() == {"administrator", "commander"}

@@ -133,3 +133,19 @@ def test_openapi_generation_has_no_warnings(tmp_path):
         "spectacular", "--api-version", "v1", "--fail-on-warn", "--file", str(tmp_path / "a.yaml")
     )
     assert (tmp_path / "a.yaml").stat().st_size > 0
+
+
+@pytest.mark.django_db
+def test_admin_cannot_grant_self_roles(make_user):
+    admin = make_user("admin", "粤01", "administrator")
+    client = _client(admin)
+
+    response = client.patch(
+        f"/api/v1/users/{admin.pk}/",
+        {"roles": ["administrator", "bureau_head", "commander"]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "roles" in response.json()
+    assert User.objects.get(pk=admin.pk).role_codes() == {"administrator"}
