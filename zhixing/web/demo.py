@@ -62,7 +62,7 @@ def create_demo_accounts() -> list[DemoAccount]:
                 password=DEMO_PASSWORD,
                 # Sealed documents print the drafting officer's phone as the contact number.
                 # The index keeps the numbers apart from those of the generated officers.
-                phone=demo_phone(court.code, 50 + index),
+                phone=demo_phone(account.court_code, 50 + index),
             )
         available.append(account)
     return available
