@@ -38,6 +38,7 @@ from zhixing.command.models import (
 )
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
+from zhixing.documents import typed_text
 from zhixing.events import services as events
 from zhixing.events.models import Event
 
@@ -53,6 +54,8 @@ COMMAND_ROLES = (Role.Code.COMMANDER, Role.Code.DUTY_OFFICER)
 READ_ROLES = (*COMMAND_ROLES, Role.Code.BUREAU_HEAD)
 MAX_ATTACHMENTS = 10
 MAX_CASES = 50
+# Typed texts go to other courts and onto their screens; five pages of text is plenty.
+TEXT_MAX_CHARS = 5000
 
 
 def supervision_delay() -> datetime.timedelta:
@@ -254,6 +257,11 @@ def _validate_text(
         errors["title"] = _("Enter a title that says what the order is about.")
     if not task.strip():
         errors["task"] = _("Enter the task: what the receiving courts must do and report.")
+    else:
+        try:
+            typed_text.check_length("task", task, TEXT_MAX_CHARS, label=_("task"))
+        except ValidationError as error:
+            errors["task"] = error.message_dict["task"][0]
     if timezone.is_naive(deadline):
         raise ValueError("deadline must be an aware datetime")
     if deadline <= now:
@@ -457,6 +465,7 @@ def reply(
     _require_command(user, recipient.court)
     if not text.strip():
         raise ValidationError({"text": _("Enter the reply: what your court did and found.")})
+    typed_text.check_length("text", text, TEXT_MAX_CHARS, label=_("reply"))
     _require_awaiting_reply(recipient)
     stored = _store_uploads(uploads)
     try:
@@ -531,6 +540,7 @@ def pass_down(
             )
             % {"deadline": timezone.localtime(parent.deadline, CHINA).strftime("%Y-%m-%d %H:%M")}
         ]
+    _collect(errors, typed_text.check_length, "note", note, TEXT_MAX_CHARS, label=_("note"))
     planned = _collect(
         errors, plan_recipients, recipient.court, courts, skip_level=False, reason=""
     )

@@ -33,6 +33,7 @@ from zhixing.cases.case_numbers import stored_form
 from zhixing.cases.models import EnforcementCase
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
+from zhixing.documents import typed_text
 from zhixing.events import services as events
 from zhixing.events.models import Event
 from zhixing.reports.models import (
@@ -64,6 +65,8 @@ COMMAND_ROLES = (Role.Code.COMMANDER, Role.Code.DUTY_OFFICER, Role.Code.BUREAU_H
 DEFAULT_REALERT_MINUTES = 10
 DEFAULT_ESCALATE_MINUTES = 30
 MAX_ATTACHMENTS = 20
+# Typed texts go to the courts above and onto their screens; five pages of text is plenty.
+TEXT_MAX_CHARS = 5000
 
 
 def realert_after() -> datetime.timedelta:
@@ -246,6 +249,16 @@ def _check_facts(data: ReportInput, now: datetime.datetime) -> None:
     for name in ("title", "place", "narrative"):
         if not str(getattr(data, name)).strip():
             errors[name] = _("This field is required.")
+    for name, label in (
+        ("narrative", _("account of what happened")),
+        ("people_involved", _("list of people involved")),
+        ("measures_taken", _("account of the measures taken")),
+    ):
+        if name not in errors:
+            try:
+                typed_text.check_length(name, getattr(data, name), TEXT_MAX_CHARS, label=label)
+            except ValidationError as error:
+                errors[name] = error.message_dict[name][0]
     if data.occurred_at > now + CLOCK_TOLERANCE:
         local = timezone.localtime(data.occurred_at).strftime("%Y-%m-%d %H:%M")
         errors["occurred_at"] = _(
@@ -623,6 +636,7 @@ def instruct(
         )
     if not text.strip():
         raise ValidationError({"text": _("Write the instruction.")})
+    typed_text.check_length("text", text, TEXT_MAX_CHARS, label=_("instruction"))
     with transaction.atomic():
         instruction = Instruction.objects.create(
             report=root, court=court, author=actor, text=text.strip(), created_at=now
@@ -664,6 +678,7 @@ def answer_instruction(
     if receipt is None or not may_command(actor, receipt.court):
         raise PermissionDenied(_("Only a court that received the instruction acknowledges it."))
     reply = reply.strip()
+    typed_text.check_length("reply", reply, TEXT_MAX_CHARS, label=_("reply"))
     with transaction.atomic():
         changes: dict[str, Any] = {}
         if receipt.acknowledged_at is None:
