@@ -22,6 +22,7 @@ from zhixing.cases import importing, jobs
 from zhixing.cases.exporting import XLSX_CONTENT_TYPE, build_template
 from zhixing.cases.job_models import ImportJob
 from zhixing.courts.models import User
+from zhixing.form_errors import NamedErrorsMixin
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 RECENT_JOBS = 10
 
 
-class ImportForm(forms.Form):
+class ImportForm(NamedErrorsMixin, forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Spreadsheet (.xlsx or .csv)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),

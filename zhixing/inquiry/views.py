@@ -35,6 +35,7 @@ from zhixing.cases.models import EnforcementCase, Party
 from zhixing.courts import scope
 from zhixing.courts.masking import mask_address
 from zhixing.courts.models import Role, User
+from zhixing.form_errors import NamedErrorsMixin
 from zhixing.inquiry import batch_files, display, services
 from zhixing.inquiry.models import AssetRecord, QueryItem, QueryPolicy, QueryRequest, SeenAnswer
 from zhixing.linkage.models import Action, Agency, AgencyHealth, Category, GatewayItem
@@ -49,7 +50,7 @@ BATCH_FORM_ID = "batch-form"
 STATES = GatewayItem.State
 
 
-class QueryForm(forms.Form):
+class QueryForm(NamedErrorsMixin, forms.Form):
     parties = forms.MultipleChoiceField(
         label=gettext_lazy("Debtors"), widget=forms.CheckboxSelectMultiple
     )
@@ -71,7 +72,7 @@ class QueryForm(forms.Form):
         self.fields["parties"].choices = choices  # type: ignore[attr-defined]
 
 
-class BatchForm(forms.Form):
+class BatchForm(NamedErrorsMixin, forms.Form):
     numbers = forms.CharField(
         label=gettext_lazy("Case numbers"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -518,14 +519,14 @@ POLICY_ROLES = (Role.Code.BUREAU_HEAD, Role.Code.ADMINISTRATOR)
 DECIDED_ROWS = 20
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(NamedErrorsMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=[("approve", gettext_lazy("Approve")), ("reject", gettext_lazy("Reject"))]
     )
     note = forms.CharField(label=gettext_lazy("Comment"), max_length=500, required=False)
 
 
-class PolicyForm(forms.ModelForm):
+class PolicyForm(NamedErrorsMixin, forms.ModelForm):
     class Meta:
         model = QueryPolicy
         fields = ["approval_required"]

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from zhixing.form_errors import NamedErrorsMixin
 from zhixing.linkage.models import Action, Category
 
 # Maximum records of one type in one answer. More would be a typing mistake.
@@ -198,7 +199,7 @@ def _protocol_value(field: forms.Field, value: Any) -> Any:
     return value
 
 
-class RecordForm(forms.Form):
+class RecordForm(NamedErrorsMixin, forms.Form):
     """One record of an answer. Subclasses declare the fields of one record type."""
 
     record_type: ClassVar[str]
@@ -468,7 +469,7 @@ CATEGORY_FORMS: dict[str, list[type[RecordForm]]] = {
 }
 
 
-class StatusForm(forms.Form):
+class StatusForm(NamedErrorsMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("Answer"),
         choices=[("found", _("Found")), ("not_found", _("Not found"))],
@@ -718,7 +719,7 @@ def _asset_field(kind: str | None) -> forms.CharField:
     return field
 
 
-class MeasureStatusForm(forms.Form):
+class MeasureStatusForm(NamedErrorsMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("Answer"),
         choices=[
@@ -733,7 +734,7 @@ class MeasureStatusForm(forms.Form):
     )
 
 
-class MeasureRecordForm(forms.Form):
+class MeasureRecordForm(NamedErrorsMixin, forms.Form):
     """The one record of an answer to a control measure: the outcome of the item's action.
 
     The fields follow the protocol's record of the action. The asset is ``account_number`` for
