@@ -27,6 +27,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 
 class BlockKind(enum.Enum):
     COURT = "#"
@@ -110,14 +112,18 @@ def parse(text: str) -> list[Block]:
     seal_groups = [block for block in blocks if block.kind is BlockKind.SEAL]
     if not seal_groups:
         raise MarkupError(
-            "The template has no seal lines. Start the lines with the court's name and the "
-            "date at the end with @, so that the seal can be placed over them.",
+            _(
+                "The template has no seal lines. Start the lines with the court's name and the "
+                "date at the end with @, so that the seal can be placed over them."
+            ),
             None,
         )
     if len(seal_groups) > 1:
         raise MarkupError(
-            "The template has more than one group of seal lines (lines starting with @). "
-            "Keep the court's name and the date together in one group at the end.",
+            _(
+                "The template has more than one group of seal lines (lines starting with @). "
+                "Keep the court's name and the date together in one group at the end."
+            ),
             seal_groups[1].line,
         )
     return blocks

@@ -34,6 +34,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from django.template import Context, Engine, TemplateSyntaxError
+from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -144,8 +145,11 @@ def render_text(body: str, context: dict[str, Any]) -> str:
     if start >= 0:
         name = text[start + len(_MISSING_START) : text.index("\x00", start + 1)]
         raise DocumentTemplateError(
-            f"The variable {name!r} is not in the document's data. Check its spelling, or put "
-            "optional values inside {% if %}.",
+            _(
+                "The variable “%(name)s” is not in the document's data. Check its spelling, or "
+                "put optional values inside {%% if %%}."
+            )
+            % {"name": name},
             _source_line(body, name),
         )
     return text
@@ -438,11 +442,17 @@ def _check_characters(body: str, text: str) -> None:
         return
     character = missing[0]
     line = _source_line(body, character)
-    where = "" if line is not None else " It comes from the document's data."
+    if line is not None:
+        message = _(
+            "The font has no glyph for “%(character)s” (U+%(code)s); use another character."
+        )
+    else:
+        message = _(
+            "The font has no glyph for “%(character)s” (U+%(code)s), which comes from the "
+            "document's data; use another character."
+        )
     raise DocumentTemplateError(
-        f"The font has no glyph for {character!r} (U+{ord(character):04X}); use another "
-        f"character.{where}",
-        line,
+        message % {"character": character, "code": f"{ord(character):04X}"}, line
     )
 
 

@@ -228,3 +228,19 @@ def test_service_rejects_non_administrator(make_user):
 
     with pytest.raises(PermissionDenied):
         services.save_version(officer, CODE, TITLE, BODY + "\n正文。")
+
+
+@pytest.mark.django_db
+def test_preview_error_in_chinese(admin):
+    body = "# {{ court.name }}\n{{ debtor.nmae }}\n正文。\n"
+    client = client_for(admin)
+
+    response = client.post(
+        reverse("document-template-preview", args=[CODE]),
+        {"title": TITLE, "body": body},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "文书数据中没有变量“debtor.nmae”" in text
