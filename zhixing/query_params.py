@@ -48,9 +48,10 @@ def accepted_values(choices: Iterable[tuple[str, Any]]) -> str:
     For example ``open (Open), closed (Closed)``, with the list separator of the language.
     """
     parts = []
+    opening, closing = pgettext("parenthesis", " ("), pgettext("parenthesis", ")")
     for code, label in choices:
         text = str(label)
-        parts.append(code if text == code else f"{code} ({text})")
+        parts.append(code if text == code else f"{code}{opening}{text}{closing}")
     return pgettext("list separator", ", ").join(parts)
 
 

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhixing.audit import services as audit
@@ -321,7 +321,8 @@ def batch_query(request: HttpRequest) -> HttpResponse:
         )
     numbers_by_id = {pk: number for number, pk in found.items()}
     for case_id, reason in result.refused.items():
-        messages.error(request, f"{numbers_by_id.get(case_id, case_id)}: {reason}")
+        separator = pgettext("label separator", ": ")
+        messages.error(request, f"{numbers_by_id.get(case_id, case_id)}{separator}{reason}")
     return redirect("inquiry-request-list")
 
 
@@ -598,7 +599,8 @@ def approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(str(error)) from error
     except ValidationError as error:
         for message in error.messages:
-            messages.error(request, f"{query.case.case_number}: {message}")
+            separator = pgettext("label separator", ": ")
+            messages.error(request, f"{query.case.case_number}{separator}{message}")
         return redirect("inquiry-approvals")
     if approve:
         messages.success(

@@ -67,7 +67,7 @@ ERRORS = [
         "执X",
         "Case type “执X” is not one of the choices; choose one of 执 (执 — first enforcement), "
         "执恢 (执恢 — resumed enforcement), 执保 (执保 — enforcement of a preservation order).",
-        "案件类型“执X”不是可选项：请选择 执 (执 — 首次执行)、",
+        "案件类型“执X”不是可选项：请选择 执（执 — 首次执行）、",
     ),
 ]
 

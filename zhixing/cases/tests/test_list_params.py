@@ -209,3 +209,14 @@ def test_api_schema_lists_400(cases, head01):
     assert _matches(body, _schema(operation, 400), document)
     assert "执异" in parameters["type"]["schema"]["enum"]
     assert "400" in document["paths"]["/api/v1/parties/"]["get"]["responses"]
+
+
+@pytest.mark.django_db
+def test_api_lists_choices_with_chinese_brackets(cases, head01):
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    api.force_authenticate(head01)
+
+    body = api.get("/api/v1/cases/", {"status": "bogus"}).json()
+
+    assert "open（" in body["status"][0]
+    assert "open (" not in body["status"][0]
