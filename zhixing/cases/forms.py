@@ -10,20 +10,27 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from zhixing.cases import services
-from zhixing.cases.models import DOCUMENT_TYPE_CHOICES, EnforcementCase, FlowNode, Party
+from zhixing.cases.models import (
+    DOCUMENT_TYPE_CHOICES,
+    ENFORCEMENT_TYPE_LABELS,
+    EnforcementCase,
+    FlowNode,
+    Party,
+)
 from zhixing.courts.models import Role, User
 from zhixing.form_errors import NamedErrorsMixin
 
 # Number of party rows per role on the filing form; blank rows are ignored.
 PARTY_ROWS = 3
 
+# The implementing types, which are filed here, labelled as on the case list.
 TYPE_CHOICES = [
-    ("执", _("执 — first enforcement")),
-    ("执恢", _("执恢 — resumed enforcement")),
-    ("执保", _("执保 — enforcement of a preservation order")),
+    (code, format_lazy("{code} — {label}", code=code, label=ENFORCEMENT_TYPE_LABELS[code]))
+    for code in ("执", "执恢", "执保")
 ]
 
 # Steps that the step form records; filing and closing have their own actions, and an officer

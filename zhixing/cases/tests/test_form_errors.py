@@ -65,8 +65,8 @@ ERRORS = [
     (
         "type_code",
         "执X",
-        "Case type “执X” is not one of the choices; choose one of 执 (执 — first enforcement), "
-        "执恢 (执恢 — resumed enforcement), 执保 (执保 — enforcement of a preservation order).",
+        "Case type “执X” is not one of the choices; choose one of 执 (执 — Enforcement), "
+        "执恢 (执恢 — Resumed enforcement), 执保 (执保 — Preservation enforcement).",
         "案件类型“执X”不是可选项：请选择 执（执 — 首次执行）、",
     ),
 ]
