@@ -51,6 +51,7 @@ from zhixing.cases.search import (
 from zhixing.courts import scope
 from zhixing.courts.models import Court, Role, User
 from zhixing.query_params import InvalidQuery, page_of, query_without
+from zhixing.web.once import submit_once
 
 logger = logging.getLogger(__name__)
 
@@ -489,6 +490,7 @@ def _copy_filing_errors(
 
 
 @login_required
+@submit_once
 def case_create(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     court: Court = user.court

@@ -26,6 +26,7 @@ from zhixing.command import services
 from zhixing.command.forms import OrderForm, PassDownForm, ReplyForm
 from zhixing.command.models import Order, OrderAttachment, OrderRecipient
 from zhixing.courts.models import Court, Role, User
+from zhixing.web.once import submit_once
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,7 @@ def _recipient_tree(court: Court) -> list[tuple[Court, list[Court]]]:
 
 
 @login_required
+@submit_once
 def order_new(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
     if not services.may_command(user):

@@ -31,6 +31,7 @@ from zhixing.reports.models import (
     ReportDelivery,
     SituationReport,
 )
+from zhixing.web.once import submit_once
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ def _submit(
 
 
 @login_required
+@submit_once
 def report_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if not services.may_report(user):
@@ -152,6 +154,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@submit_once
 def report_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     root = _thread(request, pk)
     final = request.GET.get("final") == "1" or request.POST.get("final") == "1"

@@ -353,3 +353,26 @@ def test_analysis_export_with_only_kind(courts, staff):
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_report_sent_twice_is_stored_once(courts, staff):
+    import re
+
+    client = client_for(staff["粤0104"])
+    page = client.get("/reports/new/").content.decode()
+    token = re.search(r'name="once" value="([0-9a-f]{32})"', page).group(1)
+    data = {
+        "kind": "violent_resistance",
+        "severity": "major",
+        "title": "查封现场遭阻挠",
+        "occurred_at": "2026-12-04T09:30",
+        "place": "越秀区",
+        "narrative": "经过",
+        "once": token,
+    }
+
+    first = client.post("/reports/new/", data)
+    second = client.post("/reports/new/", data)
+
+    report = SituationReport.objects.get()
+    assert second["Location"] == first["Location"] == f"/reports/{report.pk}/"
