@@ -28,6 +28,7 @@ from zhixing.cases.forms import STEP_CHOICES
 from zhixing.cases.identity import mask_id_number
 from zhixing.cases.models import DOCUMENT_TYPE_CHOICES, CaseParty, EnforcementCase, FlowNode, Party
 from zhixing.cases.search import SORTS, TYPE_FILTER_CHOICES, CaseFilter, filter_cases
+from zhixing.cases.views import deadline_label
 from zhixing.courts import scope
 from zhixing.courts.models import Court, User
 from zhixing.pagination import LimitOffsetPagination
@@ -171,7 +172,7 @@ class CaseDetailSerializer(CaseSerializer):
         return [
             {
                 "rule_id": item.rule_id,
-                "label": item.label,
+                "label": deadline_label(item.rule_id),
                 "due_on": item.due_on,
                 "done_on": item.done_on,
                 "status": item.status,

@@ -104,8 +104,26 @@ def test_api_reveal_is_audited(courts, make_user):
     assert record.object_type == "cases.party"
     assert record.object_id == str(Party.objects.get(document_number=ZHANG_ID).pk)
     assert record.detail["purpose"] == "api"
+    assert record.detail["fields"] == ["document_number"]
     assert record.channel == "api"
     assert ZHANG_ID not in json.dumps(record.detail)
+
+
+@pytest.mark.django_db
+def test_api_deadline_labels_follow_language(courts, make_user):
+    officer = make_user("officer", "粤0104")
+    case = file_case(courts["粤0104"], officer=officer)
+    client = api_client(officer)
+
+    english = client.get(f"/api/v1/cases/{case.pk}/").json()["deadlines"]
+    chinese = client.get(f"/api/v1/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+
+    handling = next(item for item in english if item["rule_id"] == "handling_period")
+    handling_zh = next(
+        item for item in chinese["deadlines"] if item["rule_id"] == "handling_period"
+    )
+    assert handling["label"] != handling_zh["label"]
+    assert any("\u4e00" <= character <= "\u9fff" for character in handling_zh["label"])
 
 
 @pytest.mark.django_db
