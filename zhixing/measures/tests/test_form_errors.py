@@ -68,7 +68,7 @@ ERRORS = [
 def test_measure_error_in_english(officer, asset, values, field, english, chinese):
     response = post_measure(officer, asset, "en", **values)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     [message] = errors_of(response, field)
     assert message.startswith(english)
     assert not ControlMeasure.objects.exists()

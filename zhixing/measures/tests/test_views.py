@@ -79,7 +79,7 @@ def test_form_errors_name_field(officer, asset):
         f"/measures/assets/{asset.pk}/new/", {"kind": "freeze", "amount": ""}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert 'id="id_amount-error"' in response.content.decode()
     assert not ControlMeasure.objects.exists()
 
