@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -37,6 +39,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """
     if isinstance(exc, Http404) and _is_generic(exc):
         exc = exceptions.NotFound(_not_found(context))
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own handler would answer with an HTML page that names no limit.
+        exc = exceptions.ParseError(
+            _(
+                "The request body is larger than %(limit)s bytes; send less text, and files "
+                "through the attachment fields."
+            )
+            % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        )
     return views.exception_handler(exc, context)
 
 
