@@ -127,6 +127,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After the session, user and messages, which the page's layout reads.
     "zhixing.web.middleware.MethodNotAllowedPageMiddleware",
+    "zhixing.web.middleware.PasswordChangeRequiredMiddleware",
     "zhixing.audit.middleware.AuditContextMiddleware",
     # Axes must come last so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",

@@ -129,6 +129,12 @@ class User(TrackedModel, AbstractUser):
     full_name = models.CharField(pgettext_lazy("person", "full name"), max_length=50)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), related_name="users")
+    # Set when an administrator chose the password, which the administrator therefore knows.
+    password_change_required = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("The user chooses a new password before anything else after logging in."),
+    )
 
     REQUIRED_FIELDS = ["court_id", "full_name"]
 

@@ -275,6 +275,7 @@ def create_user(
     else:
         _validate_password(password, user)
         user.set_password(password)
+        user.password_change_required = actor is not None
     user.full_clean(exclude=["password"])
     user.save()
     user.roles.set(_roles(codes))
@@ -334,12 +335,18 @@ def update_user(
 
 @transaction.atomic
 def set_password(*, actor: User | None, user: User, password: str) -> None:
-    """Set a new password after checking it against the password rules."""
-    if actor is None or actor.pk != user.pk:
+    """Set a new password after checking it against the password rules.
+
+    A password that an administrator sets must be changed by its user at the next login, so
+    that no one else knows the password in use.
+    """
+    own = actor is not None and actor.pk == user.pk
+    if not own:
         _require_manager(actor, user.court)
     _validate_password(password, user)
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.password_change_required = actor is not None and not own
+    user.save(update_fields=["password", "password_change_required"])
     # A new password set by an administrator is the usual way out of a lockout.
     axes_reset(username=user.username)
 

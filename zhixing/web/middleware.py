@@ -6,8 +6,10 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -68,3 +70,32 @@ def _back_url(request: HttpRequest) -> str:
     if parts.scheme not in ("", request.scheme) or parts.path == request.path:
         return ""
     return referer
+
+
+class PasswordChangeRequiredMiddleware:
+    """Send a user whose password an administrator set to the page that changes it.
+
+    Until the user has chosen their own password, every page outside ``API_PREFIX`` redirects
+    there, except logging out and the static files. The API is left alone: it authenticates by
+    token, which an administrator's password does not give.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "password_change_required", False)
+            and not request.path.startswith(API_PREFIX)
+            and request.path not in _password_free_paths()
+            and not request.path.startswith(settings.STATIC_URL)
+        ):
+            return redirect("own-password")
+        return self.get_response(request)
+
+
+def _password_free_paths() -> set[str]:
+    return {reverse("own-password"), reverse("logout"), reverse("set_language")}

@@ -15,5 +15,6 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/password/", views.own_password, name="own-password"),
     path("", views.home, name="home"),
 ]

@@ -4,9 +4,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -16,11 +19,13 @@ from zhixing.approvals import services as approvals
 from zhixing.cases.views import overdue_count, own_open_count
 from zhixing.command import services as command
 from zhixing.courts import scope
+from zhixing.courts import services as courts
 from zhixing.courts.models import Role, User
 from zhixing.inquiry.views import awaiting_count, inbox_count
 from zhixing.linkage.pages import waiting_batch_count
 from zhixing.measures import services as measures
 from zhixing.reports import services as reports
+from zhixing.web.forms import OwnPasswordForm
 
 # The home page counts what waits up to this many and then shows "99+", as the overdue badge.
 COUNT_CAP = 100
@@ -155,3 +160,27 @@ def locked_out(
     """Render the lockout page that django-axes shows after repeated failed logins."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "web/locked_out.html", {"lockout_minutes": minutes}, status=429)
+
+
+@login_required
+def own_password(request: HttpRequest) -> HttpResponse:
+    """Let the user change their own password, which a password set by an administrator needs."""
+    user: User = request.user  # type: ignore[assignment]
+    form = OwnPasswordForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            courts.set_password(actor=user, user=user, password=form.cleaned_data["password"])
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error("password", message)
+        else:
+            # The session stays valid with the new password.
+            update_session_auth_hash(request, user)
+            messages.success(request, _("Your password is changed."))
+            return redirect("home")
+    return render(
+        request,
+        "web/own_password.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
