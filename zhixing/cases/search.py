@@ -68,6 +68,7 @@ _TYPE_AND_SEQUENCE = re.compile(r"(?P<type>[^\d()]+?)(?P<sequence>\d+)号?")
 # out of case lists and makes the query shorter to build.
 OFFICER_UNUSED = (
     "password",
+    "password_change_required",
     "last_login",
     "is_superuser",
     "first_name",
