@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from zhixing.courts.forms import PasswordForm
 from zhixing.form_errors import NamedErrorsMixin
 
 
@@ -24,7 +25,7 @@ class LoginForm(NamedErrorsMixin, AuthenticationForm):
         )
 
 
-class OwnPasswordForm(NamedErrorsMixin, forms.Form):
+class OwnPasswordForm(PasswordForm):
     """A user's change of their own password: the current one, then the new one twice."""
 
     current_password = forms.CharField(
@@ -32,28 +33,19 @@ class OwnPasswordForm(NamedErrorsMixin, forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         strip=False,
     )
-    password = forms.CharField(
-        label=_("New password"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        strip=False,
-    )
-    password_again = forms.CharField(
-        label=_("New password again"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        strip=False,
-    )
+    field_order = ["current_password", "password", "password_again"]
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
+        # The parent checks that the two new passwords are the same.
+        data = super().clean()
         current = data.get("current_password")
         if current is not None and not self.user.check_password(current):
             self.add_error("current_password", _("The current password is wrong."))
-        if data.get("password") != data.get("password_again"):
-            self.add_error("password_again", _("The two passwords differ."))
-        elif current is not None and data.get("password") == current:
+        same_twice = "password_again" not in self.errors
+        if same_twice and current is not None and data.get("password") == current:
             self.add_error("password", _("Choose a password other than the current one."))
         return data
