@@ -40,7 +40,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, Http404) and _is_generic(exc):
         exc = exceptions.NotFound(_not_found(context))
     elif isinstance(exc, RequestDataTooBig):
-        # Django's own handler would answer with an HTML page that names no limit.
+        # Django's own handler would return an HTML page that names no limit.
         exc = exceptions.ParseError(
             _(
                 "The request body is larger than %(limit)s bytes; send less text, and files "

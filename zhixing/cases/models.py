@@ -245,9 +245,9 @@ class EnforcementCase(TrackedModel, models.Model):
 class CaseParty(models.Model):
     """The role a party plays in one case: applicant (申请执行人) or debtor (被执行人).
 
-    The contact details are those given for this case. They belong to the case's court, so
-    a court that files a case naming a known person sees what it typed, not what other
-    courts recorded, and keeps it even when it differs from theirs.
+    The contact details are those given for this case and belong to the case's court. A court
+    that files a case naming a known person is shown what it entered, not what other courts
+    recorded, and its entry is kept even when it differs from theirs.
     """
 
     class Role(models.TextChoices):

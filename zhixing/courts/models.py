@@ -129,7 +129,7 @@ class User(TrackedModel, AbstractUser):
     full_name = models.CharField(pgettext_lazy("person", "full name"), max_length=50)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), related_name="users")
-    # Set when an administrator chose the password, which the administrator therefore knows.
+    # Set when an administrator chose the password, so that the user replaces it at login.
     password_change_required = models.BooleanField(
         _("must change password"),
         default=False,

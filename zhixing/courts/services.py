@@ -338,7 +338,7 @@ def set_password(*, actor: User | None, user: User, password: str) -> None:
     """Set a new password after checking it against the password rules.
 
     A password that an administrator sets must be changed by its user at the next login, so
-    that no one else knows the password in use.
+    that the password in use is the user's alone.
     """
     own = actor is not None and actor.pk == user.pk
     if not own:

@@ -32,7 +32,7 @@ def may_manage_templates(user: User | AnonymousUser | None) -> bool:
     return scope.may_manage_province(user)
 
 
-REFUSAL = gettext_lazy(
+TEMPLATE_MANAGERS_ONLY = gettext_lazy(
     "Only administrators of the high court manage document templates, because the templates "
     "serve every court of the province."
 )
@@ -40,7 +40,7 @@ REFUSAL = gettext_lazy(
 
 def _require_manager(actor: User) -> None:
     if not may_manage_templates(actor):
-        raise PermissionDenied(REFUSAL)
+        raise PermissionDenied(TEMPLATE_MANAGERS_ONLY)
 
 
 def save_version(actor: User, code: str, title: str, body: str, note: str = "") -> DocumentTemplate:

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 def _require_manager(request: HttpRequest) -> User:
     user: User = request.user  # type: ignore[assignment]
     if not services.may_manage_templates(user):
-        raise PermissionDenied(services.REFUSAL)
+        raise PermissionDenied(services.TEMPLATE_MANAGERS_ONLY)
     return user
 
 

@@ -78,7 +78,7 @@ def describe_error(text: str, agency_name: str | None = None) -> str:
     """Return ``text``, a stored gateway error, as a sentence in the active language.
 
     ``agency_name`` names the agency when the caller has it; otherwise it is looked up by the
-    code in the text, and the code stands when no agency has it.
+    code in the text, and the code is shown when no agency has it.
     """
     match = _REJECTED.match(text) or _ANSWERED_REJECTED.match(text)
     if match is not None:

@@ -72,7 +72,7 @@ STATES = GatewayItem.State
 def _require_manager(request: HttpRequest) -> User:
     user: User = request.user  # type: ignore[assignment]
     if not services.may_manage_agencies(user):
-        raise PermissionDenied(services.REGISTRY_REFUSAL)
+        raise PermissionDenied(services.REGISTRY_MANAGERS_ONLY)
     return user
 
 

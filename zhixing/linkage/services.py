@@ -218,7 +218,7 @@ def may_manage_agencies(user: User | AnonymousUser | None) -> bool:
     return scope.may_manage_province(user)
 
 
-REGISTRY_REFUSAL = gettext_lazy(
+REGISTRY_MANAGERS_ONLY = gettext_lazy(
     "Only administrators of the high court manage the linkage agencies, because the registry "
     "serves every court of the province."
 )
@@ -226,7 +226,7 @@ REGISTRY_REFUSAL = gettext_lazy(
 
 def _require_manager(actor: User) -> None:
     if not may_manage_agencies(actor):
-        raise PermissionDenied(REGISTRY_REFUSAL)
+        raise PermissionDenied(REGISTRY_MANAGERS_ONLY)
 
 
 def save_agency(actor: User, agency: Agency) -> Agency:

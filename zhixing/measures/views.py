@@ -177,7 +177,7 @@ def measure_new(request: HttpRequest, asset_id: int) -> HttpResponse:
             "preview": _period_preview(str(chosen), preview_values),
             "queue_position": services.estimate_queue_position(asset, day),
         },
-        # A form sent back with its errors answers 400, as the other forms do.
+        # A form returned with its errors has status 400, as the other forms do.
         status=400 if data is not None else 200,
     )
 

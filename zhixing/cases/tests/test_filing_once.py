@@ -48,10 +48,10 @@ def test_form_with_errors_frees_token(courts, make_user):
     client = client_for(make_user("officer", "粤0104"))
     token = form_token(client.get("/cases/new/").content.decode())
 
-    refused = client.post("/cases/new/", _filing_data(once=token, claim_amount="12,5x"))
+    rejected = client.post("/cases/new/", _filing_data(once=token, claim_amount="12,5x"))
     corrected = client.post("/cases/new/", _filing_data(once=token))
 
-    assert refused.status_code == 400
+    assert rejected.status_code == 400
     assert corrected.status_code == 302
     assert EnforcementCase.objects.count() == 1
     assert Submission.objects.get(token=token).location == corrected["Location"]
