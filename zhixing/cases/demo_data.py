@@ -30,6 +30,7 @@ import logging
 import multiprocessing
 import os
 import random
+import threading
 import time
 from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
@@ -1448,7 +1449,23 @@ def used_document_numbers() -> set[str]:
     return set(Party.objects.exclude(document_number="").values_list("document_number", flat=True))
 
 
-def _postgres_set_aside_indexes(existing_rows: int, loading_rows: int) -> list[str]:
+@dataclass
+class Restore:
+    """How to put back what a large load set aside.
+
+    ``now`` runs in the load's transaction: the unique indexes and constraints, and the foreign
+    keys, added without a check of the loaded rows when ``later`` checks them. ``later`` runs
+    after the commit, on :data:`STREAMS` connections at once: the other indexes and the checks
+    of the foreign keys. Nothing in ``later`` can change what is stored or let a duplicate in.
+    """
+
+    now: list[str] = field(default_factory=list)
+    later: list[str] = field(default_factory=list)
+
+
+def _postgres_set_aside_indexes(
+    existing_rows: int, loading_rows: int, *, after_commit: bool
+) -> Restore:
     """Drop the foreign keys and secondary indexes of the case tables; return how to restore them.
 
     Like a database restore, a large load is faster when the indexes are built once at the end
@@ -1457,14 +1474,18 @@ def _postgres_set_aside_indexes(existing_rows: int, loading_rows: int) -> list[s
     trigram (GIN) index of party names is rebuilt only when the tables hold less than a third
     of the load. Its pending list takes a row for about 1.4 times what a rebuild spends per row
     (one measurement, on 626,000 parties), and a rebuild covers the rows already there too.
-    The unique indexes and foreign keys are recreated in the same transaction, so the loaded
-    rows are checked against every constraint before anything commits.
+
+    The unique indexes and constraints are recreated in the load's transaction, so no duplicate
+    commits. With ``after_commit``, the other indexes are built and the foreign keys checked
+    after the commit, as ``pg_restore --jobs`` does: a GIN build and a key check each keep one
+    core busy, and only separate connections run them side by side. The keys are added
+    ``NOT VALID`` before the commit, so that rows written meanwhile are checked, and validated
+    afterwards. Without ``after_commit`` everything is restored before the commit.
     """
+    restore = Restore()
     if loading_rows < existing_rows:
-        return []
+        return restore
     tables = [model._meta.db_table for model in LOAD_TABLES]
-    restore_indexes: list[str] = []
-    restore_keys: list[str] = []
     with connection.cursor() as cursor:
         # Checks deferred by earlier statements of this transaction would block ALTER TABLE.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -1477,8 +1498,8 @@ def _postgres_set_aside_indexes(existing_rows: int, loading_rows: int) -> list[s
         )
         constraints = cursor.fetchall()
         cursor.execute(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), am.amname "
-            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), am.amname, "
+            "i.indisunique FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
             "JOIN pg_am am ON am.oid = c.relam "
             "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary "
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
@@ -1487,14 +1508,74 @@ def _postgres_set_aside_indexes(existing_rows: int, loading_rows: int) -> list[s
         )
         methods = {"btree", "gin"} if existing_rows * 3 <= loading_rows else {"btree"}
         indexes = [row for row in cursor.fetchall() if row[2] in methods]
+        keys: list[str] = []
         for table, name, definition, kind in constraints:
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-            target = restore_keys if kind == "f" else restore_indexes
-            target.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        for name, definition, _method in indexes:
+            if kind == "u":
+                restore.now.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            elif after_commit:
+                keys.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition} NOT VALID')
+                restore.later.append(f'ALTER TABLE {table} VALIDATE CONSTRAINT "{name}"')
+            else:
+                keys.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        later_indexes: list[tuple[str, str]] = []
+        for name, definition, method, unique in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
-            restore_indexes.append(definition)
-    return restore_indexes + restore_keys
+            if unique or not after_commit:
+                restore.now.append(definition)
+            else:
+                later_indexes.append((method, definition))
+    restore.now += keys
+    # The GIN builds take longest, so they start first and the rest fill the other connection.
+    later_indexes.sort(key=lambda pair: pair[0] != "gin")
+    restore.later = [definition for _method, definition in later_indexes] + restore.later
+    return restore
+
+
+def _restore_after_commit(statements: Sequence[str], connections: int) -> None:
+    """Run ``statements`` in their order on ``connections`` connections at once, each
+    statement in its own transaction; raise naming those that failed or did not run.
+
+    A statement waits for the table locks of the others where they conflict (an index build
+    and a key check of the same table), so the order decides only how well they overlap.
+    """
+    pending = list(statements)
+    lock = threading.Lock()
+    failed: list[tuple[str, BaseException]] = []
+
+    def work() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET maintenance_work_mem = '1GB'")
+                while True:
+                    with lock:
+                        if not pending or failed:
+                            return
+                        statement = pending.pop(0)
+                    try:
+                        cursor.execute(statement)
+                    except BaseException as error:
+                        with lock:
+                            failed.append((statement, error))
+                        return
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=work, name=f"zhixing-restore-{number}")
+        for number in range(max(connections, 1))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failed:
+        statement, error = failed[0]
+        left = [statement for statement, _error in failed] + pending
+        raise RuntimeError(
+            f"the cases are stored, but restoring an index or key failed: {statement}: {error}. "
+            "Run these statements in psql once the cause is fixed: " + "; ".join(left)
+        ) from error
 
 
 def _table_rows() -> int:
@@ -1631,6 +1712,10 @@ def load_cases(
 ) -> LoadResult:
     """Generate ``count`` cases and write them in one transaction; return counts and timing.
 
+    A large load on PostgreSQL sets the case tables' indexes and keys aside while it writes
+    (see :func:`_postgres_set_aside_indexes`). Called outside a transaction, it builds the
+    indexes that enforce nothing after the commit, on two connections at once.
+
     The cases come from :data:`STREAMS` generators (see :func:`plan_streams`). On PostgreSQL,
     with more than one core, a load of :data:`PARALLEL_MIN_CASES` or more runs each generator
     in a worker process. ``parallel`` overrides that choice, and the data are the same either
@@ -1668,10 +1753,12 @@ def load_cases(
     )
     samples = _Samples()
     totals = {"cases": 0, "parties": 0, "case_parties": 0, "flow_nodes": 0}
+    # Inside a caller's transaction nothing may commit, so everything is restored in it.
+    after_commit = not connection.in_atomic_block
+    restore = Restore()
     with transaction.atomic():
-        restore: list[str] = []
         if writer.postgres:
-            restore = _postgres_set_aside_indexes(_table_rows(), count)
+            restore = _postgres_set_aside_indexes(_table_rows(), count, after_commit=after_commit)
         if parallel and formatter is not None:
             chunks = _parallel_chunks(plan, batch_size, formatter, samples)
         else:
@@ -1686,9 +1773,9 @@ def load_cases(
                 progress(totals["cases"])
         written = time.perf_counter()
         with connection.cursor() as cursor:
-            if restore:
+            if restore.now:
                 cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
-            for statement in restore:
+            for statement in restore.now:
                 cursor.execute(statement)
             for statement in connection.ops.sequence_reset_sql(
                 no_style(), [EnforcementCase, Party]
@@ -1698,7 +1785,9 @@ def load_cases(
             (court_id, type_code, year, sequence)
             for (court_id, type_code, year), sequence in samples.touched.items()
         )
-        indexed = time.perf_counter()
+    if restore.later:
+        _restore_after_commit(restore.later, STREAMS)
+    indexed = time.perf_counter()
     seconds = time.perf_counter() - started
     logger.info("Loaded %s synthetic cases in %.1f s", totals["cases"], seconds)
     return LoadResult(

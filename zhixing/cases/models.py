@@ -165,6 +165,7 @@ class EnforcementCase(TrackedModel, models.Model):
         default=ZERO,
         validators=[MinValueValidator(ZERO)],
     )
+    # No index of its own: case_officer_status starts with this column and serves its lookups.
     case_officer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("case officer"),
@@ -172,6 +173,7 @@ class EnforcementCase(TrackedModel, models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
     )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.OPEN

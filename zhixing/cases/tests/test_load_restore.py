@@ -1,0 +1,68 @@
+"""A large load on PostgreSQL puts back every index and key it set aside, validated.
+
+Outside a transaction the load builds the indexes that enforce nothing, and checks the foreign
+keys, after its commit on two connections; these tests commit, so they run transactionally.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from zhixing.cases import demo_data
+from zhixing.cases.models import CaseParty, EnforcementCase, FlowNode, Party
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+TABLES = [model._meta.db_table for model in demo_data.LOAD_TABLES]
+
+
+def schema() -> tuple[set[tuple[str, str]], set[tuple[str, str, bool]]]:
+    """The indexes and the constraints of the case tables, with whether each key is valid."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = ANY(%s::regclass[]) AND indisvalid AND indisready",
+            [TABLES],
+        )
+        indexes = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+            "WHERE conrelid = ANY(%s::regclass[])",
+            [TABLES],
+        )
+        constraints = set(cursor.fetchall())
+    return indexes, constraints
+
+
+def test_load_restores_indexes_and_keys(courts) -> None:
+    indexes, constraints = schema()
+    assert any("gin_trgm_ops" in definition for _name, definition in indexes)
+    assert any(definition.startswith("FOREIGN KEY") for _name, definition, _ in constraints)
+
+    load = demo_data.load_cases(700, seed=11, parallel=False)
+
+    assert schema() == (indexes, constraints)
+    assert all(valid for _name, _definition, valid in constraints)
+    assert EnforcementCase.objects.count() == load.cases == 700
+    assert Party.objects.count() == load.parties
+    assert CaseParty.objects.count() == load.case_parties
+    assert FlowNode.objects.count() == load.flow_nodes
+
+
+def test_restore_failure_names_statements(courts) -> None:
+    table = FlowNode._meta.db_table
+    broken = f'ALTER TABLE {table} VALIDATE CONSTRAINT "no_such_key"'
+    left = f"CREATE INDEX IF NOT EXISTS flow_restore_probe ON {table} (kind)"
+
+    with pytest.raises(RuntimeError) as raised:
+        # One connection, so the statement after the failing one is never started.
+        demo_data._restore_after_commit([broken, left], connections=1)
+
+    message = str(raised.value)
+    assert "the cases are stored" in message
+    assert "no_such_key" in message
+    assert message.endswith(f"{broken}; {left}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('flow_restore_probe')")
+        assert cursor.fetchone() == (None,)
