@@ -1451,12 +1451,12 @@ def used_document_numbers() -> set[str]:
 
 @dataclass
 class Restore:
-    """How to put back what a large load set aside.
+    """Statements that put back the indexes and keys a large load set aside.
 
     ``now`` runs in the load's transaction: the unique indexes and constraints, and the foreign
-    keys, added without a check of the loaded rows when ``later`` checks them. ``later`` runs
-    after the commit, on :data:`STREAMS` connections at once: the other indexes and the checks
-    of the foreign keys. Nothing in ``later`` can change what is stored or let a duplicate in.
+    keys. These keys skip the check of the loaded rows when ``later`` validates them. ``later``
+    runs after the commit, on :data:`STREAMS` connections at once: the other indexes and the
+    key checks. Nothing in ``later`` can change what is stored or let a duplicate in.
     """
 
     now: list[str] = field(default_factory=list)
@@ -1541,9 +1541,11 @@ def _restore_after_commit(statements: Sequence[str], connections: int) -> None:
     """
     pending = list(statements)
     lock = threading.Lock()
-    failed: list[tuple[str, BaseException]] = []
+    # (statement, error); the statement is None when the connection itself failed.
+    failed: list[tuple[str | None, Exception]] = []
 
     def work() -> None:
+        statement: str | None = None
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SET maintenance_work_mem = '1GB'")
@@ -1552,12 +1554,10 @@ def _restore_after_commit(statements: Sequence[str], connections: int) -> None:
                         if not pending or failed:
                             return
                         statement = pending.pop(0)
-                    try:
-                        cursor.execute(statement)
-                    except BaseException as error:
-                        with lock:
-                            failed.append((statement, error))
-                        return
+                    cursor.execute(statement)
+        except Exception as error:
+            with lock:
+                failed.append((statement, error))
         finally:
             connection.close()
 
@@ -1571,9 +1571,10 @@ def _restore_after_commit(statements: Sequence[str], connections: int) -> None:
         thread.join()
     if failed:
         statement, error = failed[0]
-        left = [statement for statement, _error in failed] + pending
+        left = [statement for statement, _error in failed if statement is not None] + pending
         raise RuntimeError(
-            f"the cases are stored, but restoring an index or key failed: {statement}: {error}. "
+            "the cases are stored, but restoring an index or key failed: "
+            f"{statement or 'connecting to the database'}: {error}. "
             "Run these statements in psql once the cause is fixed: " + "; ".join(left)
         ) from error
 

@@ -1,13 +1,13 @@
 """A large load on PostgreSQL puts back every index and key it set aside, validated.
 
-Outside a transaction the load builds the indexes that enforce nothing, and checks the foreign
-keys, after its commit on two connections; these tests commit, so they run transactionally.
+Outside a transaction the load builds its plain indexes and checks its foreign keys after the
+commit, on two connections. These tests let it commit, so they run transactionally.
 """
 
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from zhixing.cases import demo_data
 from zhixing.cases.models import CaseParty, EnforcementCase, FlowNode, Party
@@ -66,3 +66,23 @@ def test_restore_failure_names_statements(courts) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('flow_restore_probe')")
         assert cursor.fetchone() == (None,)
+
+
+def test_restore_connection_failure_raises(courts, monkeypatch) -> None:
+    from django.db import OperationalError
+
+    def refuse(*_args: object) -> None:
+        raise OperationalError("connection refused")
+
+    # The test's own connection is open already; only the restoring threads connect anew.
+    connection.ensure_connection()
+    monkeypatch.setattr(type(connections["default"]), "get_new_connection", refuse)
+    statement = f"CREATE INDEX IF NOT EXISTS flow_restore_probe ON {FlowNode._meta.db_table} (kind)"
+
+    with pytest.raises(RuntimeError) as raised:
+        demo_data._restore_after_commit([statement], connections=2)
+
+    message = str(raised.value)
+    assert "connecting to the database" in message
+    assert "connection refused" in message
+    assert message.endswith(statement)
