@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import random
 from collections import Counter
 
@@ -283,3 +284,38 @@ def test_unit_workers_make_same_copy_text(courts: dict[str, Court]) -> None:
     assert all(len(line.split(b"\t")) == len(demo_data.PARTY_FIELDS) for line in parties)
     assert all(len(line.split(b"\t")) == len(demo_data.FLOW_FIELDS) for line in flow)
     assert 2.2 <= len(case_parties) / 700 <= 2.9
+
+
+def test_unit_collector_paused_then_restored() -> None:
+    inside = []
+    with demo_data._cyclic_gc_paused():
+        inside.append(gc.isenabled())
+    assert inside == [False]
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), demo_data._cyclic_gc_paused():
+        raise RuntimeError("stops the load")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with demo_data._cyclic_gc_paused():
+            pass
+        assert not gc.isenabled(), "a caller that paused the collector keeps it paused"
+    finally:
+        gc.enable()
+
+
+def test_case_load_writes_with_collector_paused(
+    courts: dict[str, Court], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    states: list[bool] = []
+    write = demo_data.BulkWriter.write
+
+    def recording_write(self: demo_data.BulkWriter, chunk: demo_data.Chunk) -> None:
+        states.append(gc.isenabled())
+        write(self, chunk)
+
+    monkeypatch.setattr(demo_data.BulkWriter, "write", recording_write)
+    result = demo_data.load_cases(120, seed=9, batch_size=50)
+    assert result.cases == EnforcementCase.objects.count() == 120
+    assert states == [False, False, False]
+    assert gc.isenabled()
