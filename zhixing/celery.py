@@ -9,12 +9,22 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init, worker_ready
+
+from zhixing.heap import freeze_startup_objects
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhixing.settings")
 
 app = Celery("zhixing")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def _freeze_startup_objects(**_kwargs: object) -> None:
+    """Freeze the start-up objects in the worker and in each pool process."""
+    freeze_startup_objects()
 
 
 @app.task(name="zhixing.timers")

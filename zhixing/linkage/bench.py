@@ -52,6 +52,7 @@ from zhixing.cases import demo_data
 from zhixing.cases.case_numbers import IMPLEMENTING_TYPE_CODES
 from zhixing.cases.models import CaseParty, EnforcementCase, Party
 from zhixing.courts.models import Court
+from zhixing.heap import freeze_startup_objects
 from zhixing.inquiry.models import AssetRecord
 from zhixing.linkage import bulk, gateway, keys, services
 from zhixing.linkage.models import (
@@ -553,6 +554,8 @@ def run(
         unbatched = _requests(pairs[split:], agencies, unbatched_items)
         _vacuum(say)
         pool.wait_ready()
+        # Freeze the set-up's objects, as the web process does at start (see zhixing.heap).
+        freeze_startup_objects()
         say(f"Batched run: {items} items, batch size {batch_size} ...")
         main = _timed_run(batched, agencies, pool, delay_ms, "batched", say)
         single: RunResult | None = None

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from zhixing.heap import freeze_startup_objects
 from zhixing.linkage import worker
 
 logger = logging.getLogger(__name__)
@@ -41,5 +42,6 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
+        freeze_startup_objects()
         self.stdout.write("Gateway worker running (Ctrl+C stops it after the current pass)")
         worker.run_gateway_worker(stop, poll_seconds=options["poll"])

@@ -11,6 +11,7 @@ from zhixing.audit.context import Actor, acting_as
 from zhixing.cases import demo_data
 from zhixing.cases.models import EnforcementCase
 from zhixing.courts.models import Court
+from zhixing.heap import freeze_startup_objects
 from zhixing.web import demo, processes
 
 
@@ -86,6 +87,7 @@ class Command(BaseCommand):
         try:
             if not options["no_simulator"]:
                 simulator = self.start_simulator(options["simulator_port"], supervisor)
+            freeze_startup_objects()
             # The embedded mode: the workers are threads of this process, as in `serve`.
             processes.start_background_workers()
             host, port = options["host"], options["port"]

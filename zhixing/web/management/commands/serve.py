@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from zhixing import wakeup
+from zhixing.heap import freeze_startup_objects
 from zhixing.web import processes
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(f"Zhixing is running at http://{shown_host}:{port}/ (Ctrl+C stops it)")
         logger.info("Starting web server on %s:%s (mode %s)", host, port, settings.MODE)
+        freeze_startup_objects()
         if (
             not options["no_worker"]
             and settings.MODE != "production"

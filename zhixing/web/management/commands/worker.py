@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from zhixing.cases import jobs
+from zhixing.heap import freeze_startup_objects
 
 logger = logging.getLogger(__name__)
 
@@ -41,5 +42,6 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
+        freeze_startup_objects()
         self.stdout.write("Worker running (Ctrl+C stops it after the current job)")
         jobs.run_worker(stop, poll_seconds=options["poll"])
