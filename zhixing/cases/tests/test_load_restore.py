@@ -7,7 +7,7 @@ commit, on two connections. These tests let it commit, so they run transactional
 from __future__ import annotations
 
 import pytest
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 
 from zhixing.cases import demo_data
 from zhixing.cases.models import CaseParty, EnforcementCase, FlowNode, Party
@@ -69,14 +69,12 @@ def test_restore_failure_names_statements(courts) -> None:
 
 
 def test_restore_connection_failure_raises(courts, monkeypatch) -> None:
-    from django.db import OperationalError
-
-    def refuse(*_args: object) -> None:
+    def fail_to_connect(*_args: object) -> None:
         raise OperationalError("connection refused")
 
     # The test's own connection is open already; only the restoring threads connect anew.
     connection.ensure_connection()
-    monkeypatch.setattr(type(connections["default"]), "get_new_connection", refuse)
+    monkeypatch.setattr(type(connections["default"]), "get_new_connection", fail_to_connect)
     statement = f"CREATE INDEX IF NOT EXISTS flow_restore_probe ON {FlowNode._meta.db_table} (kind)"
 
     with pytest.raises(RuntimeError) as raised:
