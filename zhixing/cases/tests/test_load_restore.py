@@ -50,6 +50,35 @@ def test_load_restores_indexes_and_keys(courts) -> None:
     assert FlowNode.objects.count() == load.flow_nodes
 
 
+def primary_keys() -> set[str]:
+    """Return the case tables that have a primary key."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text FROM pg_constraint "
+            "WHERE contype = 'p' AND conrelid = ANY(%s::regclass[])",
+            [TABLES],
+        )
+        return {table for (table,) in cursor.fetchall()}
+
+
+def test_load_drops_unreferenced_primary_keys(courts) -> None:
+    during: list[set[str]] = []
+
+    # Progress is reported inside the load's transaction, after each batch is written.
+    demo_data.load_cases(
+        300,
+        seed=12,
+        parallel=False,
+        batch_size=100,
+        progress=lambda _done: during.append(primary_keys()),
+    )
+
+    referenced = {EnforcementCase._meta.db_table, Party._meta.db_table}
+    assert primary_keys() == set(TABLES)
+    assert during
+    assert all(tables == referenced for tables in during), during
+
+
 def test_restore_failure_names_statements(courts) -> None:
     table = FlowNode._meta.db_table
     broken = f'ALTER TABLE {table} VALIDATE CONSTRAINT "no_such_key"'
