@@ -75,14 +75,31 @@ def test_case_bench_keeps_consistent_data(courts: dict[str, Court]) -> None:
         assert {role.role for role in case.case_parties.all()} == {"applicant", "debtor"}
 
 
+def foreign_keys() -> set[tuple[str, str, str, bool]]:
+    """Return the foreign keys of the database, with whether each is validated (PostgreSQL)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated "
+            "FROM pg_constraint WHERE contype = 'f'"
+        )
+        return set(cursor.fetchall())
+
+
 def test_case_bench_without_keep_removes_what_it_added(courts: dict[str, Court]) -> None:
     run_bench("--cases", "120", "--samples", "10", "--seed", "2", "--keep")
     counters = set(CaseSequence.objects.values_list("court", "type_code", "year", "last_sequence"))
     before = (EnforcementCase.objects.count(), Party.objects.count(), FlowNode.objects.count())
+    keys = foreign_keys()
     result = run_bench("--cases", "200", "--samples", "10", "--seed", "3")
     assert result["cases"] == 200 and result["kept"] is False
     after = (EnforcementCase.objects.count(), Party.objects.count(), FlowNode.objects.count())
     assert after == before
+    # The clean-up sets aside the keys that refer to cases and parties, and adds them back.
+    assert foreign_keys() == keys
     assert counters == set(
         CaseSequence.objects.values_list("court", "type_code", "year", "last_sequence")
     )
