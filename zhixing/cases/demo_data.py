@@ -1273,8 +1273,7 @@ class CopyFormatter:
                 case_parties.append(f"{case_id}\t{party_id}\t{role}\n")
             for kind, on, user_id, months in c.flow:
                 flow.append(
-                    f"{case_id}\t{kind}\t{flow_days[on]}\t{numbers[user_id]}\t\t"
-                    f"{numbers[months]}\n"
+                    f"{case_id}\t{kind}\t{flow_days[on]}\t{numbers[user_id]}\t\t{numbers[months]}\n"
                 )
         return (
             "".join(parties).encode(),
