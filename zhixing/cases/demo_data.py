@@ -50,12 +50,20 @@ from django.utils import timezone
 from stdnum.cn import uscc
 
 from zhixing.cases import deadlines, services
+from zhixing.cases.apps import FINISH_RESTORES_SECONDS
 from zhixing.cases.identity import (
     ORGANIZATION_CODE_WEIGHTS,
     DocumentType,
     organization_code_check_character,
 )
-from zhixing.cases.models import CaseParty, CaseSequence, EnforcementCase, FlowNode, Party
+from zhixing.cases.models import (
+    CaseParty,
+    CaseSequence,
+    EnforcementCase,
+    FlowNode,
+    Party,
+    PendingRestore,
+)
 from zhixing.courts import services as court_services
 from zhixing.courts.models import Court, User
 from zhixing.courts.models import Role as StaffRole
@@ -1552,10 +1560,13 @@ def _postgres_set_aside_indexes(
     return restore
 
 
-def _restore_after_commit(statements: Sequence[str], connections: int) -> None:
-    """Run ``statements`` in their order on ``connections`` connections at once, each
-    statement in its own transaction; raise naming those that failed or did not run.
+def _restore_after_commit(statements: Sequence[tuple[int, str]], connections: int) -> None:
+    """Run the recorded ``(PendingRestore id, statement)`` pairs on ``connections`` connections
+    at once, in their order; raise naming those that failed or did not run.
 
+    Each statement runs in a transaction that locks its record, skipping it when another
+    process holds or has deleted it, and deletes it on success. So every statement runs once
+    even with several runners, and a failed one stays recorded for :func:`finish_restores`.
     A statement waits for the table locks of the others where they conflict (an index build
     and a key check of the same table), so the order decides only how well they overlap.
     """
@@ -1563,6 +1574,7 @@ def _restore_after_commit(statements: Sequence[str], connections: int) -> None:
     lock = threading.Lock()
     # (statement, error); the statement is None when the connection itself failed.
     failed: list[tuple[str | None, Exception]] = []
+    table = PendingRestore._meta.db_table
 
     def work() -> None:
         statement: str | None = None
@@ -1573,8 +1585,16 @@ def _restore_after_commit(statements: Sequence[str], connections: int) -> None:
                     with lock:
                         if not pending or failed:
                             return
-                        statement = pending.pop(0)
-                    cursor.execute(statement)
+                        pk, statement = pending.pop(0)
+                    with transaction.atomic():
+                        cursor.execute(
+                            f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED",  # noqa: S608
+                            [pk],
+                        )
+                        if cursor.fetchone() is None:
+                            continue
+                        cursor.execute(statement)
+                        cursor.execute(f"DELETE FROM {table} WHERE id = %s", [pk])  # noqa: S608
         except Exception as error:
             with lock:
                 failed.append((statement, error))
@@ -1591,12 +1611,51 @@ def _restore_after_commit(statements: Sequence[str], connections: int) -> None:
         thread.join()
     if failed:
         statement, error = failed[0]
-        left = [statement for statement, _error in failed if statement is not None] + pending
+        left = [statement for statement, _error in failed if statement is not None]
+        left += [statement for _pk, statement in pending]
         raise RuntimeError(
             "the cases are stored, but restoring an index or key failed: "
             f"{statement or 'connecting to the database'}: {error}. "
-            "Run these statements in psql once the cause is fixed: " + "; ".join(left)
+            "The periodic check cases.finish_restores runs them again every "
+            f"{FINISH_RESTORES_SECONDS} s; once the cause is fixed, they can also be run in "
+            "psql: " + "; ".join(left)
         ) from error
+
+
+# Key of the PostgreSQL advisory lock held while a process runs the recorded statements, so
+# that the periodic check leaves a running load's statements to the load.
+RESTORE_LOCK_KEY = 0x7A78_6C6F  # "zxlo"
+
+
+def _record_restores(statements: Sequence[str]) -> list[tuple[int, str]]:
+    """Store ``statements`` as PendingRestore records; return their ids with them."""
+    records = PendingRestore.objects.bulk_create(
+        PendingRestore(statement=statement) for statement in statements
+    )
+    return [(record.pk, record.statement) for record in records]
+
+
+def finish_restores(_now: datetime.datetime | None = None) -> int:
+    """Run the statements that interrupted loads left recorded; return how many ran.
+
+    Does nothing on SQLite, inside a transaction, or while another process (a load, or this
+    check elsewhere) holds the restore lock. A statement that fails stays recorded and is
+    raised as by :func:`_restore_after_commit`.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RESTORE_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            return 0
+        try:
+            pending = list(PendingRestore.objects.order_by("id").values_list("id", "statement"))
+            if pending:
+                logger.info("Running %s statements left by an interrupted case load", len(pending))
+                _restore_after_commit(pending, STREAMS)
+            return len(pending)
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RESTORE_LOCK_KEY])
 
 
 def _table_rows() -> int:
@@ -1824,8 +1883,15 @@ def load_cases(
             (court_id, type_code, year, sequence)
             for (court_id, type_code, year), sequence in samples.touched.items()
         )
-    if restore.later:
-        _restore_after_commit(restore.later, STREAMS)
+        # Recorded in the load's transaction, so that a crash after the commit leaves them.
+        recorded = _record_restores(restore.later) if restore.later else []
+    if recorded:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [RESTORE_LOCK_KEY])
+            try:
+                _restore_after_commit(recorded, STREAMS)
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [RESTORE_LOCK_KEY])
     indexed = time.perf_counter()
     seconds = time.perf_counter() - started
     logger.info("Loaded %s synthetic cases in %.1f s", totals["cases"], seconds)

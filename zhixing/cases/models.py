@@ -350,4 +350,19 @@ class CaseSequence(models.Model):
         return f"{self.court_id} {self.year} {self.type_code} {self.last_sequence}"
 
 
+class PendingRestore(models.Model):
+    """A statement that a large load runs after its commit: an index build or a key check.
+
+    The load stores these in its transaction and deletes each one in the transaction that runs
+    it. Those that a crash or an error left behind are run again by a periodic check (see
+    ``demo_data.finish_restores``).
+    """
+
+    statement = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.statement
+
+
 from zhixing.cases.job_models import ImportJob  # noqa: E402, F401

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import OperationalError, connection, connections
+from django.utils import timezone
 
 from zhixing.cases import demo_data
-from zhixing.cases.models import CaseParty, EnforcementCase, FlowNode, Party
+from zhixing.cases.apps import finish_interrupted_loads
+from zhixing.cases.models import CaseParty, EnforcementCase, FlowNode, Party, PendingRestore
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -44,6 +46,7 @@ def test_load_restores_indexes_and_keys(courts) -> None:
 
     assert schema() == (indexes, constraints)
     assert all(valid for _name, _definition, valid in constraints)
+    assert not PendingRestore.objects.exists()
     assert EnforcementCase.objects.count() == load.cases == 700
     assert Party.objects.count() == load.parties
     assert CaseParty.objects.count() == load.case_parties
@@ -86,15 +89,18 @@ def test_restore_failure_names_statements(courts) -> None:
 
     with pytest.raises(RuntimeError) as raised:
         # One connection, so the statement after the failing one is never started.
-        demo_data._restore_after_commit([broken, left], connections=1)
+        demo_data._restore_after_commit(demo_data._record_restores([broken, left]), 1)
 
     message = str(raised.value)
     assert "the cases are stored" in message
     assert "no_such_key" in message
+    assert "cases.finish_restores" in message
     assert message.endswith(f"{broken}; {left}")
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('flow_restore_probe')")
         assert cursor.fetchone() == (None,)
+    # Both stay recorded for the periodic check.
+    assert list(PendingRestore.objects.values_list("statement", flat=True)) == [broken, left]
 
 
 def test_restore_connection_failure_raises(courts, monkeypatch) -> None:
@@ -107,9 +113,53 @@ def test_restore_connection_failure_raises(courts, monkeypatch) -> None:
     statement = f"CREATE INDEX IF NOT EXISTS flow_restore_probe ON {FlowNode._meta.db_table} (kind)"
 
     with pytest.raises(RuntimeError) as raised:
-        demo_data._restore_after_commit([statement], connections=2)
+        demo_data._restore_after_commit([(1, statement)], connections=2)
 
     message = str(raised.value)
     assert "connecting to the database" in message
     assert "connection refused" in message
     assert message.endswith(statement)
+
+
+def test_interrupted_load_finished_later(courts, monkeypatch) -> None:
+    indexes, constraints = schema()
+
+    def crash(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    # The process dies after the commit, before any index is built or key checked.
+    monkeypatch.setattr(demo_data, "_restore_after_commit", crash)
+    with pytest.raises(KeyboardInterrupt):
+        demo_data.load_cases(500, seed=13, parallel=False)
+    monkeypatch.undo()
+
+    assert EnforcementCase.objects.count() == 500
+    assert PendingRestore.objects.exists()
+    assert schema() != (indexes, constraints)
+
+    assert finish_interrupted_loads(timezone.now()) > 0
+
+    assert not PendingRestore.objects.exists()
+    assert schema() == (indexes, constraints)
+    assert finish_interrupted_loads(timezone.now()) == 0
+
+
+def test_finish_restores_waits_for_running_load(courts) -> None:
+    table = FlowNode._meta.db_table
+    statement = f"CREATE INDEX IF NOT EXISTS flow_restore_probe ON {table} (kind)"
+    PendingRestore.objects.create(statement=statement)
+    other = connections.create_connection("default")
+    try:
+        # A running load holds the lock on its own connection while it restores.
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [demo_data.RESTORE_LOCK_KEY])
+        assert demo_data.finish_restores() == 0
+        assert PendingRestore.objects.count() == 1
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [demo_data.RESTORE_LOCK_KEY])
+        assert demo_data.finish_restores() == 1
+    finally:
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX IF EXISTS flow_restore_probe")
+    assert not PendingRestore.objects.exists()
