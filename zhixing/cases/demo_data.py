@@ -584,11 +584,13 @@ def deadline_key(case: GeneratedCase) -> tuple[Any, ...]:
 
     ``compute_deadlines`` derives every due date from the case dates; the dates in ``done``
     only mark a deadline as done and set its status. Which deadlines are done decides the next
-    one, so the key contains whether each is done, not when. A closed case stores only its
-    handling deadline, so its key leaves out the start dates that no version of the handling
-    period counts from (read from the rule table). Cases with equal keys get equal deadline
-    fields, and many cases share a key: a closed case with neither suspension nor extension has
-    the key of every other such case of its kind filed on the same day.
+    one, so the key contains whether each is done, not when. The due date of a done deadline
+    is never stored, so the key leaves out the start dates that only done deadlines count from.
+    A closed case stores only its handling deadline, so its key leaves out the start dates that
+    no version of the handling period counts from (read from the rule table). Cases with equal
+    keys get equal deadline fields, and many cases share a key: a closed case with neither
+    suspension nor extension has the key of every other such case of its kind filed on the
+    same day.
     """
     first: dict[str, datetime.date] = {}
     changes = []
@@ -610,9 +612,12 @@ def deadline_key(case: GeneratedCase) -> tuple[Any, ...]:
         case.filed_on,
         non_litigation,
         False,
-        tuple(first.get(kind) for kind in _START_KINDS),
         tuple(changes),
-        tuple(kind in first for kind in _DONE_KINDS.values()),
+        # Per rule: True when done, else the first days of the kinds it may count from.
+        tuple(
+            done_kind in first or tuple(first.get(kind) for kind in start_kinds)
+            for done_kind, start_kinds in _OPEN_RULE_KINDS
+        ),
     )
 
 
@@ -636,7 +641,22 @@ _EVENT_KINDS = {
     deadlines.StartEvent.FILE_RECEIVED: (Kind.FILE_RECEIVED, Kind.OFFICER_ASSIGNED),
     deadlines.StartEvent.ASSET_LEADS_RECEIVED: (Kind.ASSET_LEADS_RECEIVED,),
 }
-_START_KINDS = tuple(dict.fromkeys(kind for kinds in _EVENT_KINDS.values() for kind in kinds))
+# Per rule identifier: the flow node kind that marks it done, and the kinds that any version of
+# it may count from.
+_OPEN_RULE_KINDS = tuple(
+    (
+        _DONE_KINDS[rule_id],
+        tuple(
+            dict.fromkeys(
+                kind
+                for rule in deadlines.RULES
+                if rule.rule_id == rule_id
+                for kind in _EVENT_KINDS[rule.start_event]
+            )
+        ),
+    )
+    for rule_id in dict.fromkeys(rule.rule_id for rule in deadlines.RULES)
+)
 _HANDLING_START_KINDS = tuple(
     dict.fromkeys(
         kind
