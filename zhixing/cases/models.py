@@ -358,8 +358,12 @@ class PendingRestore(models.Model):
     ``demo_data.finish_restores``).
     """
 
-    statement = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    statement = models.TextField(_("statement"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pending restore statement")
+        verbose_name_plural = _("pending restore statements")
 
     def __str__(self) -> str:
         return self.statement
