@@ -39,12 +39,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import accumulate
-from queue import Empty
+from queue import Empty, Full
 from types import SimpleNamespace
 from typing import Any
 
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from stdnum.cn import uscc
@@ -1576,17 +1576,26 @@ def _postgres_set_aside_indexes(
     restore.now += keys
     # The GIN builds take longest, so they start first and the rest fill the other connection.
     later_indexes.sort(key=lambda pair: pair[0] != "gin")
-    restore.later = [definition for _method, definition in later_indexes] + restore.later
+    # A build run by hand meanwhile (the error of a failed restore lists the statements) must
+    # not make the recorded one fail for good.
+    restore.later = [
+        definition.replace(" INDEX ", " INDEX IF NOT EXISTS ", 1)
+        for _method, definition in later_indexes
+    ] + restore.later
     return restore
 
 
-def _restore_after_commit(statements: Sequence[tuple[int, str]], connections: int) -> None:
+def _restore_after_commit(
+    statements: Sequence[tuple[int, str]], connections: int, *, lock_timeout_ms: int = 0
+) -> int:
     """Run the recorded ``(PendingRestore id, statement)`` pairs on ``connections`` connections
-    at once, in their order; raise naming those that failed or did not run.
+    at once, in their order; return how many ran, and raise naming those that failed.
 
     Each statement runs in a transaction that locks its record, skipping it when another
     process holds or has deleted it, and deletes it on success. So every statement runs once
     even with several runners, and a failed one stays recorded for :func:`finish_restores`.
+    A failure does not stop the other statements. With ``lock_timeout_ms``, a statement that
+    waits longer for a table lock stays recorded for a later run, without an error.
     A statement waits for the table locks of the others where they conflict (an index build
     and a key check of the same table), so the order decides only how well they overlap.
     """
@@ -1594,30 +1603,45 @@ def _restore_after_commit(statements: Sequence[tuple[int, str]], connections: in
     lock = threading.Lock()
     # (statement, error); the statement is None when the connection itself failed.
     failed: list[tuple[str | None, Exception]] = []
+    ran = []
     table = PendingRestore._meta.db_table
 
+    def run(cursor: Any, pk: int, statement: str) -> None:
+        try:
+            with transaction.atomic():
+                cursor.execute(
+                    f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED",  # noqa: S608
+                    [pk],
+                )
+                if cursor.fetchone() is None:
+                    return
+                cursor.execute(statement)
+                cursor.execute(f"DELETE FROM {table} WHERE id = %s", [pk])  # noqa: S608
+        except DatabaseError as error:
+            if lock_timeout_ms and getattr(error.__cause__, "sqlstate", None) == LOCK_TIMED_OUT:
+                logger.info("Restore statement %s waits for a table lock; it runs later", pk)
+                return
+            with lock:
+                failed.append((statement, error))
+            return
+        with lock:
+            ran.append(pk)
+
     def work() -> None:
-        statement: str | None = None
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SET maintenance_work_mem = '1GB'")
+                if lock_timeout_ms:
+                    cursor.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
                 while True:
                     with lock:
-                        if not pending or failed:
+                        if not pending:
                             return
                         pk, statement = pending.pop(0)
-                    with transaction.atomic():
-                        cursor.execute(
-                            f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED",  # noqa: S608
-                            [pk],
-                        )
-                        if cursor.fetchone() is None:
-                            continue
-                        cursor.execute(statement)
-                        cursor.execute(f"DELETE FROM {table} WHERE id = %s", [pk])  # noqa: S608
+                    run(cursor, pk, statement)
         except Exception as error:
             with lock:
-                failed.append((statement, error))
+                failed.append((None, error))
         finally:
             connection.close()
 
@@ -1636,12 +1660,18 @@ def _restore_after_commit(statements: Sequence[tuple[int, str]], connections: in
         raise RuntimeError(
             "the cases are stored, but restoring an index or key failed: "
             f"{statement or 'connecting to the database'}: {error}. "
-            "The periodic check cases.finish_restores runs them again every "
-            f"{FINISH_RESTORES_SECONDS} s; once the cause is fixed, they can also be run in "
-            "psql: " + "; ".join(left)
+            "The periodic check cases.finish_restores runs what failed again every "
+            f"{FINISH_RESTORES_SECONDS} s; once the cause is fixed, it can also be run in psql: "
+            + "; ".join(left)
         ) from error
+    return len(ran)
 
 
+# SQLSTATE lock_not_available: a statement waited longer than lock_timeout.
+LOCK_TIMED_OUT = "55P03"
+# How long the periodic check waits for a table lock before it leaves a statement for its
+# next run, so that a load or a long transaction does not hold up the other periodic checks.
+FINISH_LOCK_TIMEOUT_MS = 2000
 # Key of the PostgreSQL advisory lock held while a process runs the recorded statements, so
 # that the periodic check leaves a running load's statements to the load.
 RESTORE_LOCK_KEY = 0x7A78_6C6F  # "zxlo"
@@ -1659,8 +1689,9 @@ def finish_restores(_now: datetime.datetime | None = None) -> int:
     """Run the statements that interrupted loads left recorded; return how many ran.
 
     Does nothing on SQLite, inside a transaction, or while another process (a load, or this
-    check elsewhere) holds the restore lock. A statement that fails stays recorded and is
-    raised as by :func:`_restore_after_commit`.
+    check elsewhere) holds the restore lock. A statement that waits more than
+    :data:`FINISH_LOCK_TIMEOUT_MS` for a table lock is left for the next run. One that fails
+    stays recorded and is raised as by :func:`_restore_after_commit`.
     """
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return 0
@@ -1670,10 +1701,10 @@ def finish_restores(_now: datetime.datetime | None = None) -> int:
             return 0
         try:
             pending = list(PendingRestore.objects.order_by("id").values_list("id", "statement"))
-            if pending:
-                logger.info("Running %s statements left by an interrupted case load", len(pending))
-                _restore_after_commit(pending, STREAMS)
-            return len(pending)
+            if not pending:
+                return 0
+            logger.info("Running %s statements left by an interrupted case load", len(pending))
+            return _restore_after_commit(pending, STREAMS, lock_timeout_ms=FINISH_LOCK_TIMEOUT_MS)
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [RESTORE_LOCK_KEY])
 
@@ -1753,15 +1784,32 @@ def _produce(
     formatter: CopyFormatter,
     queue: Any,
 ) -> None:
-    """Run in a worker process: draw one stream's batches and queue their COPY text."""
+    """Run in a worker process: draw one stream's batches and queue their COPY text.
+
+    Returns early when the loading process is gone. A worker inherits the loading process's
+    database connection, so a worker left waiting on a full queue would keep the load's
+    transaction, and its table locks, open.
+    """
+    parent = os.getppid()
+
+    def send(message: tuple[str, Any]) -> bool:
+        while True:
+            try:
+                queue.put(message, timeout=WORKER_WAIT_SECONDS)
+                return True
+            except Full:
+                if os.getppid() != parent:
+                    # The queue has no reader any more, so exit without flushing it.
+                    queue.cancel_join_thread()
+                    return False
+
     try:
         for batch in generator.batches(count, batch_size):
-            queue.put(("chunk", Chunk.of(batch, formatter)))
-        queue.put(
-            ("done", (generator.name_fragments, generator.person_documents, generator.touched))
-        )
+            if not send(("chunk", Chunk.of(batch, formatter))):
+                return
+        send(("done", (generator.name_fragments, generator.person_documents, generator.touched)))
     except BaseException as error:  # reported to the loading process, which raises it
-        queue.put(("error", f"{type(error).__name__}: {error}"))
+        send(("error", f"{type(error).__name__}: {error}"))
         raise
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import gc
 import random
+import threading
 from collections import Counter
 
 import pytest
@@ -319,3 +320,29 @@ def test_case_load_writes_with_collector_paused(
     assert result.cases == EnforcementCase.objects.count() == 120
     assert states == [False, False, False]
     assert gc.isenabled()
+
+
+def test_unit_worker_stops_when_loader_gone(courts: dict[str, Court], monkeypatch) -> None:
+    import multiprocessing
+    import os
+
+    generator, count = _plan(400)[0]
+    formatter = demo_data.CopyFormatter(
+        datetime.datetime(2026, 6, 30, tzinfo=datetime.UTC), escape=False
+    )
+    queue = multiprocessing.get_context("fork").Queue(maxsize=1)
+    queue.put(("chunk", None))  # full, with no reader
+    parents = iter([os.getppid(), 1])
+    monkeypatch.setattr(os, "getppid", lambda: next(parents, 1))
+    monkeypatch.setattr(demo_data, "WORKER_WAIT_SECONDS", 0.05)
+
+    # Returns instead of waiting for a reader that will never come.
+    worker = threading.Thread(
+        target=demo_data._produce, args=(generator, count, 100, formatter, queue), daemon=True
+    )
+    worker.start()
+    worker.join(timeout=10)
+
+    assert not worker.is_alive()
+    assert queue.get(timeout=1) == ("chunk", None)
+    queue.close()
