@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
@@ -115,6 +115,10 @@ def _list_url() -> str | None:
         return None
 
 
+class CleanupError(Exception):
+    """Removing the benchmark's rows failed; the transaction removed nothing."""
+
+
 class Cleanup:
     """Remembers where a run's rows start, and removes them and its counters afterwards."""
 
@@ -142,7 +146,14 @@ class Cleanup:
                     [first],
                 )
             for table, name, definition in keys:
-                cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+                try:
+                    cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+                except IntegrityError as error:
+                    raise CleanupError(
+                        f"removing the benchmark's cases failed: rows of {table} refer to them "
+                        f"(key {name}), so nothing was removed. Delete those rows and run the "
+                        "benchmark again, or keep its cases with --keep"
+                    ) from error
         kept = {pk: last for pk, _court, _type, _year, last in self.counters}
         CaseSequence.objects.exclude(pk__in=kept).delete()
         for pk, last in kept.items():

@@ -144,3 +144,28 @@ def test_case_parallel_load_is_consistent(courts: dict[str, Court]) -> None:
             case.next_due_rule,
             case.claim_amount,
         ) == stored
+
+
+def test_cleanup_refused_while_cases_are_referenced(courts: dict[str, Court], monkeypatch) -> None:
+    from django.core.management.base import CommandError
+    from django.db import connection
+
+    from zhixing.measures.models import FurtherNumberSequence
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the clean-up sets keys aside only on PostgreSQL")
+    original = bench._measure
+
+    def measure_and_refer(*args, **options):
+        # Another table starts referring to one of the benchmark's cases during the run.
+        case = EnforcementCase.objects.order_by("id").first()
+        FurtherNumberSequence.objects.create(case=case)
+        return original(*args, **options)
+
+    monkeypatch.setattr(bench, "_measure", measure_and_refer)
+    with pytest.raises(
+        CommandError, match="measures_furthernumbersequence refer to them"
+    ) as raised:
+        run_bench("--cases", "60", "--samples", "5", "--seed", "5")
+    assert "--keep" in str(raised.value)
+    assert EnforcementCase.objects.count() == 60

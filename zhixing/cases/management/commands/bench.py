@@ -83,6 +83,6 @@ class Command(BaseCommand):
                         keep=options["keep"],
                         progress=progress,
                     )
-            except (ValueError, gateway_bench.BenchError) as error:
+            except (ValueError, bench.CleanupError, gateway_bench.BenchError) as error:
                 raise CommandError(str(error)) from error
         self.stdout.write(json.dumps(result, ensure_ascii=False))
