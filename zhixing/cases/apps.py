@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 FINISH_RESTORES_SECONDS = 60
 
 
-def finish_interrupted_loads(now: datetime.datetime) -> int:
+def finish_interrupted_loads(_now: datetime.datetime) -> int:
     """Run the index builds and key checks that an interrupted case load left recorded."""
     from zhixing.cases.models import PendingRestore
 
@@ -16,7 +16,7 @@ def finish_interrupted_loads(now: datetime.datetime) -> int:
         return 0
     from zhixing.cases import demo_data
 
-    return demo_data.finish_restores(now)
+    return demo_data.finish_restores()
 
 
 class CasesConfig(AppConfig):

@@ -116,7 +116,7 @@ def _list_url() -> str | None:
 
 
 class CleanupError(Exception):
-    """Removing the benchmark's rows failed; the transaction removed nothing."""
+    """An error of the benchmark's clean-up, which then removed nothing."""
 
 
 class Cleanup:

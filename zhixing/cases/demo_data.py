@@ -1603,7 +1603,7 @@ def _restore_after_commit(
     lock = threading.Lock()
     # (statement, error); the statement is None when the connection itself failed.
     failed: list[tuple[str | None, Exception]] = []
-    ran = []
+    ran: list[int] = []
     table = PendingRestore._meta.db_table
 
     def run(cursor: Any, pk: int, statement: str) -> None:
@@ -1685,7 +1685,28 @@ def _record_restores(statements: Sequence[str]) -> list[tuple[int, str]]:
     return [(record.pk, record.statement) for record in records]
 
 
-def finish_restores(_now: datetime.datetime | None = None) -> int:
+@contextmanager
+def _restore_lock(*, wait: bool) -> Iterator[bool]:
+    """Hold the restore lock on this connection while inside; yield whether it was taken.
+
+    With ``wait`` it waits for the lock, else it yields False at once when another session
+    holds it.
+    """
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [RESTORE_LOCK_KEY])
+            taken = True
+        else:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [RESTORE_LOCK_KEY])
+            taken = bool(cursor.fetchone()[0])
+        try:
+            yield taken
+        finally:
+            if taken:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [RESTORE_LOCK_KEY])
+
+
+def finish_restores() -> int:
     """Run the statements that interrupted loads left recorded; return how many ran.
 
     Does nothing on SQLite, inside a transaction, or while another process (a load, or this
@@ -1695,18 +1716,14 @@ def finish_restores(_now: datetime.datetime | None = None) -> int:
     """
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return 0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RESTORE_LOCK_KEY])
-        if not cursor.fetchone()[0]:
+    with _restore_lock(wait=False) as taken:
+        if not taken:
             return 0
-        try:
-            pending = list(PendingRestore.objects.order_by("id").values_list("id", "statement"))
-            if not pending:
-                return 0
-            logger.info("Running %s statements left by an interrupted case load", len(pending))
-            return _restore_after_commit(pending, STREAMS, lock_timeout_ms=FINISH_LOCK_TIMEOUT_MS)
-        finally:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [RESTORE_LOCK_KEY])
+        pending = list(PendingRestore.objects.order_by("id").values_list("id", "statement"))
+        if not pending:
+            return 0
+        logger.info("Running %s statements left by an interrupted case load", len(pending))
+        return _restore_after_commit(pending, STREAMS, lock_timeout_ms=FINISH_LOCK_TIMEOUT_MS)
 
 
 def _table_rows() -> int:
@@ -1954,12 +1971,8 @@ def load_cases(
         # Recorded in the load's transaction, so that a crash after the commit leaves them.
         recorded = _record_restores(restore.later) if restore.later else []
     if recorded:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [RESTORE_LOCK_KEY])
-            try:
-                _restore_after_commit(recorded, STREAMS)
-            finally:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [RESTORE_LOCK_KEY])
+        with _restore_lock(wait=True):
+            _restore_after_commit(recorded, STREAMS)
     indexed = time.perf_counter()
     seconds = time.perf_counter() - started
     logger.info("Loaded %s synthetic cases in %.1f s", totals["cases"], seconds)

@@ -146,7 +146,7 @@ def test_case_parallel_load_is_consistent(courts: dict[str, Court]) -> None:
         ) == stored
 
 
-def test_cleanup_refused_while_cases_are_referenced(courts: dict[str, Court], monkeypatch) -> None:
+def test_cleanup_raises_while_cases_referenced(courts: dict[str, Court], monkeypatch) -> None:
     from django.core.management.base import CommandError
     from django.db import connection
 
