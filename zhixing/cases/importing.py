@@ -1042,16 +1042,19 @@ def may_import(user: User) -> bool:
     return user.is_active and user.court_id is not None and user.has_role(*IMPORT_ROLES)
 
 
-def _resolve_party(case: EnforcementCase | None, role: str, party: ImportParty) -> Party:
+def _resolve_party(
+    case: EnforcementCase | None, role: str, party: ImportParty, actor: User
+) -> Party:
     """Return the stored party for an import party, creating it when it is new.
 
-    A party with a document number is found by it (:func:`services.find_or_create_party`). A
-    party without one, or with a masked number, is the case's party of the same role and name
-    when there is one, so that importing a row again creates no second party.
+    A party with a document number is found by it and its name
+    (:func:`services.find_or_create_party`, as ``actor`` sees the parties). A party without
+    one, or with a masked number, is the case's party of the same role and name when there is
+    one, so that importing a row again creates no second party.
     """
     data = party.data
     if data.document_number:
-        return services.find_or_create_party(data)
+        return services.find_or_create_party(data, actor)
     if case is not None:
         for link in case.case_parties.all():
             if link.role != role or link.party.name != data.name:
@@ -1070,10 +1073,10 @@ def _resolve_party(case: EnforcementCase | None, role: str, party: ImportParty) 
             )
             % {"name": data.name, "number": party.masked_number}
         )
-    return services.find_or_create_party(data)
+    return services.find_or_create_party(data, actor)
 
 
-def _attach_parties(case: EnforcementCase, data: CaseRow, existing: bool) -> bool:
+def _attach_parties(case: EnforcementCase, data: CaseRow, existing: bool, actor: User) -> bool:
     """Link the row's parties to the case; return whether a link was added."""
     added = False
     known = {(link.party_id, link.role) for link in case.case_parties.all()} if existing else set()
@@ -1083,7 +1086,7 @@ def _attach_parties(case: EnforcementCase, data: CaseRow, existing: bool) -> boo
     ):
         for party in parties:
             try:
-                stored = _resolve_party(case if existing else None, role, party)
+                stored = _resolve_party(case if existing else None, role, party, actor)
             except ValidationError as error:
                 raise _row_error(data.row, key, error) from error
             if (stored.pk, role) not in known:
@@ -1153,7 +1156,7 @@ def _create_case(actor: User, data: CaseRow) -> EnforcementCase:
         closing_mode=data.closing_mode or "" if status == Status.CLOSED else "",
         closed_on=data.closed_on if status == Status.CLOSED else None,
     )
-    _attach_parties(case, data, existing=False)
+    _attach_parties(case, data, existing=False, actor=actor)
     note = _("imported")
     FlowNode.objects.create(case=case, kind=FlowNode.Kind.FILED, on=data.filed_on, user=actor)
     if data.case_officer is not None:
@@ -1261,7 +1264,7 @@ def _update_case(actor: User, case: EnforcementCase, data: CaseRow) -> bool:
         case.flow.filter(kind=FlowNode.Kind.FILED).update(on=case.filed_on)
     for kind, on in flow:
         FlowNode.objects.create(case=case, kind=kind, on=on, user=actor, note=_("imported"))
-    parties_added = _attach_parties(case, data, existing=True)
+    parties_added = _attach_parties(case, data, existing=True, actor=actor)
     if changed or flow:
         services.refresh_deadlines(case)
         logger.info("Import updated case %s (id %s): %s", case.case_number, case.pk, changed)

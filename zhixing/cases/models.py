@@ -50,6 +50,11 @@ class Party(TrackedModel, models.Model):
     One person is one row however many cases name them: parties are found by their identity
     document, so the debtor of ten cases is queried once. Document numbers are stored in normal
     form (18-character resident ID numbers with an uppercase X, uppercase credit codes).
+
+    A document filed under a name other than the registered one, by a user who sees no case of
+    the registered party, becomes a further row with the next ``name_variant``: rejecting it
+    would tell that user the number is known and let them try names until one fits (see
+    :func:`zhixing.cases.services.check_party`).
     """
 
     class Kind(models.TextChoices):
@@ -66,6 +71,10 @@ class Party(TrackedModel, models.Model):
         _("document type"), max_length=32, choices=DOCUMENT_TYPE_CHOICES, blank=True
     )
     document_number = models.CharField(_("document number"), max_length=32, blank=True)
+    # 0 for the first name registered under a document, then 1, 2 … for each further name.
+    name_variant = models.PositiveSmallIntegerField(
+        _("name variant"), default=0, db_default=0, editable=False
+    )
     needs_confirmation = models.BooleanField(
         _("needs confirmation"),
         default=False,
@@ -81,7 +90,7 @@ class Party(TrackedModel, models.Model):
         constraints = [
             # The number leads, so that the index also serves lookups by number alone.
             models.UniqueConstraint(
-                fields=["document_number", "document_type"],
+                fields=["document_number", "document_type", "name_variant"],
                 condition=~models.Q(document_number=""),
                 name="party_unique_document",
                 violation_error_message=_("A party with this identity document already exists."),

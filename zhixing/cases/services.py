@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,6 +51,9 @@ MAX_AMOUNT = Decimal("1e12")
 # The 2016 case-number format, and so number allocation here, starts with that year.
 FIRST_NUMBERED_YEAR = 2016
 MAX_NAME_LENGTH = 200
+
+# Inserts of one new party that may meet concurrent filings of the same document.
+STORE_PARTY_ATTEMPTS = 3
 
 # Roles that file cases and change them: case officers of their own cases, and the clerks
 # and bureau heads of the case's court.
@@ -159,7 +162,8 @@ def collect_errors(errors: dict[str, list[ValidationError]]) -> Iterator[None]:
 class CheckedParty:
     """A :class:`PartyInput` that passed :func:`check_party`, with its normalised document.
 
-    ``stored`` is the party already registered under the document, if there is one.
+    ``stored`` is the party already registered under the document and name, if there is one;
+    otherwise a new party gets ``name_variant``.
     """
 
     data: PartyInput
@@ -168,6 +172,7 @@ class CheckedParty:
     document_number: str
     needs_confirmation: bool
     stored: Party | None
+    name_variant: int = 0
 
     @property
     def document_key(self) -> tuple[str, str] | None:
@@ -205,12 +210,15 @@ def _check_name(name: str) -> None:
         )
 
 
-def check_party(data: PartyInput) -> CheckedParty:
+def check_party(data: PartyInput, viewer: User | None = None) -> CheckedParty:
     """Check a party's name, kind and document, and find the party stored under the document.
 
-    Raises one ``ValidationError`` with every problem by field and writes nothing. A different
-    name for a known document is rejected without saying which name is stored, because that
-    would let anyone look up the name behind an ID number.
+    Raises one ``ValidationError`` with every problem by field and writes nothing. ``viewer``
+    is the user filing the party, or None for the system. A name that differs from the one
+    registered under the document is rejected, naming the registered name, only when the
+    viewer sees a case of that party anyway. Otherwise the party is checked as a new one with
+    its own name (see :attr:`Party.name_variant`): the same answer as for an unknown number,
+    so that nobody learns whether a number is known, or the name behind it, by filing.
     """
     errors: dict[str, list[ValidationError]] = {}
     name = data.name.strip()
@@ -228,33 +236,87 @@ def check_party(data: PartyInput) -> CheckedParty:
     if kind_known or data.document_type:
         with collect_errors(errors):
             document_type, number, needs_confirmation = _normalise_document(data)
-    stored = None
+    checked = CheckedParty(data, name, document_type, number, needs_confirmation, None)
     if number and not errors:
-        stored = Party.objects.filter(document_type=document_type, document_number=number).first()
-        if stored is not None and _comparable_name(stored.name) != _comparable_name(name):
-            errors["name"] = [
-                ValidationError(
-                    _(
-                        "This document number is registered under a different name; check the "
-                        "name and the number."
-                    )
-                )
-            ]
+        with collect_errors(errors):
+            checked = _match_registered(checked, viewer)
     if errors:
         raise ValidationError(errors)
-    return CheckedParty(data, name, document_type, number, needs_confirmation, stored)
+    return checked
 
 
-def _store_party(checked: CheckedParty) -> Party:
-    """Return the stored party of ``checked``, creating it when it is new."""
-    if checked.stored is not None:
-        return checked.stored
+def _match_registered(checked: CheckedParty, viewer: User | None) -> CheckedParty:
+    """Return ``checked`` with the party registered under its document and name, if any.
+
+    Raises ``ValidationError`` on the name field when the document is registered under another
+    name that ``viewer`` may see; see :func:`check_party`.
+    """
+    registered = list(
+        Party.objects.filter(
+            document_type=checked.document_type, document_number=checked.document_number
+        ).order_by("name_variant")
+    )
+    wanted = _comparable_name(checked.name)
+    for party in registered:
+        if _comparable_name(party.name) == wanted:
+            return replace(checked, stored=party, name_variant=party.name_variant)
+    if not registered:
+        return replace(checked, stored=None, name_variant=0)
+    seen = _parties_seen_by(viewer, registered)
+    if seen:
+        raise ValidationError(
+            {
+                "name": _(
+                    "This document number is registered under the name %(name)s; check the "
+                    "name and the number."
+                )
+                % {"name": seen[0].name}
+            }
+        )
+    return replace(checked, stored=None, name_variant=registered[-1].name_variant + 1)
+
+
+def _parties_seen_by(viewer: User | None, parties: Sequence[Party]) -> list[Party]:
+    """Return those of ``parties`` that take part in a case in ``viewer``'s scope."""
+    if viewer is None:
+        return list(parties)
+    roles = scope.restrict(
+        CaseParty.objects.filter(party__in=parties), viewer, court_field="case__court"
+    )
+    seen = set(roles.values_list("party_id", flat=True))
+    return [party for party in parties if party.pk in seen]
+
+
+def _store_party(checked: CheckedParty, viewer: User | None) -> Party:
+    """Return the stored party of ``checked``, creating it when it is new.
+
+    A concurrent filing may store a party under the same document first. Then the insert
+    fails on the unique document key, and the party is matched again as
+    :func:`check_party` does: the other filing's party when the name is the same, or the next
+    name variant. Raises ``ValidationError`` on the name field when the other filing's name
+    differs and ``viewer`` sees its party.
+    """
+    attempt = 1
+    while checked.stored is None:
+        try:
+            with transaction.atomic():
+                return _create_party(checked)
+        except IntegrityError:
+            if not checked.document_number or attempt == STORE_PARTY_ATTEMPTS:
+                raise
+            attempt += 1
+            checked = _match_registered(checked, viewer)
+    return checked.stored
+
+
+def _create_party(checked: CheckedParty) -> Party:
     data = checked.data
     party = Party(
         kind=data.kind,
         name=checked.name,
         document_type=checked.document_type,
         document_number=checked.document_number,
+        name_variant=checked.name_variant,
         needs_confirmation=checked.needs_confirmation,
     )
     if checked.document_type == DocumentType.RESIDENT_ID:
@@ -265,15 +327,15 @@ def _store_party(checked: CheckedParty) -> Party:
     return party
 
 
-def find_or_create_party(data: PartyInput) -> Party:
-    """Return the party with the given identity document, creating it when it is new.
+def find_or_create_party(data: PartyInput, viewer: User | None = None) -> Party:
+    """Return the party with the given identity document and name, creating it when it is new.
 
     A party without a document number is always created anew, because nothing identifies it.
     A known party is returned unchanged: its record may belong to cases of other courts, so
     filing here does not rename it. Contact details are stored with the case, not here. Raises
-    the errors of :func:`check_party`.
+    the errors of :func:`check_party` for ``viewer``.
     """
-    return _store_party(check_party(data))
+    return _store_party(check_party(data, viewer), viewer)
 
 
 def _comparable_name(name: str) -> str:
@@ -382,7 +444,7 @@ def _check_filing(
 
 
 def _check_parties(
-    applicants: Sequence[PartyInput], debtors: Sequence[PartyInput]
+    applicants: Sequence[PartyInput], debtors: Sequence[PartyInput], viewer: User | None
 ) -> tuple[list[tuple[str, str, CheckedParty]], dict[str, list[ValidationError]]]:
     """Check every party of a filing and return the checked parties with the problems found.
 
@@ -396,20 +458,20 @@ def _check_parties(
         errors["applicants"] = [ValidationError(_("A case needs at least one applicant."))]
     if not debtors:
         errors["debtors"] = [ValidationError(_("A case needs at least one debtor."))]
-    # The first name entered for each new document, so that one filing cannot create a party
-    # twice under two names.
+    # The first name entered for each document, so that one filing cannot name a party twice
+    # under two names.
     names: dict[tuple[str, str], str] = {}
     for role, inputs in ((CaseParty.Role.APPLICANT, applicants), (CaseParty.Role.DEBTOR, debtors)):
         for index, data in enumerate(inputs):
             place = f"{role}s[{index}]"
             try:
-                party = check_party(data)
+                party = check_party(data, viewer)
             except ValidationError as error:
                 for name, messages in error.error_dict.items():
                     errors.setdefault(f"{place}.{name}", []).extend(messages)
                 continue
             key = party.document_key
-            if key is not None and party.stored is None:
+            if key is not None:
                 first_name = names.setdefault(key, party.name)
                 if _comparable_name(first_name) != _comparable_name(party.name):
                     message = _(
@@ -455,13 +517,12 @@ def file_case(
     amount = Decimal("0.00")
     with collect_errors(errors):
         amount = _amount(claim_amount, "claim_amount")
-    parties, party_errors = _check_parties(applicants, debtors)
+    parties, party_errors = _check_parties(applicants, debtors, actor)
     errors.update(party_errors)
     if errors:
         raise ValidationError(errors)
     assert court.code is not None
     sequence = allocate_sequence(court, type_code, filed_on.year)
-    parties = _recheck_new_parties(parties)
     number = CaseNumber(
         year=filed_on.year,
         court_code=court.code,
@@ -484,7 +545,7 @@ def file_case(
         claim_amount=amount,
         case_officer=case_officer,
     )
-    _attach_parties(case, parties)
+    _attach_parties(case, parties, actor)
     FlowNode.objects.create(case=case, kind=Kind.FILED, on=filed_on, user=actor)
     if case_officer is not None:
         FlowNode.objects.create(case=case, kind=Kind.OFFICER_ASSIGNED, on=filed_on, user=actor)
@@ -493,42 +554,21 @@ def file_case(
     return case
 
 
-def _recheck_new_parties(
-    parties: Sequence[tuple[str, str, CheckedParty]],
-) -> list[tuple[str, str, CheckedParty]]:
-    """Look up again the parties that were new when checked, and raise if a name now differs.
-
-    A concurrent filing may have stored one of them while this filing waited for the lock on
-    its case-number counter. Raises ``ValidationError`` by field as :func:`check_party` does.
-    """
-    rechecked = []
-    for role, place, checked in parties:
-        if checked.stored is None and checked.document_number:
-            stored = Party.objects.filter(
-                document_type=checked.document_type, document_number=checked.document_number
-            ).first()
-            if stored is not None:
-                if _comparable_name(stored.name) != _comparable_name(checked.name):
-                    message = _(
-                        "This document number is registered under a different name; check the "
-                        "name and the number."
-                    )
-                    raise ValidationError({f"{place}.name": message})
-                checked = replace(checked, stored=stored)
-        rechecked.append((role, place, checked))
-    return rechecked
-
-
 def _attach_parties(
-    case: EnforcementCase, parties: Sequence[tuple[str, str, CheckedParty]]
+    case: EnforcementCase, parties: Sequence[tuple[str, str, CheckedParty]], viewer: User | None
 ) -> None:
     # A document entered twice in this filing is stored once, by its first entry.
     created: dict[tuple[str, str], Party] = {}
-    for role, _place, checked in parties:
+    for role, place, checked in parties:
         key = checked.document_key
         party = created.get(key) if key is not None else None
         if party is None:
-            party = _store_party(checked)
+            try:
+                party = _store_party(checked, viewer)
+            except ValidationError as error:
+                raise ValidationError(
+                    {f"{place}.{field}": messages for field, messages in error.error_dict.items()}
+                ) from error
             if key is not None:
                 created[key] = party
         contact = {"address": checked.data.address.strip(), "phone": checked.data.phone.strip()}

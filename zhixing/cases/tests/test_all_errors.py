@@ -127,7 +127,7 @@ def test_known_number_under_other_name_rejected(courts):
     )
 
     assert set(errors) == {"debtors[0].name", "claim_amount"}
-    assert "registered under a different name" in errors["debtors[0].name"][0]
+    assert "registered under the name 王五" in errors["debtors[0].name"][0]
     assert EnforcementCase.objects.count() == 1
 
 

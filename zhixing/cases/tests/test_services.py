@@ -248,18 +248,35 @@ def test_filing_before_2016_rejected(courts):
 
 
 @pytest.mark.django_db
-def test_known_document_other_name_rejected(courts):
+def test_known_document_other_name_rejected_in_scope(courts, make_user):
     number = make_resident_id("440104", "19850101", 1)
-    _file(courts["粤0105"], debtors=[PartyInput(name="李嘉", document_number=number)])
+    _file(courts["粤0104"], debtors=[PartyInput(name="李嘉", document_number=number)])
+    officer = make_user("officer", "粤0104")
     with pytest.raises(ValidationError) as info:
         _file(
             courts["粤0104"],
+            officer,
             debtors=[PartyInput(name="王五", document_number=number, address="某地址")],
         )
-    message = str(info.value.message_dict)
-    assert "李嘉" not in message
-    assert "debtors[0].name" in info.value.message_dict
+    assert "李嘉" in info.value.message_dict["debtors[0].name"][0]
     assert not CaseParty.objects.filter(address="某地址").exists()
+
+
+@pytest.mark.django_db
+def test_known_document_other_name_outside_scope_filed(courts, make_user):
+    number = make_resident_id("440104", "19850101", 1)
+    _file(courts["粤0105"], debtors=[PartyInput(name="李嘉", document_number=number)])
+    officer = make_user("officer", "粤0104")
+
+    case = _file(
+        courts["粤0104"],
+        officer,
+        debtors=[PartyInput(name="王五", document_number=number, address="某地址")],
+    )
+
+    debtor = CaseParty.objects.get(case=case, role=CaseParty.Role.DEBTOR)
+    assert debtor.party.name == "王五"
+    assert debtor.address == "某地址"
 
 
 @pytest.mark.django_db
