@@ -50,7 +50,7 @@ def registered(courts, make_user):
 
 
 @pytest.mark.django_db
-def test_filer_outside_the_scope_gets_a_new_variant(courts, make_user, registered):
+def test_outside_scope_new_variant(courts, make_user, registered):
     shenzhen = make_user("sz_officer", "粤0303")
 
     case = _file(courts["粤0303"], shenzhen, "王小五")
@@ -64,7 +64,7 @@ def test_filer_outside_the_scope_gets_a_new_variant(courts, make_user, registere
 
 
 @pytest.mark.django_db
-def test_filer_outside_the_scope_sees_what_an_unknown_number_gives(courts, make_user, registered):
+def test_outside_scope_like_unknown_number(courts, make_user, registered):
     shenzhen = make_user("sz_officer", "粤0303")
     unknown = make_resident_id("440304", "19900101", 7)
 
@@ -78,7 +78,7 @@ def test_filer_outside_the_scope_sees_what_an_unknown_number_gives(courts, make_
 
 
 @pytest.mark.django_db
-def test_filer_who_sees_the_party_is_told_the_registered_name(courts, make_user, registered):
+def test_in_scope_names_registered_name(courts, make_user, registered):
     colleague = make_user("gz_clerk", "粤0104", "clerk")
 
     with pytest.raises(ValidationError) as caught:
@@ -92,7 +92,7 @@ def test_filer_who_sees_the_party_is_told_the_registered_name(courts, make_user,
 
 
 @pytest.mark.django_db
-def test_court_above_sees_the_party_below(courts, make_user, registered):
+def test_court_above_in_scope(courts, make_user, registered):
     intermediate = make_user("zy_head", "粤01", "bureau_head")
 
     with pytest.raises(ValidationError):
@@ -100,7 +100,7 @@ def test_court_above_sees_the_party_below(courts, make_user, registered):
 
 
 @pytest.mark.django_db
-def test_same_name_in_another_form_is_the_registered_party(courts, make_user, registered):
+def test_same_name_other_spacing_reused(courts, make_user, registered):
     shenzhen = make_user("sz_officer", "粤0303")
 
     case = _file(courts["粤0303"], shenzhen, " 王 五 ")
@@ -109,7 +109,7 @@ def test_same_name_in_another_form_is_the_registered_party(courts, make_user, re
 
 
 @pytest.mark.django_db
-def test_variant_name_filed_again_is_the_same_variant(courts, make_user, registered):
+def test_variant_name_reused(courts, make_user, registered):
     shenzhen = make_user("sz_officer", "粤0303")
     foshan = make_user("fs_officer", "粤0105")
     first = _file(courts["粤0303"], shenzhen, "王小五")
@@ -122,7 +122,7 @@ def test_variant_name_filed_again_is_the_same_variant(courts, make_user, registe
 
 
 @pytest.mark.django_db
-def test_filer_who_sees_a_variant_is_told_its_name(courts, make_user, registered):
+def test_in_scope_variant_named(courts, make_user, registered):
     shenzhen = make_user("sz_officer", "粤0303")
     _file(courts["粤0303"], shenzhen, "王小五")
     shenzhen_clerk = make_user("sz_clerk", "粤0303", "clerk")
@@ -134,7 +134,7 @@ def test_filer_who_sees_a_variant_is_told_its_name(courts, make_user, registered
 
 
 @pytest.mark.django_db
-def test_import_outside_the_scope_gets_a_new_variant(courts, make_user, registered):
+def test_import_outside_scope_new_variant(courts, make_user, registered):
     importer = make_user("sz_clerk", "粤0303", "clerk")
     row = CaseRow(
         row=2,

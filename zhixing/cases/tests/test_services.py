@@ -248,7 +248,7 @@ def test_filing_before_2016_rejected(courts):
 
 
 @pytest.mark.django_db
-def test_known_document_other_name_rejected_in_scope(courts, make_user):
+def test_other_name_in_scope_rejected(courts, make_user):
     number = make_resident_id("440104", "19850101", 1)
     _file(courts["粤0104"], debtors=[PartyInput(name="李嘉", document_number=number)])
     officer = make_user("officer", "粤0104")
@@ -263,7 +263,7 @@ def test_known_document_other_name_rejected_in_scope(courts, make_user):
 
 
 @pytest.mark.django_db
-def test_known_document_other_name_outside_scope_filed(courts, make_user):
+def test_other_name_outside_scope_filed(courts, make_user):
     number = make_resident_id("440104", "19850101", 1)
     _file(courts["粤0105"], debtors=[PartyInput(name="李嘉", document_number=number)])
     officer = make_user("officer", "粤0104")
