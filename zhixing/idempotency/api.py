@@ -6,7 +6,8 @@ POST, PUT, PATCH or DELETE with an ``Idempotency-Key`` header runs once per user
 - The first request runs, and its response is stored with the key, unless its status is 500
   or more. A server error rolls back the request's changes and stores nothing, so a retry with
   the key runs again. Every other status, 4xx errors included, is the request's outcome and is
-  stored, as the IETF draft "The Idempotency-Key HTTP Header Field" and Stripe's API do.
+  stored, because the IETF draft "The Idempotency-Key HTTP Header Field" has a retry get the
+  result of the completed request, success or error.
 - A repeat of the same request (method, path, query and body) returns the stored status, body
   and headers with ``Idempotent-Replayed: true`` and changes nothing.
 - The key with a different request gets 422; a repeat while the first still runs gets 409.

@@ -4,10 +4,10 @@ A request with a key runs in three steps (:class:`zhixing.idempotency.api.Idempo
 
 1. :func:`claim` inserts the key's row in a transaction of its own and commits it, so that a
    second request with the key finds it. When the row exists, the caller gets it with the
-   outcome: a different request (mismatch), a stored response (replay), or not yet answered.
+   outcome: a different request (mismatch), a stored response (replay), or no response yet.
 2. :func:`lock` locks the row with ``SELECT … FOR UPDATE NOWAIT`` in the caller's transaction.
    A request that gets the lock and finds no stored response runs the view in that same
-   transaction. A request that does not get it answers 409.
+   transaction. A request that does not get it gets 409.
 3. :func:`store_response` writes the response into the row in that transaction, so the row's
    response and the view's changes commit together, or roll back together.
 
@@ -39,7 +39,7 @@ STORED_HEADERS = ("Content-Type", "Content-Disposition", "Location", "Cache-Cont
 
 
 class Outcome(enum.Enum):
-    """What a request with an idempotency key does after :func:`claim`."""
+    """The next step of a request with an idempotency key, as :func:`claim` finds it."""
 
     RUN = "run"
     REPLAY = "replay"
@@ -77,7 +77,7 @@ def claim(
 def _insert_or_get(
     user: User, key: str, fingerprint: str, method: str, path: str, now: datetime.datetime
 ) -> IdempotencyKey | None:
-    """Insert the row, or return the existing one; None if it was deleted in between."""
+    """Insert the row and return it, or the existing one, or None if that was just deleted."""
     try:
         with transaction.atomic():
             return IdempotencyKey.objects.create(
@@ -118,7 +118,7 @@ def store_response(record: IdempotencyKey, status_code: int, headers: Any, body:
 
 
 def delete_expired(now: datetime.datetime) -> int:
-    """Delete the keys that expired by ``now`` in batches; return how many were deleted.
+    """Delete the keys that expired by ``now``, in batches, and return how many were deleted.
 
     Running it twice, or in two processes at once, deletes each row once.
     """

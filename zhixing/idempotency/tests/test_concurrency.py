@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection, transaction
@@ -70,41 +70,47 @@ def test_locked_key_gets_409_then_runs(make_user):
     assert EnforcementCase.objects.count() == 1
 
 
-def _post(url: str, token: str, key: str) -> tuple[int, str]:
+def _post(address: tuple[str, int], token: str, key: str) -> tuple[int, str]:
     """Send a filing to the live server; return the status and the Idempotent-Replayed header."""
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(_new_case()).encode(),
-        method="POST",
-        headers={
-            "Authorization": f"Token {token}",
-            "Content-Type": "application/json",
-            "Accept-Language": "en",
-            "Idempotency-Key": key,
-        },
-    )
+    connection = http.client.HTTPConnection(*address, timeout=60)
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.headers.get("Idempotent-Replayed", "")
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("Idempotent-Replayed", "")
+        connection.request(
+            "POST",
+            CASES,
+            body=json.dumps(_new_case()).encode(),
+            headers={
+                "Authorization": f"Token {token}",
+                "Content-Type": "application/json",
+                "Accept-Language": "en",
+                "Idempotency-Key": key,
+            },
+        )
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.getheader("Idempotent-Replayed", "")
+    finally:
+        connection.close()
+
+
+def _send_pair(address: tuple[str, int], token: str, key: str) -> list[tuple[int, str]]:
+    """Send the same filing with ``key`` from two threads at once; return the sorted outcomes."""
+    start = threading.Barrier(2)
+
+    def send(_thread: int) -> tuple[int, str]:
+        start.wait(30)
+        return _post(address, token, key)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return sorted(pool.map(send, range(2)))
 
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_file_one_case(live_server, make_user):
     token = court_services.issue_token(make_user("officer", "粤0104"))
-    url = live_server.url + CASES
-    outcomes = []
+    server = urlsplit(live_server.url)
+    address = (server.hostname or "", server.port or 80)
 
-    for index in range(ROUNDS):
-        start = threading.Barrier(2)
-
-        def send(_thread: int, key: str = f"round-{index}") -> tuple[int, str]:
-            start.wait(30)
-            return _post(url, token, key)
-
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            outcomes.append(sorted(pool.map(send, range(2))))
+    outcomes = [_send_pair(address, token, f"round-{index}") for index in range(ROUNDS)]
 
     assert EnforcementCase.objects.count() == ROUNDS
     for outcome in outcomes:
