@@ -11,6 +11,10 @@ The bodies follow what DRF and ``zhixing.api_errors.exception_handler`` send:
   error that names no field (``zhixing.api_errors.as_api_error``).
 
 An operation keeps any response that its view documents itself for one of these codes.
+
+The state-changing operations (POST, PUT, PATCH, DELETE) also list the optional
+``Idempotency-Key`` header, the 409 and 422 that it can lead to, and the
+``Idempotent-Replayed`` header of a replayed response (``zhixing.idempotency.api``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,15 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent, is_serializer
+from drf_spectacular.utils import OpenApiParameter
 
+from zhixing.idempotency.keys import (
+    HEADER,
+    KEEP,
+    MAX_LENGTH,
+    REPLAYED_HEADER,
+    STATE_CHANGING_METHODS,
+)
 from zhixing.pagination import LimitOffsetPagination
 
 ERROR = "Error"
@@ -55,8 +67,8 @@ VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
 
 DESCRIPTIONS = {
     "400": (
-        "Invalid input: a validation error names each field or query parameter and its "
-        "messages. A body that is not valid JSON gets an Error instead."
+        "Invalid input: a validation error names each field, query parameter or header and "
+        "its messages. A body that is not valid JSON gets an Error instead."
     ),
     "401": (
         "No valid credentials: the Authorization header is missing or names an unknown token, "
@@ -71,6 +83,36 @@ DESCRIPTIONS = {
         "path names does not exist. A record outside your scope gets the same response as one "
         "that does not exist."
     ),
+    "409": (
+        "A request with the same Idempotency-Key is still running. Send the request again "
+        "with the key once it has ended, to get its response."
+    ),
+    "422": (
+        "The Idempotency-Key was already used for a request with another method, path, query "
+        "or body. Use a new key for a new request."
+    ),
+}
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        f"Optional key of 1 to {MAX_LENGTH} printable ASCII characters, such as a UUID, "
+        "unique per request, plain or as a quoted string. The first request with the key "
+        "runs and its response is stored for "
+        f"{int(KEEP.total_seconds() // 3600)} hours, unless its status is 500 or more. The "
+        "same request with the same key by the same user gets the stored response with "
+        f"{REPLAYED_HEADER}: true, and changes nothing again."
+    ),
+)
+
+REPLAYED_RESPONSE_HEADER = {
+    "description": (
+        "true when the response is the one stored for an earlier request with the same "
+        "Idempotency-Key; absent otherwise."
+    ),
+    "schema": {"type": "string", "enum": ["true"]},
 }
 
 # Methods whose request carries input that the API validates.
@@ -87,8 +129,15 @@ class ErrorDocumentingAutoSchema(AutoSchema):
     - 400: the method is POST, PUT or PATCH, or the query parameters are documented with a
       serializer, which the view uses to validate them, or the operation is a list paginated
       by :class:`zhixing.pagination.LimitOffsetPagination`, which checks ``limit`` and
-      ``offset``.
+      ``offset``, or the operation accepts an ``Idempotency-Key``, which is checked.
+    - 409 and 422: the operation accepts an ``Idempotency-Key``.
     """
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if self._accepts_idempotency_key():
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+        return parameters
 
     def get_operation(
         self,
@@ -105,13 +154,28 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         for code in self._error_codes(operation):
             if code not in responses:
                 responses[code] = self._error_response(code)
+        if self._accepts_idempotency_key():
+            self._add_replayed_header(responses)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
+    def _accepts_idempotency_key(self) -> bool:
+        return self.method in STATE_CHANGING_METHODS and getattr(
+            self.view, "accepts_idempotency_key", False
+        )
+
+    def _add_replayed_header(self, responses: dict[str, Any]) -> None:
+        # Any stored response can be replayed: each status below 500.
+        for code, response in responses.items():
+            if code.isdigit() and int(code) < 500 and code not in ("409", "422"):
+                response.setdefault("headers", {})[REPLAYED_HEADER] = REPLAYED_RESPONSE_HEADER
+
     def _error_codes(self, operation: dict[str, Any]) -> list[str]:
         codes = []
-        if self._takes_input():
+        if self._takes_input() or self._accepts_idempotency_key():
             codes.append("400")
+        if self._accepts_idempotency_key():
+            codes += ["409", "422"]
         security = operation.get("security") or []
         if security and {} not in security:
             codes += ["401", "403"]

@@ -2,17 +2,18 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView
-from rest_framework.routers import DefaultRouter
 
 from zhixing.approvals import api as approvals_api
 from zhixing.cases import api as cases_api
 from zhixing.command import api as command_api
 from zhixing.courts import api as courts_api
 from zhixing.esign import api as esign_api
+from zhixing.idempotency.api import IdempotencyRouter
 from zhixing.measures import api as measures_api
 from zhixing.reports import api as reports_api
 
-router = DefaultRouter()
+# Each viewset accepts an Idempotency-Key on its POST, PUT, PATCH and DELETE requests.
+router = IdempotencyRouter()
 router.register("courts", courts_api.CourtViewSet, basename="court")
 router.register("users", courts_api.UserViewSet, basename="user")
 router.register("cases", cases_api.CaseViewSet, basename="case")

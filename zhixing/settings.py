@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "zhixing.esign",
     "zhixing.measures",
     "zhixing.approvals",
+    "zhixing.idempotency",
     "zhixing.web",
 ]
 

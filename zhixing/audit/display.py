@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from zhixing.audit.models import AuditRecord
+from zhixing.audit.signals import is_audited
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 EMPTY = "—"
@@ -295,7 +296,7 @@ def object_type_choices() -> list[tuple[str, str]]:
     choices = {
         model._meta.label_lower: object_type_label(model._meta.label_lower)
         for model in apps.get_models()
-        if model.__module__.startswith("zhixing.") and model is not AuditRecord
+        if is_audited(model)
     }
     choices.update((code, str(label)) for code, label in OTHER_OBJECT_TYPES.items())
     return sorted(choices.items(), key=lambda choice: (choice[1], choice[0]))

@@ -22,8 +22,17 @@ logger = logging.getLogger(__name__)
 _IGNORED_FIELDS = frozenset({"last_login"})
 
 
-def _is_audited(model: type[models.Model]) -> bool:
-    return model.__module__.startswith("zhixing.") and model is not AuditRecord
+def is_audited(model: type[models.Model]) -> bool:
+    """Return whether the signals record the saves and deletes of ``model``.
+
+    Every model of the project's apps is, except the trail itself and the models that set
+    ``audit_exempt``, which store copies of what other records already hold.
+    """
+    return (
+        model.__module__.startswith("zhixing.")
+        and model is not AuditRecord
+        and not getattr(model, "audit_exempt", False)
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -50,7 +59,7 @@ def _describe_changes(instance: TrackedModel) -> dict[str, Any]:
 def _after_save(
     sender: type[models.Model], instance: models.Model, created: bool, raw: bool, **kwargs: Any
 ) -> None:
-    if raw or not _is_audited(sender):
+    if raw or not is_audited(sender):
         return
     if created:
         services.record(services.Action.CREATE, instance)
@@ -65,7 +74,7 @@ def _after_save(
 
 
 def _after_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    if _is_audited(sender):
+    if is_audited(sender):
         services.record(services.Action.DELETE, instance)
 
 
@@ -79,7 +88,7 @@ def _after_m2m_change(
 ) -> None:
     if action not in {"post_add", "post_remove", "post_clear"}:
         return
-    if not _is_audited(type(instance)):
+    if not is_audited(type(instance)):
         return
     relation = sender._meta.model_name or ""
     services.record(

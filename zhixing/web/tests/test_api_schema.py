@@ -104,11 +104,14 @@ def test_detail_operation_lists_not_found(document):
 
 @pytest.mark.django_db
 def test_post_operations_list_input_errors(document):
+    # 409 and 422 come from the Idempotency-Key that every POST accepts.
     create = document["paths"]["/api/v1/cases/"]["post"]
-    assert set(create["responses"]) == {"201", "400", "401", "403"}
+    assert set(create["responses"]) == {"201", "400", "401", "403", "409", "422"}
     assert _schema(create, 400) == INPUT_ERROR
+    assert _schema(create, 409) == ERROR
+    assert _schema(create, 422) == ERROR
     step = document["paths"]["/api/v1/cases/{id}/steps/"]["post"]
-    assert set(step["responses"]) == {"200", "400", "401", "403", "404"}
+    assert set(step["responses"]) == {"200", "400", "401", "403", "404", "409", "422"}
     patch = document["paths"]["/api/v1/users/{id}/"]["patch"]
     assert {"400", "404"} <= set(patch["responses"])
 
