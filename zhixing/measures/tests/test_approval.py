@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.urls import reverse
 
 from zhixing.audit.models import AuditRecord
 from zhixing.esign import verification
@@ -17,7 +18,7 @@ from zhixing.inquiry.models import QueryPolicy
 from zhixing.linkage.models import GatewayItem
 from zhixing.measures import services
 from zhixing.measures.models import ControlMeasure, MeasureDocument, MeasureStep
-from zhixing.measures.tests.conftest import ACCOUNT, HOME, answer_step
+from zhixing.measures.tests.conftest import ACCOUNT, HOME, answer_step, client_for
 
 State = ControlMeasure.State
 StepState = MeasureStep.State
@@ -444,3 +445,149 @@ def test_parallel_approvals_seal_once(policy, officer, head, case, debtors, make
     assert MeasureDocument.objects.count() == 2
     assert len(control_items()) == 1
     assert AuditRecord.objects.filter(detail__event="measure_step_approved").count() == 1
+
+
+# Pages
+
+
+def decide_url(measure) -> str:
+    return reverse("measure-decide", args=[measure.pk])
+
+
+def test_detail_offers_decision_to_head(policy, officer, head, case, debtors, make_asset):
+    measure = freeze(officer, make_asset(case, debtors[0], ACCOUNT))
+
+    page = client_for(head).get(reverse("measure-detail", args=[measure.pk]))
+
+    assert page.status_code == 200
+    assert b'data-testid="awaiting-approval"' in page.content
+    assert b'data-testid="approve"' in page.content
+    assert b'data-testid="reject"' in page.content
+
+
+def test_detail_shows_officer_waiting(policy, officer, case, debtors, make_asset):
+    measure = freeze(officer, make_asset(case, debtors[0], ACCOUNT))
+
+    page = client_for(officer).get(reverse("measure-detail", args=[measure.pk]))
+
+    assert b'data-testid="awaiting-approval"' in page.content
+    assert b'data-testid="approve"' not in page.content
+    assert "Awaiting approval" in page.content.decode()
+
+
+def test_form_submits_for_approval(policy, officer, case, debtors, make_asset):
+    asset = make_asset(case, debtors[0], ACCOUNT)
+    client = client_for(officer)
+
+    form = client.get(reverse("measure-new", args=[asset.pk]))
+    response = client.post(
+        reverse("measure-new", args=[asset.pk]), {"kind": "freeze", "amount": "1000.00"}
+    )
+
+    assert "Submit for approval" in form.content.decode()
+    assert response.status_code == 302
+    measure = ControlMeasure.objects.get()
+    assert measure.state == State.AWAITING_APPROVAL
+    page = client.get(response["Location"])
+    assert "nothing is sealed or sent" in page.content.decode()
+
+
+def test_page_approval_seals(policy, officer, head, case, debtors, make_asset):
+    measure = freeze(officer, make_asset(case, debtors[0], ACCOUNT))
+    step = measure.steps.get()
+
+    response = client_for(head).post(
+        decide_url(measure), {"step": step.pk, "decision": "approve", "note": ""}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("measure-detail", args=[measure.pk])
+    measure.refresh_from_db()
+    assert measure.state == State.REQUESTED
+    assert step.documents.count() == 2
+
+
+def test_page_rejection_without_reason(policy, officer, head, case, debtors, make_asset):
+    measure = freeze(officer, make_asset(case, debtors[0], ACCOUNT))
+    client = client_for(head)
+
+    response = client.post(
+        decide_url(measure),
+        {"step": measure.steps.get().pk, "decision": "reject", "note": "", "back": "list"},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("measure-approvals")
+    assert "Give the reason for rejecting the request." in response.content.decode()
+    measure.refresh_from_db()
+    assert measure.state == State.AWAITING_APPROVAL
+
+
+def test_page_decision_by_officer_forbidden(policy, officer, case, debtors, make_asset):
+    measure = freeze(officer, make_asset(case, debtors[0], ACCOUNT))
+
+    response = client_for(officer).post(
+        decide_url(measure), {"step": measure.steps.get().pk, "decision": "approve"}
+    )
+
+    assert response.status_code == 403
+    measure.refresh_from_db()
+    assert measure.state == State.AWAITING_APPROVAL
+
+
+@pytest.mark.parametrize(("court_code", "status"), [("粤01", 403), ("粤0105", 404)])
+def test_page_decision_by_other_court_head(
+    policy, make_user, officer, case, debtors, make_asset, court_code, status
+):
+    other = make_user("other_head", court_code, "bureau_head")
+    measure = freeze(officer, make_asset(case, debtors[0], ACCOUNT))
+
+    response = client_for(other).post(
+        decide_url(measure), {"step": measure.steps.get().pk, "decision": "approve"}
+    )
+
+    assert response.status_code == status
+    measure.refresh_from_db()
+    assert measure.state == State.AWAITING_APPROVAL
+
+
+def test_approval_list_for_head(policy, officer, head, case, debtors, make_asset):
+    measure = freeze(officer, make_asset(case, debtors[0], ACCOUNT))
+    step = measure.steps.get()
+    client = client_for(head)
+
+    waiting = client.get(reverse("measure-approvals"))
+    client.post(decide_url(measure), {"step": step.pk, "decision": "reject", "note": "不同意"})
+    decided = client.get(reverse("measure-approvals"))
+
+    assert waiting.status_code == 200
+    assert f'data-testid="measure-approval-{step.pk}"'.encode() in waiting.content
+    # The account number is masked on the list.
+    assert ACCOUNT["account_number"].encode() not in waiting.content
+    assert f'data-testid="measure-approval-{step.pk}"'.encode() not in decided.content
+    assert "不同意" in decided.content.decode()
+
+
+def test_approval_list_only_for_heads(officer):
+    response = client_for(officer).get(reverse("measure-approvals"))
+
+    assert response.status_code == 403
+
+
+def test_home_counts_awaiting_measures(policy, officer, head, case, debtors, make_asset):
+    freeze(officer, make_asset(case, debtors[0], ACCOUNT))
+
+    page = client_for(head).get(reverse("home"))
+
+    text = page.content.decode()
+    assert reverse("measure-approvals") in text
+    assert "Control measures waiting for your approval" in text
+
+
+def test_policy_page_sets_measure_approval(courts, head):
+    response = client_for(head).post(reverse("inquiry-policy"), {"measure_approval_required": "on"})
+
+    assert response.status_code == 302
+    policy = QueryPolicy.objects.get(court=courts["粤0104"])
+    assert policy.measure_approval_required
+    assert not policy.approval_required
