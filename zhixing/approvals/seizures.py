@@ -220,7 +220,10 @@ def renew_linked_seizure(
             }
         )
     try:
-        step = renew_measure(actor, measure, period_months=application.period_months, now=now)
+        # The applying court's bureau head signed the application, which approves the renewal.
+        step = renew_measure(
+            actor, measure, period_months=application.period_months, preapproved=True, now=now
+        )
     except ValidationError as error:
         raise ValidationError(
             {

@@ -10,9 +10,9 @@ from zhixing.audit.tracking import TrackedModel
 
 
 class QueryPolicy(TrackedModel, models.Model):
-    """A court's rules for debtor queries about its cases.
+    """A court's rules for debtor queries and control measures about its cases.
 
-    A court without a row has the defaults: queries go to the agencies at once.
+    A court without a row has the defaults: queries and measures go to the agencies at once.
     """
 
     court = models.OneToOneField(
@@ -29,6 +29,15 @@ class QueryPolicy(TrackedModel, models.Model):
             "bureau heads before they go to the agencies."
         ),
     )
+    measure_approval_required = models.BooleanField(
+        _("bureau head approves control measures"),
+        default=False,
+        help_text=_(
+            "Freezes, deductions, seizures and their renewals and releases in this court's "
+            "cases wait for the approval of one of its bureau heads before they are sealed and "
+            "sent to the agencies."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -36,7 +45,10 @@ class QueryPolicy(TrackedModel, models.Model):
         verbose_name_plural = _("query policies")
 
     def __str__(self) -> str:
-        return f"{self.court_id} approval={self.approval_required}"
+        return (
+            f"{self.court_id} approval={self.approval_required} "
+            f"measures={self.measure_approval_required}"
+        )
 
 
 class QueryRequest(TrackedModel, models.Model):

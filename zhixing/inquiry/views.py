@@ -530,7 +530,7 @@ class DecisionForm(NamedErrorsMixin, forms.Form):
 class PolicyForm(NamedErrorsMixin, forms.ModelForm):
     class Meta:
         model = QueryPolicy
-        fields = ["approval_required"]
+        fields = ["approval_required", "measure_approval_required"]
 
 
 def _awaiting(user: User) -> Any:
@@ -626,10 +626,11 @@ def query_policy(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         logger.info(
-            "Query policy of court %s set by user %s: approval %s",
+            "Query policy of court %s set by user %s: approval %s, measure approval %s",
             user.court_id,
             user.pk,
             policy.approval_required,
+            policy.measure_approval_required,
         )
         messages.success(request, _("The query policy is saved."))
         return redirect("inquiry-policy")

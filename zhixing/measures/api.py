@@ -227,8 +227,10 @@ class MeasureStepSerializer(serializers.Serializer):
     kind = MeasureStepKindField(read_only=True, help_text="apply, renew or release.")
     state = MeasureStepStateField(
         read_only=True,
-        help_text="queued, sent (acknowledged by the agency), done, partly_done or rejected "
-        "(by the agency, or because the request failed or expired).",
+        help_text="awaiting_approval (by a bureau head of the case's court; nothing sealed or "
+        "sent yet), not_approved (rejected by that bureau head), queued, sent (acknowledged by "
+        "the agency), done, partly_done or rejected (by the agency, or because the request "
+        "failed or expired).",
     )
     item_id = serializers.UUIDField(
         read_only=True, help_text="Id of the gateway item that carries the request."
@@ -260,6 +262,16 @@ class MeasureStepSerializer(serializers.Serializer):
     documents = MeasureDocumentSerializer(
         many=True, read_only=True, help_text="Sealed documents sent with the request."
     )
+    decided_by = StaffNameField(
+        allow_null=True,
+        help_text="The bureau head who approved or rejected the request; null without approval.",
+    )
+    decided_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Time of the decision; null without one."
+    )
+    decision_note = serializers.CharField(
+        read_only=True, help_text="The bureau head's comment, the reason of a rejection; or empty."
+    )
 
 
 class RenewalPlanSerializer(serializers.Serializer):
@@ -287,8 +299,10 @@ class MeasureSummarySerializer(serializers.Serializer):
     )
     state = MeasureStateField(
         read_only=True,
-        help_text="requested, sent (to the agency), in_force, partly_in_force, rejected, "
-        "expired (period ended without renewal) or released.",
+        help_text="awaiting_approval (by a bureau head of the case's court; nothing sealed or "
+        "sent yet), not_approved (rejected by that bureau head), requested, sent (to the "
+        "agency), in_force, partly_in_force, rejected (by the agency), expired (period ended "
+        "without renewal) or released.",
     )
     court = CourtReferenceSerializer(read_only=True, help_text="The case's court.")
     case = CaseReferenceSerializer(read_only=True, help_text="The enforcement case.")
@@ -412,6 +426,10 @@ class MeasureSerializer(MeasureSummarySerializer):
         read_only=True,
         help_text="Applications to a court above that renew this seizure, oldest first.",
     )
+    may_decide = serializers.SerializerMethodField(
+        help_text="True when a request of the measure awaits approval and you may approve or "
+        "reject it: the bureau heads of the case's court."
+    )
 
     def _user(self) -> User:
         user: User = self.context["request"].user
@@ -420,6 +438,11 @@ class MeasureSerializer(MeasureSummarySerializer):
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_may_control(self, measure: ControlMeasure) -> bool:
         return services.may_control(self._user(), measure.case)
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_may_decide(self, measure: ControlMeasure) -> bool:
+        awaiting = any(step.awaits_approval for step in measure.steps.all())
+        return awaiting and services.may_decide(self._user(), measure.case)
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_renew_refusal(self, measure: ControlMeasure) -> str:
@@ -514,6 +537,27 @@ class MeasureReleaseSerializer(serializers.Serializer):
     )
 
 
+class MeasureDecisionSerializer(serializers.Serializer):
+    """A bureau head's decision on the request of a measure that awaits approval."""
+
+    step = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of the request (steps[].id) that you decide on. Give it so that a request "
+        "submitted after you read the measure is not decided by mistake; when left out, the "
+        "request awaiting approval is decided.",
+        error_messages={"invalid": gettext_lazy("A step id is a whole number, such as 42.")},
+    )
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Your comment; required to reject, as the reason the requester is told. At "
+        f"most {services.DECISION_NOTE_MAX_CHARS} characters.",
+    )
+
+
 class MeasureFilterSerializer(serializers.Serializer):
     """Query parameters of the measure list."""
 
@@ -542,6 +586,13 @@ class MeasureFilterSerializer(serializers.Serializer):
         required=False,
         help_text="Only measures of this kind.",
         error_messages=unknown_choice("kind", MeasureKind.values),
+    )
+    awaiting_approval = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: only measures with a request (new measure, renewal or release) "
+        "awaiting a bureau head's approval; false: only those without one.",
     )
     expiring_within = serializers.IntegerField(
         required=False,
@@ -641,7 +692,7 @@ def _renewal_applications() -> Prefetch:
 
 def _steps_with_documents() -> Prefetch:
     documents = MeasureDocument.objects.defer("pdf").order_by("role")
-    steps = MeasureStep.objects.select_related("requested_by").prefetch_related(
+    steps = MeasureStep.objects.select_related("requested_by", "decided_by").prefetch_related(
         Prefetch("documents", queryset=documents)
     )
     return Prefetch("steps", queryset=steps.order_by("created_at", "id"))
@@ -668,7 +719,9 @@ def _steps_with_documents() -> Prefetch:
         description="The case officer, or a commander of the case's court or a court above it, "
         "for an open case of type 执, 执恢 or 执保 and an asset of one of its debtors. The "
         "ruling and the assistance notice are sealed and the request is queued for the agency "
-        "that reported the asset.",
+        "that reported the asset. Where the court requires a bureau head's approval, the "
+        "measure is stored as awaiting_approval instead, and nothing is sealed or sent until a "
+        "bureau head approves it (POST .../approve/).",
         request=MeasureRequestSerializer,
         responses={201: MeasureSerializer},
     ),
@@ -706,6 +759,13 @@ class MeasureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             measures = measures.filter(state=filters["state"])
         if filters.get("kind"):
             measures = measures.filter(kind=filters["kind"])
+        if filters.get("awaiting_approval") is not None:
+            awaiting = MeasureStep.objects.filter(state=MeasureStep.State.AWAITING_APPROVAL)
+            ids = awaiting.values("measure_id")
+            if filters["awaiting_approval"]:
+                measures = measures.filter(pk__in=ids)
+            else:
+                measures = measures.exclude(pk__in=ids)
         if filters.get("expiring_within") is not None:
             ending = services.upcoming_expiries(
                 user, timezone.localdate(), filters["expiring_within"]
@@ -780,8 +840,9 @@ class MeasureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         "renewal or release awaiting the agency, for at most the renewal its period rule "
         "allows, starting the day after the current end. An earlier request is rejected with "
         "400 and a message naming the first day renewal is possible. The renewal notice is "
-        "sealed and queued; the end moves when the agency confirms. Same users as for a new "
-        "measure.",
+        "sealed and queued; the end moves when the agency confirms. Where the court requires a "
+        "bureau head's approval, the renewal is stored as awaiting_approval and nothing is "
+        "sealed or sent until then. Same users as for a new measure.",
         request=MeasureRenewalSerializer,
         responses={201: MeasureSerializer},
     )
@@ -801,8 +862,9 @@ class MeasureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Release a control measure",
         description="A measure in force with no open request. The release notice is sealed and "
-        "queued; the measure is released when the agency confirms. Same users as for a new "
-        "measure.",
+        "queued; the measure is released when the agency confirms. Where the court requires a "
+        "bureau head's approval, the release is stored as awaiting_approval and nothing is "
+        "sealed or sent until then. Same users as for a new measure.",
         request=MeasureReleaseSerializer,
         responses={201: MeasureSerializer},
     )
@@ -818,6 +880,55 @@ class MeasureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             reason=payload.validated_data["reason"],
         )
         return self._detail(measure, status=201)
+
+    def _decide(self, request: Request, *, approve: bool) -> Response:
+        measure = self.get_object()
+        payload = MeasureDecisionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        steps = measure.steps.filter(state=MeasureStep.State.AWAITING_APPROVAL)
+        if data["step"] is not None:
+            steps = measure.steps.filter(pk=data["step"])
+        step = steps.first()
+        if step is None:
+            message = (
+                _("Measure #%(id)s has no request %(step)s; take the id from steps[].id.")
+                if data["step"] is not None
+                else _("No request of measure #%(id)s awaits approval; reload the measure.")
+            )
+            raise exceptions.ValidationError(
+                {"step": [message % {"id": measure.pk, "step": data["step"]}]}
+            )
+        call_service(
+            services.decide_step, actor=request.user, step=step, approve=approve, note=data["note"]
+        )
+        return self._detail(measure)
+
+    @extend_schema(
+        summary="Approve the request of a control measure",
+        description="Bureau heads of the case's court only (403 for others in scope). The "
+        "request awaiting approval, a new measure, a renewal or a release, is checked again, "
+        "its documents are sealed with the court's seal and it is queued for the agency, as a "
+        "request without approval is. A request decided already is rejected with 400.",
+        request=MeasureDecisionSerializer,
+        responses={200: MeasureSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, approve=True)
+
+    @extend_schema(
+        summary="Reject the request of a control measure",
+        description="Bureau heads of the case's court only (403 for others in scope), with the "
+        "reason in note (400 without one). Nothing is sealed or sent; a rejected new measure "
+        "ends as not_approved, and a rejected renewal or release leaves the measure as it was. "
+        "The requester is told.",
+        request=MeasureDecisionSerializer,
+        responses={200: MeasureSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, approve=False)
 
     @extend_schema(
         summary="List the upcoming expiries by court",

@@ -113,3 +113,17 @@ class ReleaseForm(NamedErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("For example: the debtor paid in full, or the court approved a substitute."),
     )
+
+
+class DecisionForm(NamedErrorsMixin, forms.Form):
+    """A bureau head's decision on the request awaiting approval that ``step`` names."""
+
+    step = forms.IntegerField(widget=forms.HiddenInput)
+    # The page sends the decision as the value of the button that the bureau head pressed.
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    note = forms.CharField(
+        label=_("Comment"),
+        max_length=services.DECISION_NOTE_MAX_CHARS,
+        required=False,
+        help_text=_("Required when you reject the request: the requester is told this reason."),
+    )

@@ -18,10 +18,18 @@ class ControlMeasure(TrackedModel, models.Model):
     periods in force on the day it was made (``rule``), so a renewal of a measure made under
     the 2004 rule is capped by that rule. ``queue_position`` is the number of earlier
     seizures or freezes of the same asset that take precedence (轮候): 0 is the first. It is
-    estimated when the measure is made and replaced by the agency's figure when it answers.
+    estimated when the measure is sent and replaced by the agency's figure when it answers.
+
+    Where the court's policy requires it, a measure starts awaiting a bureau head's approval:
+    nothing is sealed or sent, and it has no queue position, because the agency ranks a
+    measure by the time the agency receives it. Until the decision it counts as holding the
+    asset only against a second request for the same asset in the case, and its amount
+    counts against the amount still owed.
     """
 
     class State(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+        NOT_APPROVED = "not_approved", _("Not approved")
         REQUESTED = "requested", _("Requested")
         SENT = "sent", _("Sent to the agency")
         IN_FORCE = "in_force", _("In force")
@@ -33,6 +41,9 @@ class ControlMeasure(TrackedModel, models.Model):
     ACTIVE_STATES = (State.IN_FORCE, State.PARTLY_IN_FORCE)
     # States of a measure that holds or may still hold the asset, for the queue position.
     HOLDING_STATES = (State.REQUESTED, State.SENT, State.IN_FORCE, State.PARTLY_IN_FORCE)
+    # States in which a second measure of the same kind on the same asset in the case is a
+    # duplicate: the holding states and a measure still awaiting approval.
+    CLAIMING_STATES = (State.AWAITING_APPROVAL, *HOLDING_STATES)
 
     audit_personal_fields = frozenset({"asset_identifier"})
 
@@ -186,6 +197,8 @@ class MeasureStep(models.Model):
 
     Each step is one gateway item, whose id is chosen here before it is queued, so the
     agency's answer finds its step, and the sealed notice of the step travels with the item.
+    A step awaiting a bureau head's approval has no documents and no gateway item yet. The
+    decision (``decided_by``, ``decided_at``, ``decision_note``) stays on the step.
     """
 
     class Kind(models.TextChoices):
@@ -194,19 +207,24 @@ class MeasureStep(models.Model):
         RELEASE = "release", _("Release")
 
     class State(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+        NOT_APPROVED = "not_approved", _("Not approved")
         QUEUED = "queued", _("Queued")
         SENT = "sent", _("Sent")
         DONE = "done", _("Done")
         PARTLY_DONE = "partly_done", _("Partly done")
         REJECTED = "rejected", _("Rejected")
 
+    # States of a step whose gateway item is queued or sent and awaits the agency's answer.
     OPEN_STATES = (State.QUEUED, State.SENT)
+    # States of a step that keeps the measure from a further renewal or release.
+    PENDING_STATES = (State.AWAITING_APPROVAL, *OPEN_STATES)
 
     measure = models.ForeignKey(
         ControlMeasure, verbose_name=_("measure"), related_name="steps", on_delete=models.CASCADE
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.QUEUED)
     item_id = models.UUIDField(_("gateway item"), unique=True)
     action = models.CharField(_("action"), max_length=16)
     period_months = models.PositiveSmallIntegerField(_("period (months)"), null=True, blank=True)
@@ -222,11 +240,22 @@ class MeasureStep(models.Model):
     )
     created_at = models.DateTimeField(_("created"))
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.CharField(_("comment on the decision"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("measure step")
         verbose_name_plural = _("measure steps")
         ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["state"], name="measure_step_state")]
 
     def __str__(self) -> str:
         return f"{self.kind} of measure {self.measure_id}"
@@ -234,6 +263,10 @@ class MeasureStep(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
+
+    @property
+    def awaits_approval(self) -> bool:
+        return self.state == self.State.AWAITING_APPROVAL
 
 
 class MeasureDocument(models.Model):

@@ -9,6 +9,12 @@ sealed notice and gateway item. The agency's answer moves the measure on
 states of the gateway items (:func:`sync_gateway_states`), the other warns of periods about
 to end and marks lapsed ones expired (:func:`check_expiries`).
 
+Where the court's policy requires it (``QueryPolicy.measure_approval_required``), a measure,
+a renewal or a release requested by anyone but a bureau head of the case's court is stored
+awaiting approval: nothing is sealed or sent. A bureau head of that court decides it
+(:func:`decide_step`): approval seals the documents and queues the gateway item as an
+immediate request does, and a rejection with its reason ends the request.
+
 Every change runs in one transaction that also appends an audit record and an event.
 """
 
@@ -42,7 +48,8 @@ from zhixing.documents import typed_text
 from zhixing.documents.numbers import document_number
 from zhixing.events import services as events
 from zhixing.events.models import Event
-from zhixing.inquiry.models import AssetRecord
+from zhixing.inquiry import services as inquiry
+from zhixing.inquiry.models import AssetRecord, QueryPolicy
 from zhixing.linkage import gateway
 from zhixing.linkage.models import Action as GatewayAction
 from zhixing.linkage.models import GatewayItem
@@ -74,6 +81,8 @@ MAX_START_DELAY_DAYS = 30
 MAX_AMOUNT = Decimal("99999999999999.99")
 # The reason of a release is stored in a column of 500 characters (MeasureStep.reason).
 RELEASE_REASON_MAX_CHARS = 500
+# The comment on a decision is stored in a column of 500 characters (MeasureStep.decision_note).
+DECISION_NOTE_MAX_CHARS = 500
 # Records of a control answer whose ``result`` is one of these.
 RESULTS = ("done", "partial", "rejected")
 
@@ -162,6 +171,35 @@ def _require_control(actor: User, case: EnforcementCase) -> None:
     refusal = control_refusal(actor, case)
     if refusal:
         raise PermissionDenied(refusal)
+
+
+def approval_required(case: EnforcementCase, actor: User) -> bool:
+    """Return whether a measure, renewal or release of ``actor`` in ``case`` awaits approval.
+
+    The case's court decides by its policy. A bureau head of that court, who would decide the
+    request, approves their own request by making it.
+    """
+    policy = QueryPolicy.objects.filter(court_id=case.court_id).first()
+    if policy is None or not policy.measure_approval_required:
+        return False
+    return not inquiry.may_decide(actor, case)
+
+
+def may_decide(user: User, case: EnforcementCase) -> bool:
+    """Return whether ``user`` may approve or reject the measures of ``case``.
+
+    The rule of debtor queries applies: only active bureau heads of the case's own court.
+    """
+    return user.is_authenticated and inquiry.may_decide(user, case)
+
+
+def decision_refusal(user: User, case: EnforcementCase) -> str:
+    """Return why ``user`` may not decide on the measures of ``case``, or ''."""
+    if may_decide(user, case):
+        return ""
+    return _("Only a bureau head of %(court)s decides on control measures in its cases.") % {
+        "court": case.court.name
+    }
 
 
 def check_case(case: EnforcementCase) -> None:
@@ -350,17 +388,23 @@ def clean_amount(value: Decimal | str | None, spec: KindSpec) -> Decimal | None:
 
 # States in which a measure of the case already covers money: a freeze that is or may yet be
 # in force, and a deduction whose result the bank has not reported yet.
-_FREEZE_HOLDING_STATES = ControlMeasure.HOLDING_STATES
-_DEDUCTION_PENDING_STATES = (State.REQUESTED, State.SENT)
+# A measure awaiting approval counts too, so that two requests awaiting approval cannot
+# together cover more than is owed.
+_FREEZE_HOLDING_STATES = ControlMeasure.CLAIMING_STATES
+_DEDUCTION_PENDING_STATES = (State.AWAITING_APPROVAL, State.REQUESTED, State.SENT)
 
 
-def money_held(case: EnforcementCase, kind: str, asset: AssetRecord) -> Decimal:
+def money_held(
+    case: EnforcementCase, kind: str, asset: AssetRecord, *, exclude: int | None = None
+) -> Decimal:
     """Return the yuan that other freezes and deductions of ``case`` already cover.
 
     A freeze counts with the amount the bank reported, or else the amount requested. A
     deduction counts until the bank reports its result, because the money of a completed
     deduction is recorded as the case's recovered amount. A deduction of ``asset`` does not
     count the freezes of the same account, because it takes the money that they hold.
+    Measures awaiting approval count with their amount. ``exclude`` is the id of a measure
+    left out: the one being approved.
     """
     freezes = ControlMeasure.objects.filter(
         case=case, kind=MeasureKind.FREEZE, state__in=_FREEZE_HOLDING_STATES
@@ -370,6 +414,9 @@ def money_held(case: EnforcementCase, kind: str, asset: AssetRecord) -> Decimal:
     deductions = ControlMeasure.objects.filter(
         case=case, kind=MeasureKind.DEDUCT, state__in=_DEDUCTION_PENDING_STATES
     )
+    if exclude is not None:
+        freezes = freezes.exclude(pk=exclude)
+        deductions = deductions.exclude(pk=exclude)
     total = Decimal("0.00")
     for measure in [*freezes, *deductions]:
         covered = measure.actual_amount if measure.actual_amount is not None else measure.amount
@@ -378,7 +425,12 @@ def money_held(case: EnforcementCase, kind: str, asset: AssetRecord) -> Decimal:
 
 
 def _check_amount_owed(
-    case: EnforcementCase, kind: str, asset: AssetRecord, amount: Decimal | None
+    case: EnforcementCase,
+    kind: str,
+    asset: AssetRecord,
+    amount: Decimal | None,
+    *,
+    exclude: int | None = None,
 ) -> None:
     """Raise ``ValidationError`` on ``amount`` when it freezes or deducts more than is owed.
 
@@ -390,7 +442,7 @@ def _check_amount_owed(
     if amount is None:
         return
     owed = case.claim_amount - case.recovered_amount
-    held_by_others = money_held(case, kind, asset)
+    held_by_others = money_held(case, kind, asset, exclude=exclude)
     limit = owed - held_by_others
     if amount <= limit:
         return
@@ -462,12 +514,20 @@ def balance_exceeded(asset: AssetRecord, kind: str, amount: Decimal | None) -> A
 # Queue positions
 
 
-def _holding(record_type: str, identifier: str) -> QuerySet[ControlMeasure]:
+def _holding(
+    record_type: str, identifier: str, states: Sequence[str] = ControlMeasure.HOLDING_STATES
+) -> QuerySet[ControlMeasure]:
     return ControlMeasure.objects.filter(
         asset_type=record_type,
         asset_identifier=identifier,
-        state__in=ControlMeasure.HOLDING_STATES,
+        state__in=states,
     ).exclude(kind=MeasureKind.DEDUCT)
+
+
+def _duplicate(case: EnforcementCase, kind: str, asset: AssetRecord) -> ControlMeasure | None:
+    """Return a measure of ``kind`` of ``case`` on ``asset`` in a state of ``CLAIMING_STATES``."""
+    claiming = _holding(asset.record_type, asset.identifier, ControlMeasure.CLAIMING_STATES)
+    return claiming.filter(case=case, kind=kind).first()
 
 
 def estimate_queue_position(asset: AssetRecord, day: datetime.date) -> int:
@@ -653,7 +713,10 @@ def request_measure(
 
     Raises ``PermissionDenied`` unless ``actor`` may control the asset's case, and
     ``ValidationError`` naming the field when the case, the debtor, the kind, the amount,
-    the period or the agency does not allow the measure; then nothing is stored.
+    the period or the agency does not allow the measure; then nothing is stored. Where the
+    court's policy requires approval (:func:`approval_required`), the measure is stored
+    awaiting a bureau head's decision (:func:`decide_step`), with no documents, no gateway
+    item and no queue position.
     """
     now = now or timezone.now()
     case = asset.case
@@ -691,9 +754,7 @@ def request_measure(
         # the same case, wait and then count this one.
         locked = EnforcementCase.objects.select_for_update().get(pk=case.pk)
         if spec is not None and asset.identifier:
-            duplicate = (
-                _holding(asset.record_type, asset.identifier).filter(case=case, kind=kind).first()
-            )
+            duplicate = _duplicate(case, kind, asset)
             if duplicate is not None:
                 message = _(
                     "Measure #%(id)s of this case already holds this asset; renew or release "
@@ -706,11 +767,14 @@ def request_measure(
         if errors:
             raise ValidationError(errors)
         assert spec is not None
+        awaiting = approval_required(case, actor)
         rule = plan.rule if plan is not None else rule_on(made_on)
+        # NOTE: a measure awaiting approval takes its ruling number now, so a rejected one
+        # leaves a gap in the case's further numbers (之N).
         sequence = allocate_further_number(case)
         measure = ControlMeasure.objects.create(
             kind=kind,
-            state=State.REQUESTED,
+            state=State.AWAITING_APPROVAL if awaiting else State.REQUESTED,
             case=case,
             court=case.court,
             party=asset.party,
@@ -727,7 +791,7 @@ def request_measure(
             start_date=plan.start if plan else None,
             end_date=plan.end if plan else None,
             queue_position=None
-            if kind == MeasureKind.DEDUCT
+            if kind == MeasureKind.DEDUCT or awaiting
             else estimate_queue_position(asset, made_on),
             ruling_sequence=sequence,
             ruling_number=document_number(case.case_number, sequence),
@@ -739,6 +803,7 @@ def request_measure(
         step = MeasureStep.objects.create(
             measure=measure,
             kind=MeasureStep.Kind.APPLY,
+            state=StepState.AWAITING_APPROVAL if awaiting else StepState.QUEUED,
             item_id=uuid.uuid4(),
             action=spec.action,
             period_months=measure.period_months,
@@ -747,34 +812,13 @@ def request_measure(
             requested_by=actor,
             created_at=now,
         )
-        values = documents.measure_values(
-            asset=asset,
-            verb=spec.verb,
-            amount=clean,
-            months=measure.period_months,
-            start=measure.start_date,
-            end=measure.end_date,
-        )
-        if kind == MeasureKind.DEDUCT:
-            values["payee"] = documents.deduction_payee(case.court)
-        context = _context(measure, actor, made_on, values)
-        sealed = [
-            (
-                MeasureDocument.Role.RULING,
-                documents.render_and_seal(spec.ruling, context, court=case.court, actor=actor),
-            ),
-            (
-                MeasureDocument.Role.NOTICE,
-                documents.render_and_seal(spec.notice, context, court=case.court, actor=actor),
-            ),
-        ]
-        _store_documents(step, sealed, now)
-        _enqueue(measure, step, now)
+        if not awaiting:
+            _seal_and_send_application(measure, step, actor, now)
         audit.record(
             audit.Action.CREATE,
             measure,
             detail={
-                "event": "measure_requested",
+                "event": "measure_submitted" if awaiting else "measure_requested",
                 "kind": kind,
                 "case_id": case.pk,
                 "asset_id": asset.pk,
@@ -783,16 +827,55 @@ def request_measure(
                 "amount": str(clean) if clean is not None else None,
             },
         )
-        _publish(measure, "measures.requested", _("requested"), extra_users=[actor.pk])
+        if awaiting:
+            _publish_submitted(measure, step, actor)
+        else:
+            _publish(measure, "measures.requested", _("requested"), extra_users=[actor.pk])
     logger.info(
-        "Measure %s (%s) of case %s requested by user %s, item %s",
+        "Measure %s (%s) of case %s requested by user %s, item %s%s",
         measure.pk,
         kind,
         case.pk,
         actor.pk,
         step.item_id,
+        ", awaiting approval" if awaiting else "",
     )
     return measure
+
+
+def _seal_and_send_application(
+    measure: ControlMeasure, step: MeasureStep, actor: User, now: datetime.datetime
+) -> None:
+    """Seal the ruling and the assistance notice of the measure's first step and queue it.
+
+    ``actor`` seals: the requester of a measure sent at once, or the approving bureau head.
+    The documents are dated on the day the measure is made (``measure.made_on``).
+    """
+    spec = measure.spec
+    case = measure.case
+    values = documents.measure_values(
+        asset=measure.asset,
+        verb=spec.verb,
+        amount=measure.amount,
+        months=measure.period_months,
+        start=measure.start_date,
+        end=measure.end_date,
+    )
+    if measure.kind == MeasureKind.DEDUCT:
+        values["payee"] = documents.deduction_payee(case.court)
+    context = _context(measure, actor, measure.made_on, values)
+    sealed = [
+        (
+            MeasureDocument.Role.RULING,
+            documents.render_and_seal(spec.ruling, context, court=case.court, actor=actor),
+        ),
+        (
+            MeasureDocument.Role.NOTICE,
+            documents.render_and_seal(spec.notice, context, court=case.court, actor=actor),
+        ),
+    ]
+    _store_documents(step, sealed, now)
+    _enqueue(measure, step, now)
 
 
 # Renewal and release
@@ -803,11 +886,30 @@ def open_step(measure: ControlMeasure) -> MeasureStep | None:
     return measure.steps.filter(state__in=MeasureStep.OPEN_STATES).first()
 
 
-def renewal_refusal(measure: ControlMeasure, day: datetime.date) -> str:
+def _pending_refusal(measure: ControlMeasure, deciding: MeasureStep | None) -> str:
+    """Return why a pending step keeps ``measure`` from another renewal or release, or ''.
+
+    ``deciding`` is the step being approved, which does not count against itself.
+    """
+    pending = measure.steps.filter(state__in=MeasureStep.PENDING_STATES)
+    if deciding is not None:
+        pending = pending.exclude(pk=deciding.pk)
+    step = pending.first()
+    if step is None:
+        return ""
+    if step.awaits_approval:
+        return _("A renewal or release of this measure awaits a bureau head's approval.")
+    return _("A renewal or release of this measure awaits the agency's answer.")
+
+
+def renewal_refusal(
+    measure: ControlMeasure, day: datetime.date, *, deciding: MeasureStep | None = None
+) -> str:
     """Return why ``measure`` cannot be renewed on ``day``, or an empty string if it can.
 
-    A measure has at most one renewal or release awaiting the agency, and a renewal is made
-    only from :func:`~zhixing.measures.rules.renewal_opens_on` to the end of the period.
+    A measure has at most one renewal or release awaiting approval or the agency, and a
+    renewal is made only from :func:`~zhixing.measures.rules.renewal_opens_on` to the end of
+    the period. ``deciding`` is a renewal awaiting approval that is checked for its approval.
     """
     if not measure.spec.has_period:
         return _("A deduction has no period to renew.")
@@ -817,8 +919,9 @@ def renewal_refusal(measure: ControlMeasure, day: datetime.date) -> str:
         return _("The period ended on %(end)s; a renewal must be made before the end.") % {
             "end": measure.end_date
         }
-    if open_step(measure) is not None:
-        return _("A renewal or release of this measure awaits the agency's answer.")
+    pending = _pending_refusal(measure, deciding)
+    if pending:
+        return pending
     opens_on = renewal_opens_on(measure.end_date)
     if day < opens_on:
         return _(
@@ -832,15 +935,16 @@ def renewal_refusal(measure: ControlMeasure, day: datetime.date) -> str:
     return ""
 
 
-def release_refusal(measure: ControlMeasure) -> str:
-    """Return why ``measure`` cannot be released, or an empty string if it can."""
+def release_refusal(measure: ControlMeasure, *, deciding: MeasureStep | None = None) -> str:
+    """Return why ``measure`` cannot be released, or an empty string if it can.
+
+    ``deciding`` is a release awaiting approval that is checked for its approval.
+    """
     if not measure.spec.has_period:
         return _("A deduction cannot be released.")
     if not measure.is_active:
         return _("Only a measure in force can be released.")
-    if open_step(measure) is not None:
-        return _("A renewal or release of this measure awaits the agency's answer.")
-    return ""
+    return _pending_refusal(measure, deciding)
 
 
 def _check_step_allowed(actor: User, measure: ControlMeasure) -> None:
@@ -853,16 +957,22 @@ def renew_measure(
     measure: ControlMeasure,
     *,
     period_months: int | None = None,
+    preapproved: bool = False,
     now: datetime.datetime | None = None,
 ) -> MeasureStep:
     """Renew ``measure`` before its end for at most the period its rule allows; send the notice.
 
     Raises ``PermissionDenied`` or ``ValidationError`` (naming the field) and then stores
-    nothing. The measure's end moves when the agency confirms the renewal.
+    nothing. The measure's end moves when the agency confirms the renewal. Where the court's
+    policy requires approval, the renewal is stored awaiting a bureau head's decision and
+    nothing is sealed or sent. ``preapproved`` skips that wait. The caller passes it when a
+    bureau head of the measure's court approved this renewal already, as the bureau head who
+    signed an executed seizure-renewal application did.
     """
     now = now or timezone.now()
     _check_step_allowed(actor, measure)
     day = today(now)
+    awaiting = not preapproved and approval_required(measure.case, actor)
     with transaction.atomic():
         measure = ControlMeasure.objects.select_for_update().get(pk=measure.pk)
         refusal = renewal_refusal(measure, day)
@@ -873,6 +983,7 @@ def renew_measure(
         step = MeasureStep.objects.create(
             measure=measure,
             kind=MeasureStep.Kind.RENEW,
+            state=StepState.AWAITING_APPROVAL if awaiting else StepState.QUEUED,
             item_id=uuid.uuid4(),
             action="renew",
             period_months=plan.months,
@@ -881,42 +992,64 @@ def renew_measure(
             requested_by=actor,
             created_at=now,
         )
-        spec = measure.spec
-        assert spec.renew_notice is not None
-        values = documents.measure_values(
-            asset=measure.asset,
-            verb=spec.verb,
-            amount=measure.amount,
-            months=plan.months,
-            start=plan.start,
-            end=plan.end,
-            previous=_previous(measure),
-        )
-        notice = documents.render_and_seal(
-            spec.renew_notice,
-            _context(measure, actor, day, values),
-            court=measure.court,
-            actor=actor,
-        )
-        _store_documents(step, [(MeasureDocument.Role.NOTICE, notice)], now)
-        _enqueue(measure, step, now)
+        if not awaiting:
+            _seal_and_send_renewal(measure, step, actor, day, now)
         audit.record(
             audit.Action.UPDATE,
             measure,
             detail={
-                "event": "measure_renewal_requested",
+                "event": "measure_renewal_submitted" if awaiting else "measure_renewal_requested",
                 "item_id": str(step.item_id),
                 "months": plan.months,
                 "end": plan.end.isoformat(),
             },
         )
-        _publish(
-            measure, "measures.renewal_requested", _("renewal requested"), extra_users=[actor.pk]
-        )
+        if awaiting:
+            _publish_submitted(measure, step, actor)
+        else:
+            _publish(
+                measure,
+                "measures.renewal_requested",
+                _("renewal requested"),
+                extra_users=[actor.pk],
+            )
     logger.info(
-        "Renewal of measure %s requested by user %s, item %s", measure.pk, actor.pk, step.item_id
+        "Renewal of measure %s requested by user %s, item %s%s",
+        measure.pk,
+        actor.pk,
+        step.item_id,
+        ", awaiting approval" if awaiting else "",
     )
     return step
+
+
+def _seal_and_send_renewal(
+    measure: ControlMeasure,
+    step: MeasureStep,
+    actor: User,
+    day: datetime.date,
+    now: datetime.datetime,
+) -> None:
+    """Seal the renewal notice of ``step`` in the name of ``actor``, dated ``day``, and queue it."""
+    spec = measure.spec
+    assert spec.renew_notice is not None
+    values = documents.measure_values(
+        asset=measure.asset,
+        verb=spec.verb,
+        amount=measure.amount,
+        months=step.period_months,
+        start=step.start_date,
+        end=step.end_date,
+        previous=_previous(measure),
+    )
+    notice = documents.render_and_seal(
+        spec.renew_notice,
+        _context(measure, actor, day, values),
+        court=measure.court,
+        actor=actor,
+    )
+    _store_documents(step, [(MeasureDocument.Role.NOTICE, notice)], now)
+    _enqueue(measure, step, now)
 
 
 def release_measure(
@@ -929,7 +1062,8 @@ def release_measure(
     """Release ``measure``: seal the release notice and send it; the agency's answer ends it.
 
     Raises ``PermissionDenied`` or ``ValidationError`` (naming the field) and then stores
-    nothing.
+    nothing. Where the court's policy requires approval, the release is stored awaiting a
+    bureau head's decision and nothing is sealed or sent.
     """
     now = now or timezone.now()
     _check_step_allowed(actor, measure)
@@ -938,6 +1072,7 @@ def release_measure(
         raise ValidationError({"reason": _("Give the reason for the release.")})
     typed_text.check_length("reason", reason, RELEASE_REASON_MAX_CHARS, label=_("reason"))
     day = today(now)
+    awaiting = approval_required(measure.case, actor)
     with transaction.atomic():
         measure = ControlMeasure.objects.select_for_update().get(pk=measure.pk)
         refusal = release_refusal(measure)
@@ -947,43 +1082,294 @@ def release_measure(
         step = MeasureStep.objects.create(
             measure=measure,
             kind=MeasureStep.Kind.RELEASE,
+            state=StepState.AWAITING_APPROVAL if awaiting else StepState.QUEUED,
             item_id=uuid.uuid4(),
             action="release",
             reason=reason,
             requested_by=actor,
             created_at=now,
         )
-        spec = measure.spec
-        assert spec.release_notice is not None
-        values = documents.measure_values(
-            asset=measure.asset,
-            verb=spec.verb,
-            amount=measure.actual_amount if measure.actual_amount is not None else measure.amount,
-            months=None,
-            start=measure.start_date,
-            end=measure.end_date,
-            previous=_previous(measure),
-        )
-        notice = documents.render_and_seal(
-            spec.release_notice,
-            _context(measure, actor, day, values),
-            court=measure.court,
-            actor=actor,
-        )
-        _store_documents(step, [(MeasureDocument.Role.NOTICE, notice)], now)
-        _enqueue(measure, step, now)
+        if not awaiting:
+            _seal_and_send_release(measure, step, actor, day, now)
         audit.record(
             audit.Action.UPDATE,
             measure,
-            detail={"event": "measure_release_requested", "item_id": str(step.item_id)},
+            detail={
+                "event": "measure_release_submitted" if awaiting else "measure_release_requested",
+                "item_id": str(step.item_id),
+            },
         )
-        _publish(
-            measure, "measures.release_requested", _("release requested"), extra_users=[actor.pk]
-        )
+        if awaiting:
+            _publish_submitted(measure, step, actor)
+        else:
+            _publish(
+                measure,
+                "measures.release_requested",
+                _("release requested"),
+                extra_users=[actor.pk],
+            )
     logger.info(
-        "Release of measure %s requested by user %s, item %s", measure.pk, actor.pk, step.item_id
+        "Release of measure %s requested by user %s, item %s%s",
+        measure.pk,
+        actor.pk,
+        step.item_id,
+        ", awaiting approval" if awaiting else "",
     )
     return step
+
+
+def _seal_and_send_release(
+    measure: ControlMeasure,
+    step: MeasureStep,
+    actor: User,
+    day: datetime.date,
+    now: datetime.datetime,
+) -> None:
+    """Seal the release notice of ``step`` in the name of ``actor``, dated ``day``, and queue it."""
+    spec = measure.spec
+    assert spec.release_notice is not None
+    values = documents.measure_values(
+        asset=measure.asset,
+        verb=spec.verb,
+        amount=measure.actual_amount if measure.actual_amount is not None else measure.amount,
+        months=None,
+        start=measure.start_date,
+        end=measure.end_date,
+        previous=_previous(measure),
+    )
+    notice = documents.render_and_seal(
+        spec.release_notice,
+        _context(measure, actor, day, values),
+        court=measure.court,
+        actor=actor,
+    )
+    _store_documents(step, [(MeasureDocument.Role.NOTICE, notice)], now)
+    _enqueue(measure, step, now)
+
+
+# Approval by a bureau head
+
+
+def _bureau_head_ids(court_id: int) -> list[int]:
+    return list(
+        User.objects.filter(
+            court_id=court_id, is_active=True, roles__code=Role.Code.BUREAU_HEAD
+        ).values_list("pk", flat=True)
+    )
+
+
+def _step_noun(step: MeasureStep) -> str:
+    return {
+        MeasureStep.Kind.APPLY: _("the measure"),
+        MeasureStep.Kind.RENEW: _("the renewal"),
+        MeasureStep.Kind.RELEASE: _("the release"),
+    }[MeasureStep.Kind(step.kind)]
+
+
+def _publish_submitted(measure: ControlMeasure, step: MeasureStep, actor: User) -> None:
+    """Tell the requester, the case officer and the court's bureau heads what awaits approval."""
+    _publish(
+        measure,
+        "measures.approval_requested",
+        _("%(request)s awaits a bureau head's approval") % {"request": _step_noun(step)},
+        extra_users=[actor.pk, *_bureau_head_ids(measure.case.court_id)],
+    )
+
+
+def awaiting_steps(user: User) -> QuerySet[MeasureStep]:
+    """Return the requests of the cases of ``user``'s court that await the user's decision.
+
+    Empty unless ``user`` is a bureau head, because only bureau heads of the case's court
+    decide (:func:`may_decide`).
+    """
+    if (
+        not user.is_authenticated
+        or user.court_id is None
+        or not user.has_role(Role.Code.BUREAU_HEAD)
+    ):
+        return MeasureStep.objects.none()
+    return MeasureStep.objects.filter(
+        state=StepState.AWAITING_APPROVAL, measure__case__court_id=user.court_id
+    )
+
+
+def awaiting_count(user: User, cap: int) -> int:
+    """Count the requests that await the bureau head's decision, stopping at ``cap``."""
+    return int(awaiting_steps(user).order_by().values("pk")[:cap].count())
+
+
+def awaiting_step(measure: ControlMeasure) -> MeasureStep | None:
+    """Return the measure's request that awaits a bureau head's approval, if any."""
+    return measure.steps.filter(state=StepState.AWAITING_APPROVAL).first()
+
+
+def decide_step(
+    actor: User,
+    step: MeasureStep,
+    *,
+    approve: bool,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> MeasureStep:
+    """Approve or reject a request awaiting approval: a new measure, a renewal or a release.
+
+    Approval seals the documents with the court's seal, in the name of ``actor``, and queues
+    the gateway item, as a request sent at once does. Rejection needs ``note``, the reason;
+    a rejected measure ends in the state ``not_approved``, and a rejected renewal or release
+    leaves its measure as it was. The requester and the case officer are told either way.
+
+    Raises ``PermissionDenied`` unless ``actor`` is a bureau head of the case's court, and
+    ``ValidationError`` when the request was decided already, a rejection has no reason, or
+    the case, the asset, the agency or the period no longer allow the request; then nothing
+    changes, and the bureau head may still reject it.
+    """
+    now = now or timezone.now()
+    case = step.measure.case
+    refusal = decision_refusal(actor, case)
+    if refusal:
+        raise PermissionDenied(refusal)
+    note = note.strip()
+    if not approve and not note:
+        raise ValidationError({"note": _("Give the reason for rejecting the request.")})
+    typed_text.check_length("note", note, DECISION_NOTE_MAX_CHARS, label=_("comment"))
+    day = today(now)
+    with transaction.atomic():
+        # The locks come in the order request_measure and renew_measure take them: the case,
+        # then the measure. A second decision on the same request waits here, then finds the
+        # request decided and changes nothing.
+        locked_case = EnforcementCase.objects.select_for_update().get(pk=case.pk)
+        measure = ControlMeasure.objects.select_for_update().get(pk=step.measure_id)
+        locked = (
+            MeasureStep.objects.select_for_update()
+            .filter(pk=step.pk, state=StepState.AWAITING_APPROVAL)
+            .first()
+        )
+        if locked is None:
+            raise ValidationError(
+                {"state": _("This request was decided already; reload the page to see how.")}
+            )
+        step = locked
+        step.decided_by = actor
+        step.decided_at = now
+        step.decision_note = note
+        if approve:
+            _approve(locked_case, measure, step, actor, day, now)
+        else:
+            _reject(measure, step, now)
+    logger.info(
+        "%s of measure %s %s by user %s, item %s",
+        step.kind,
+        measure.pk,
+        "approved" if approve else "rejected",
+        actor.pk,
+        step.item_id,
+    )
+    return step
+
+
+def _approve(
+    case: EnforcementCase,
+    measure: ControlMeasure,
+    step: MeasureStep,
+    actor: User,
+    day: datetime.date,
+    now: datetime.datetime,
+) -> None:
+    check_case(case)
+    if step.kind == MeasureStep.Kind.APPLY:
+        _approve_application(case, measure, step, actor, day, now)
+    elif step.kind == MeasureStep.Kind.RENEW:
+        refusal = renewal_refusal(measure, day, deciding=step)
+        if refusal:
+            raise ValidationError({"measure": refusal})
+        _check_agency(measure.asset, "renew")
+        plan = plan_renewal(measure, months=step.period_months)
+        step.start_date = plan.start
+        step.end_date = plan.end
+        step.state = StepState.QUEUED
+        step.save()
+        _seal_and_send_renewal(measure, step, actor, day, now)
+    else:
+        refusal = release_refusal(measure, deciding=step)
+        if refusal:
+            raise ValidationError({"measure": refusal})
+        _check_agency(measure.asset, "release")
+        step.state = StepState.QUEUED
+        step.save()
+        _seal_and_send_release(measure, step, actor, day, now)
+    audit.record(
+        audit.Action.UPDATE,
+        measure,
+        detail={"event": "measure_step_approved", "step": step.kind, "item_id": str(step.item_id)},
+    )
+    _publish(
+        measure,
+        "measures.approved",
+        _("%(request)s was approved, sealed and sent") % {"request": _step_noun(step)},
+        extra_users=[step.requested_by_id, actor.pk],
+    )
+
+
+def _approve_application(
+    case: EnforcementCase,
+    measure: ControlMeasure,
+    step: MeasureStep,
+    actor: User,
+    day: datetime.date,
+    now: datetime.datetime,
+) -> None:
+    """Make the measure on the day of approval: check it again, plan its period, seal, send.
+
+    The period is planned again from ``day``, under the rule in force that day: a start that
+    has passed moves to ``day``, and the months requested stay. The queue position is
+    estimated now, because the agency ranks the measure from the time it receives it.
+    """
+    asset = measure.asset
+    _check_debtor(asset)
+    _check_agency(asset, measure.spec.action)
+    start = measure.start_date if measure.start_date and measure.start_date > day else None
+    months = measure.period_months if measure.spec.has_period else None
+    plan = plan_period(measure.kind, day, start=start, months=months)
+    _check_amount_owed(case, measure.kind, asset, measure.amount, exclude=measure.pk)
+    measure.made_on = day
+    measure.rule = (plan.rule if plan is not None else rule_on(day)).code
+    if plan is not None:
+        measure.period_months = plan.months
+        measure.start_date = plan.start
+        measure.end_date = plan.end
+    if measure.kind != MeasureKind.DEDUCT:
+        measure.queue_position = estimate_queue_position(asset, day)
+    step.period_months = measure.period_months
+    step.start_date = measure.start_date
+    step.end_date = measure.end_date
+    step.state = StepState.QUEUED
+    step.save()
+    _set_state(measure, State.REQUESTED, now, detail={"item_id": str(step.item_id)})
+    _seal_and_send_application(measure, step, actor, now)
+
+
+def _reject(measure: ControlMeasure, step: MeasureStep, now: datetime.datetime) -> None:
+    step.state = StepState.NOT_APPROVED
+    step.save()
+    if step.kind == MeasureStep.Kind.APPLY:
+        _set_state(measure, State.NOT_APPROVED, now, detail={"item_id": str(step.item_id)})
+    audit.record(
+        audit.Action.UPDATE,
+        measure,
+        detail={
+            "event": "measure_step_rejected",
+            "step": step.kind,
+            "item_id": str(step.item_id),
+            "note": step.decision_note,
+        },
+    )
+    _publish(
+        measure,
+        "measures.not_approved",
+        _("%(request)s was not approved; the reason is on the measure's page")
+        % {"request": _step_noun(step)},
+        extra_users=[step.requested_by_id],
+    )
 
 
 # Downloads of the sealed documents

@@ -5,7 +5,9 @@ Every page reads through :func:`zhixing.courts.scope.restrict`; a measure, case 
 outside the user's scope returns 404, like a missing one. Asset identifiers that are personal
 (account numbers) are masked on every page, and so is the location of a natural person's real
 estate (:mod:`zhixing.measures.masking`), which the detail page reveals, audited, to those who
-may see it. The sealed documents show both in full, so each download is audited.
+may see it. The sealed documents show both in full, so each download is audited. Where the
+court's policy requires approval, the detail page and the approval list let the court's bureau
+heads approve or reject requests that await them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from zhixing.cases.identity import mask_id_number
@@ -31,14 +34,14 @@ from zhixing.cases.models import EnforcementCase
 from zhixing.cases.views import copy_errors
 from zhixing.courts import scope
 from zhixing.courts.masking import mask_address
-from zhixing.courts.models import User
+from zhixing.courts.models import Role, User
 from zhixing.inquiry import display
 from zhixing.inquiry.models import AssetRecord
 from zhixing.measures import services
-from zhixing.measures.forms import MeasureForm, ReleaseForm, RenewForm
+from zhixing.measures.forms import DecisionForm, MeasureForm, ReleaseForm, RenewForm
 from zhixing.measures.kinds import SPECS, MeasureKind, kinds_for
 from zhixing.measures.masking import masks_location, shown_asset_label
-from zhixing.measures.models import ControlMeasure, MeasureDocument
+from zhixing.measures.models import ControlMeasure, MeasureDocument, MeasureStep
 from zhixing.measures.rules import NoRuleError, period_label, rule_on
 from zhixing.query_params import (
     InvalidParameter,
@@ -54,6 +57,12 @@ from zhixing.query_params import (
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
+# Decided requests that the approval list shows below those awaiting a decision.
+DECIDED_ROWS = 20
+AWAITING_MESSAGE = gettext_lazy(
+    "The request awaits the approval of a bureau head of the court; nothing is sealed or sent "
+    "until then."
+)
 EXPIRY_WINDOWS = (7, 15, 30, 60, 90)
 DEFAULT_WINDOW = 30
 WINDOW_CHOICES = [(str(days), str(days)) for days in EXPIRY_WINDOWS]
@@ -149,11 +158,14 @@ def measure_new(request: HttpRequest, asset_id: int) -> HttpResponse:
         except ValidationError as error:
             copy_errors(error, form)
         else:
-            messages.success(
-                request,
-                _("The measure was sealed and queued for %(agency)s.")
-                % {"agency": asset.agency.name},
-            )
+            if measure.state == ControlMeasure.State.AWAITING_APPROVAL:
+                messages.success(request, AWAITING_MESSAGE)
+            else:
+                messages.success(
+                    request,
+                    _("The measure was sealed and queued for %(agency)s.")
+                    % {"agency": asset.agency.name},
+                )
             return redirect("measure-detail", measure.pk)
     chosen = form.data.get("kind") if form.is_bound else kinds[0].value
     chosen = chosen if chosen in SPECS else kinds[0].value
@@ -176,6 +188,7 @@ def measure_new(request: HttpRequest, asset_id: int) -> HttpResponse:
             "chosen": chosen,
             "preview": _period_preview(str(chosen), preview_values),
             "queue_position": services.estimate_queue_position(asset, day),
+            "needs_approval": services.approval_required(case, user),
         },
         # A form returned with its errors has status 400, as the other forms do.
         status=400 if data is not None else 200,
@@ -360,6 +373,8 @@ def _render_detail(
     steps = list(measure.steps.prefetch_related("documents").select_related("requested_by"))
     may_control = services.may_control(user, measure.case)
     renew_refusal = services.renewal_refusal(measure, day)
+    awaiting = next((step for step in steps if step.awaits_approval), None)
+    may_decide = awaiting is not None and services.may_decide(user, measure.case)
     context: dict[str, Any] = {
         "measure": measure,
         "shown_identifier": shown_identifier(measure),
@@ -373,6 +388,9 @@ def _render_detail(
         "renew_refusal": renew_refusal,
         "release_refusal": services.release_refusal(measure),
         "days_left": (measure.end_date - day).days if measure.end_date else None,
+        "awaiting_step": awaiting,
+        "may_decide": may_decide,
+        "needs_approval": may_control and services.approval_required(measure.case, user),
     }
     if may_control and not renew_refusal:
         plan = services.plan_renewal(measure)
@@ -456,11 +474,14 @@ def measure_renew(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request,
-            _("The renewal notice was sealed and queued; the new period ends on %(end)s.")
-            % {"end": step.end_date},
-        )
+        if step.awaits_approval:
+            messages.success(request, AWAITING_MESSAGE)
+        else:
+            messages.success(
+                request,
+                _("The renewal notice was sealed and queued; the new period ends on %(end)s.")
+                % {"end": step.end_date},
+            )
     return redirect("measure-detail", measure.pk)
 
 
@@ -476,12 +497,73 @@ def measure_release(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Give the reason for the release."))
         return redirect("measure-detail", measure.pk)
     try:
-        services.release_measure(user, measure, reason=form.cleaned_data["reason"])
+        step = services.release_measure(user, measure, reason=form.cleaned_data["reason"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("The release notice was sealed and queued."))
+        if step.awaits_approval:
+            messages.success(request, AWAITING_MESSAGE)
+        else:
+            messages.success(request, _("The release notice was sealed and queued."))
     return redirect("measure-detail", measure.pk)
+
+
+# Approval by a bureau head
+
+
+@login_required
+def approval_list(request: HttpRequest) -> HttpResponse:
+    """List the requests that await the bureau head's decision, and the latest decided ones."""
+    user = _user(request)
+    if not user.has_role(Role.Code.BUREAU_HEAD):
+        raise PermissionDenied(_("Only bureau heads decide on control measures."))
+    related = (
+        "measure__case",
+        "measure__asset",
+        "measure__party",
+        "measure__agency",
+        "requested_by",
+    )
+    awaiting = list(services.awaiting_steps(user).select_related(*related).order_by("created_at"))
+    decided = list(
+        MeasureStep.objects.filter(measure__case__court_id=user.court_id, decided_at__isnull=False)
+        .select_related(*related, "decided_by")
+        .order_by("-decided_at", "-id")[:DECIDED_ROWS]
+    )
+    for step in awaiting + decided:
+        step.measure.shown_identifier = shown_identifier(step.measure)  # type: ignore[attr-defined]
+        step.measure.shown_label = shown_asset_label(step.measure)  # type: ignore[attr-defined]
+    return render(request, "measures/approvals.html", {"awaiting": awaiting, "decided": decided})
+
+
+@login_required
+@require_POST
+def measure_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve or reject the request of the measure that the form names by its step."""
+    user = _user(request)
+    measure = _measure_in_scope(request, pk)
+    form = DecisionForm(request.POST)
+    # The approval list posts back=list, so that the bureau head returns to the list.
+    if request.POST.get("back") == "list":
+        back = reverse("measure-approvals")
+    else:
+        back = reverse("measure-detail", args=[measure.pk])
+    if not form.is_valid():
+        messages.error(request, _("Choose to approve or reject the request."))
+        return redirect(back)
+    step = get_object_or_404(measure.steps.all(), pk=form.cleaned_data["step"])
+    approve = form.cleaned_data["decision"] == "approve"
+    prefix = f"{measure.case.case_number}{pgettext('label separator', ': ')}"
+    try:
+        services.decide_step(user, step, approve=approve, note=form.cleaned_data["note"])
+    except ValidationError as error:
+        messages.error(request, prefix + " ".join(error.messages))
+    else:
+        if approve:
+            messages.success(request, prefix + _("approved; the documents were sealed and queued."))
+        else:
+            messages.success(request, prefix + _("rejected; the requester is told the reason."))
+    return redirect(back)
 
 
 @login_required

@@ -100,6 +100,11 @@ ROLE_TASKS = {
         Task(
             _("Debtor queries waiting for your approval"), "inquiry-approvals", count=awaiting_count
         ),
+        Task(
+            _("Control measures waiting for your approval"),
+            "measure-approvals",
+            count=measures.awaiting_count,
+        ),
         Task(_("Overdue cases of your courts"), "case-list", _overdue_open_cases, overdue_count),
         # Supervision notices about courts that reply late to orders are on the order list.
         Task(_("Supervision of your court"), "command-orders"),

@@ -38,7 +38,8 @@ def test_list_rejects_bad_state_and_kind(officer, measure):
     assert response.status_code == 400
     assert not listed(response, measure)
     assert (
-        "State (state): “bogus” is not valid; use one of requested (Requested), "
+        "State (state): “bogus” is not valid; use one of awaiting_approval (Awaiting "
+        "approval), not_approved (Not approved), requested (Requested), "
         "sent (Sent to the agency), in_force (In force), partly_in_force (Partly in force), "
         "rejected (Rejected), expired (Expired), released (Released), or leave it empty."
     ) in page
