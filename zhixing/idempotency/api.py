@@ -26,7 +26,7 @@ from typing import Any, TypeVar, cast
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status, views
 from rest_framework.request import Request
@@ -199,7 +199,10 @@ class IdempotentViewMixin(views.APIView):
             if render is not None:
                 render()
             body = response.content  # type: ignore[attr-defined]
-        services.store_response(record, response.status_code, response.headers, body)
+        headers = dict(response.headers)
+        # The locale middleware sets the language after this, from the request that replays.
+        headers.setdefault("Content-Language", translation.get_language())
+        services.store_response(record, response.status_code, headers, body)
 
 
 ViewClass = TypeVar("ViewClass", bound=type)

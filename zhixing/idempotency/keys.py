@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.files import File
+from django.utils.crypto import salted_hmac
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,8 @@ STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_LENGTH = 255
 # How long a key and its stored response are kept. A retry after that runs as a new request.
 KEEP = datetime.timedelta(hours=24)
+# Separates the fingerprint's key from other keys derived from SECRET_KEY.
+FINGERPRINT_SALT = "zhixing.idempotency.fingerprint"
 # How much of an invalid value an error message repeats.
 SHOWN_LENGTH = 60
 
@@ -71,6 +74,17 @@ def parse_key(value: str) -> str:
         key = re.sub(r"\\(.)", r"\1", quoted.group(1))
     else:
         key = value
+        # The server joins repeated headers with commas, and no client sends one key that way.
+        if "," in key:
+            raise InvalidKey(
+                _(
+                    "The Idempotency-Key “%(value)s” contains a comma: the request has several "
+                    "Idempotency-Key headers, or a key with a comma. Send one header with one "
+                    "key of 1 to %(max)s printable ASCII characters, such as a UUID, or quote a "
+                    "key that contains a comma."
+                )
+                % {"value": _shown(value), "max": MAX_LENGTH}
+            )
     if not key:
         raise InvalidKey(
             _(
@@ -121,14 +135,17 @@ def _canonical(value: Any) -> Any:
 
 
 def request_fingerprint(method: str, path: str, data: Any) -> str:
-    """Return the SHA-256 of the method, the path with its query and the parsed request body.
+    """Return a keyed digest of the method, the path with its query and the parsed request body.
 
     The body is compared as parsed (JSON, form fields, each uploaded file's name, size and
     digest), so a retry that orders JSON keys differently or uses a new multipart boundary is
-    still the same request.
+    still the same request. A form body and a JSON body are never the same request, even with
+    equal fields. The digest is an HMAC keyed by ``SECRET_KEY``: a plain hash would let anyone
+    who reads the table test guesses of a body, such as the hidden digits of an ID number.
     """
+    kind = "form" if isinstance(data, MultiValueDict) else "data"
     body = json.dumps(
         _canonical(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
     )
-    text = "\n".join([method.upper(), path, body])
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    text = "\n".join([method.upper(), path, kind, body])
+    return salted_hmac(FINGERPRINT_SALT, text, algorithm="sha256").hexdigest()

@@ -35,7 +35,13 @@ logger = logging.getLogger(__name__)
 # Rows deleted per statement by the periodic check.
 DELETE_BATCH = 1000
 # Response headers stored with the body; the others are set again by the replaying request.
-STORED_HEADERS = ("Content-Type", "Content-Disposition", "Location", "Cache-Control")
+STORED_HEADERS = (
+    "Content-Type",
+    "Content-Language",
+    "Content-Disposition",
+    "Location",
+    "Cache-Control",
+)
 
 
 class Outcome(enum.Enum):

@@ -281,7 +281,7 @@ def test_stored_row_and_no_audit_records(officer):
     assert record.path == CASES
     assert len(record.fingerprint) == 64
     assert record.expires_at - record.created_at == datetime.timedelta(hours=24)
-    assert record.response_headers == {"Content-Type": "application/json"}
+    assert record.response_headers == {"Content-Type": "application/json", "Content-Language": "en"}
     assert not AuditRecord.objects.filter(object_type="idempotency.idempotencykey").exists()
     # Filing the case itself is audited as before.
     assert AuditRecord.objects.count() > before

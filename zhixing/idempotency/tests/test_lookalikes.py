@@ -1,7 +1,6 @@
-"""Attacks on the Idempotency-Key support that the code does not withstand yet.
+"""Attacks on the Idempotency-Key support: lookalike bodies, guessed fingerprints, headers.
 
-Each test states the behaviour that docs/api.md promises or that a reviewer expects, and fails
-on the code as merged.
+Each test states the behaviour that docs/api.md promises.
 """
 
 from __future__ import annotations
@@ -75,3 +74,27 @@ def test_fingerprint_not_recomputable_without_secret(officer):
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     plain = hashlib.sha256("\n".join(["POST", CASES, canonical]).encode()).hexdigest()
     assert stored.fingerprint != plain
+
+
+def test_replay_keeps_stored_language(officer):
+    """Check that a replay in another language keeps the stored body's Content-Language."""
+    client = api_client(officer)
+    client.post(CASES, _new_case(), format="json", HTTP_IDEMPOTENCY_KEY=KEY)
+
+    replayed = client.post(
+        CASES, _new_case(), format="json", HTTP_IDEMPOTENCY_KEY=KEY, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert replayed["Content-Language"] == "en"
+
+
+def test_repeated_headers_rejected(officer):
+    """Check that two Idempotency-Key headers, which arrive joined by a comma, get 400."""
+    response = api_client(officer).post(
+        CASES, _new_case(), format="json", HTTP_IDEMPOTENCY_KEY=f"{KEY}, other"
+    )
+
+    assert response.status_code == 400
+    assert "comma" in str(response.json())
+    assert not EnforcementCase.objects.exists()
