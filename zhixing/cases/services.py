@@ -852,6 +852,17 @@ def measures_awaiting_answer(case: EnforcementCase) -> list[ControlMeasure]:
     )
 
 
+def measures_awaiting_approval(case: EnforcementCase) -> list[ControlMeasure]:
+    """Return the measures of ``case`` that were requested and await a bureau head's approval."""
+    from zhixing.measures.models import ControlMeasure
+
+    return list(
+        ControlMeasure.objects.filter(case=case, state=ControlMeasure.State.AWAITING_APPROVAL)
+        .select_related("agency", "party")
+        .order_by("ruling_sequence", "id")
+    )
+
+
 def _measure_list(measures: Sequence[ControlMeasure]) -> str:
     # Imported here because the measures app builds on this one.
     from zhixing.measures.masking import shown_asset_label
@@ -886,8 +897,9 @@ def _restriction_list(applications: Sequence[Application]) -> str:
 def check_nothing_in_force(case: EnforcementCase, today: datetime.date) -> None:
     """Raise ``ValidationError`` on ``mode`` when ``case`` still restricts the debtor.
 
-    That is when control measures are in force or await the agency's answer, or when an exit
-    restriction is in force or approved. The message lists each with what to do.
+    That is when control measures are in force, await the agency's answer or a bureau head's
+    approval, or when an exit restriction is in force or approved. The message lists each
+    with what to do.
 
     NOTE: exit restrictions not yet decided (drafted to received) are not checked, because the
     applying court cannot withdraw them. Executing one for a closed case fails when the gateway
@@ -914,6 +926,15 @@ def check_nothing_in_force(case: EnforcementCase, today: datetime.date) -> None:
                 "answers, then release those that took effect."
             )
             % {"measures": _measure_list(awaiting)}
+        )
+    waiting = measures_awaiting_approval(case)
+    if waiting:
+        problems.append(
+            _(
+                "Control measures awaiting a bureau head's approval: %(measures)s. Have the "
+                "bureau head approve or reject them first."
+            )
+            % {"measures": _measure_list(waiting)}
         )
     restrictions = exit_restrictions_in_force(case, today)
     # A lifted restriction is listed while its release waits for the agency's answer, and, as

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -537,7 +537,7 @@ def estimate_queue_position(asset: AssetRecord, day: datetime.date) -> int:
     in any case), plus the seizures the query answer reported that are not the platform's
     own (matched by case number) and had not ended by ``day``. Bank accounts and vehicles
     report only a ``frozen`` or ``seized`` state, which counts as one earlier measure unless
-    the platform's own measures on the asset are older than the answer.
+    the platform's own measures on the asset reached the agency before the answer.
     """
     own = _holding(asset.record_type, asset.identifier)
     count = own.count()
@@ -552,7 +552,12 @@ def estimate_queue_position(asset: AssetRecord, day: datetime.date) -> int:
                 count += 1
         return count
     held_state = {"bank_account": "frozen", "vehicle": "seized"}.get(asset.record_type)
-    own_before_answer = own.filter(created_at__lte=asset.answered_at).exists()
+    # A measure reaches the agency when it is made, or on approval where it waited for one.
+    own_before_answer = own.filter(
+        Q(created_at__lte=asset.answered_at, steps__decided_at__isnull=True)
+        | Q(steps__decided_at__lte=asset.answered_at),
+        steps__kind=MeasureStep.Kind.APPLY,
+    ).exists()
     if held_state and raw.get("state") == held_state and not own_before_answer:
         count += 1
     return count
@@ -1676,11 +1681,12 @@ def record_measure_answer(
     changed = 0
     steps = MeasureStep.objects.filter(
         item_id__in=list(answered), state__in=MeasureStep.OPEN_STATES
-    ).values_list("pk", flat=True)
-    for step_id in steps:
+    ).values_list("pk", "measure_id", "measure__case_id")
+    for step_id, measure_id, case_id in steps:
         with transaction.atomic():
+            _lock_case_and_measure(case_id, measure_id)
             step = (
-                MeasureStep.objects.select_for_update()
+                MeasureStep.objects.select_for_update(of=("self",))
                 .select_related("measure", "measure__case", "measure__court")
                 .filter(pk=step_id, state__in=MeasureStep.OPEN_STATES)
                 .first()
@@ -1776,10 +1782,21 @@ def _mark_sent(step: MeasureStep, now: datetime.datetime) -> bool:
     return True
 
 
+def _lock_case_and_measure(case_id: int, measure_id: int) -> None:
+    """Lock the case, then the measure, in the order that :func:`decide_step` takes them.
+
+    A single SELECT … FOR UPDATE over a join locks its rows in the order of the plan, so a
+    decision that holds the case and waits for the measure could deadlock with it.
+    """
+    EnforcementCase.objects.select_for_update().filter(pk=case_id).values_list("pk").first()
+    ControlMeasure.objects.select_for_update().filter(pk=measure_id).values_list("pk").first()
+
+
 def _expire(measure: ControlMeasure, now: datetime.datetime) -> bool:
     with transaction.atomic():
+        _lock_case_and_measure(measure.case_id, measure.pk)
         locked = (
-            ControlMeasure.objects.select_for_update()
+            ControlMeasure.objects.select_for_update(of=("self",))
             .select_related("case", "court")
             .filter(pk=measure.pk, state__in=ControlMeasure.ACTIVE_STATES)
             .first()
@@ -1788,6 +1805,11 @@ def _expire(measure: ControlMeasure, now: datetime.datetime) -> bool:
             return False
         _set_state(locked, State.EXPIRED, now, detail={"end": str(locked.end_date)})
         _advance_queue(locked)
+        # A renewal or release that waited for approval can no longer be carried out.
+        for step in locked.steps.filter(state=StepState.AWAITING_APPROVAL):
+            step.decided_at = now
+            step.decision_note = _("The measure's period ended before the decision.")
+            _reject(locked, step, now)
         _publish(
             locked,
             "measures.expired",

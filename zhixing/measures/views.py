@@ -549,7 +549,10 @@ def measure_decide(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         back = reverse("measure-detail", args=[measure.pk])
     if not form.is_valid():
-        messages.error(request, _("Choose to approve or reject the request."))
+        if set(form.errors) == {"note"}:
+            messages.error(request, " ".join(str(message) for message in form.errors["note"]))
+        else:
+            messages.error(request, _("Choose to approve or reject the request."))
         return redirect(back)
     step = get_object_or_404(measure.steps.all(), pk=form.cleaned_data["step"])
     approve = form.cleaned_data["decision"] == "approve"

@@ -366,19 +366,22 @@ def test_renewal_rejection_keeps_measure(courts, officer, head, case, debtors, m
     assert control_items("renew") == []
 
 
-def test_expired_renewal_only_rejected(courts, officer, head, case, debtors, make_asset):
+def test_expiry_ends_waiting_renewal(courts, officer, head, case, debtors, make_asset):
     measure = in_force(officer, make_asset(case, debtors[0], ACCOUNT))
     set_policy(courts["粤0104"], measures=True)
     step = services.renew_measure(officer, measure, now=RENEWAL_DAY)
     after_end = datetime.datetime(2027, 12, 5, 10, 0, tzinfo=CHINA)
+
     services.check_expiries(after_end)
 
-    with pytest.raises(ValidationError, match="in force"):
-        services.decide_step(head, step, approve=True, now=after_end)
-
-    services.decide_step(head, step, approve=False, note="已到期", now=after_end)
     step.refresh_from_db()
     assert step.state == StepState.NOT_APPROVED
+    assert step.decided_by is None
+    assert step.decided_at == after_end
+    assert step.decision_note == "The measure's period ended before the decision."
+    assert list(services.awaiting_steps(head)) == []
+    with pytest.raises(ValidationError, match="decided already"):
+        services.decide_step(head, step, approve=True, now=after_end)
 
 
 def test_release_waits_for_approval(courts, officer, head, case, debtors, make_asset):

@@ -1,8 +1,4 @@
-"""Failing tests for findings of the review of the bureau head's approval of measures.
-
-Each test states the behaviour expected and fails on the code as merged. Fixes belong to the
-product code, not to these tests.
-"""
+"""Edges of the bureau head's approval of measures: late approvals, closing, expiry, races."""
 
 from __future__ import annotations
 
@@ -46,8 +42,6 @@ def test_queue_estimate_after_late_approval(
     The bank's answer at 16:31 on 4 December reports the account frozen. The platform's own
     freeze was requested at 10:00 that day but approved, sealed and sent only on 5 December,
     so the frozen state belongs to another holder: a later freeze has two holders before it.
-    ``estimate_queue_position`` compares the answer with ``created_at``, the time of the
-    request, and so counts one.
     """
     approved_on = NOW + datetime.timedelta(days=1)
     waiting = freeze(officer, make_asset(case, debtors[0], ACCOUNT), amount="1000.00")
@@ -65,11 +59,7 @@ def test_queue_estimate_after_late_approval(
 
 
 def test_page_overlong_reason_message(policy, officer, head, case, debtors, make_asset):
-    """A rejection reason over 500 characters is rejected with a message about its length.
-
-    The page shows "Choose to approve or reject the request." although the bureau head
-    chose, because the view drops the form's length error.
-    """
+    """A rejection reason over 500 characters is rejected with a message about its length."""
     measure = freeze(officer, make_asset(case, debtors[0], ACCOUNT))
 
     response = client_for(head).post(
@@ -86,23 +76,34 @@ def test_page_overlong_reason_message(policy, officer, head, case, debtors, make
 
 
 def test_closed_case_nothing_awaiting(policy, officer, head, case, debtors, make_asset):
-    """A closed case leaves no request in the bureau head's list that cannot be approved.
+    """Closing is rejected while a freeze awaits approval, as while one awaits the agency.
 
-    Closing as completed succeeds while a freeze awaits approval, and the freeze stays in the
-    approval list and in the home page's count. Approving it fails because the case is
-    closed, so it stays there until a bureau head rejects it. Closing should either be
-    rejected, as it is for a freeze awaiting the agency, or settle the waiting request.
+    Otherwise the freeze would stay in the bureau head's list, where approving it fails
+    because the case is closed.
     """
     freeze(officer, make_asset(case, debtors[0], ACCOUNT))
 
-    try:
+    with pytest.raises(ValidationError, match="awaiting a bureau head's approval"):
         case_services.close_case(
             actor=None, case=case, mode="completed", on=case_services.today_in_china()
         )
-    except ValidationError:
-        return
 
-    assert list(services.awaiting_steps(head)) == []
+    case.refresh_from_db()
+    assert case.closed_on is None
+
+
+def test_expired_step_shown_as_ended(courts, officer, head, case, debtors, make_asset):
+    measure = in_force(officer, make_asset(case, debtors[0], ACCOUNT))
+    set_policy(courts["粤0104"], measures=True)
+    services.renew_measure(officer, measure, now=RENEWAL_DAY)
+    services.check_expiries(AFTER_END)
+
+    detail = client_for(head).get(reverse("measure-detail", args=[measure.pk])).content.decode()
+    listed = client_for(head).get(reverse("measure-approvals")).content.decode()
+
+    assert "Ended without a decision on 2027-12-05" in detail
+    assert "The measure&#x27;s period ended before the decision." in detail
+    assert "Not approved" in listed
 
 
 class _PausingObjects:
@@ -136,10 +137,9 @@ class _Model:
 def test_approval_expiry_no_deadlock(courts, officer, head, case, debtors, make_asset, monkeypatch):
     """Approving a release while the expiry check expires its measure ends without an error.
 
-    ``decide_step`` locks the case, then the measure. ``_expire`` locks the measure with
-    ``select_related("case", "court")``, which on PostgreSQL locks the measure and then the
-    case in one statement: the opposite order. PostgreSQL aborts one of them with "deadlock
-    detected", which the page shows as a server error.
+    Both lock the case, then the measure. A single SELECT … FOR UPDATE over the join of the
+    measure and its case would lock them in the order of the plan, and PostgreSQL would abort
+    one of the two with "deadlock detected", which the page shows as a server error.
     """
     measure = in_force(officer, make_asset(case, debtors[0], ACCOUNT))
     set_policy(courts["粤0104"], measures=True)
