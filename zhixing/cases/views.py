@@ -170,7 +170,10 @@ def _filter_options(user: User, case_filter: CaseFilter) -> dict[str, Any]:
         selected = courts.filter(code=case_filter.court_code).first()
     officer_court = selected or user.court
     return {
-        "courts": courts.only("id", "code", "name", "path"),
+        # A court without a code, such as a cooperation zone's court, numbers no cases.
+        "courts": courts.exclude(code__isnull=True)
+        .exclude(code="")
+        .only("id", "code", "name", "path"),
         "officers": case_officers(officer_court.pk),
         "officer_court": officer_court,
         "types": LIST_TYPE_CHOICES,

@@ -18,6 +18,7 @@ from zhixing.cases.models import CaseParty, CaseSequence, EnforcementCase, FlowN
 from zhixing.cases.services import PartyInput
 from zhixing.cases.tests.factories import make_resident_id
 from zhixing.cases.tests.test_services import store_measure
+from zhixing.courts.services import load_courts
 
 # Tiers of the fixture tree and the courts visible to each, as in the courts app's scope tests.
 TIERS = ["粤", "粤01", "粤03", "粤0104", "粤0105", "粤0303"]
@@ -733,3 +734,28 @@ def test_type_and_sequence_read_unique_index(courts):
 
     assert "Index" in plan, plan
     assert "court_id" in plan, plan
+
+
+@pytest.mark.django_db
+def test_court_filter_leaves_out_courts_without_code(courts, make_user):
+    load_courts(
+        [
+            {
+                "code": "",
+                "name": "横琴粤澳深度合作区人民法院",
+                "level": "basic",
+                "parent_code": "粤04",
+            },
+            {
+                "code": "粤04",
+                "name": "珠海市中级人民法院",
+                "level": "intermediate",
+                "parent_code": "粤",
+            },
+        ]
+    )
+    page = client_for(make_user("commander", "粤", "commander")).get("/cases/").content.decode()
+
+    assert "横琴粤澳深度合作区人民法院" not in page
+    assert 'value="None"' not in page
+    assert 'value="粤04"' in page
