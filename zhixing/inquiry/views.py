@@ -184,20 +184,37 @@ def query_new(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _progress(queries: list[QueryRequest]) -> None:
-    """Set ``agencies`` (rows of counts per state) and ``totals`` on each query."""
+    """Set ``agencies`` (rows of counts per state) and ``totals`` on each query.
+
+    A row whose items wait to be sent while the agency is outside its service hours gets a note,
+    because nothing else would tell the officer why they stay pending.
+    """
     rows = (
         QueryItem.objects.filter(request__in=queries)
-        .values("request_id", "item__agency__name", "item__state")
+        .values("request_id", "item__agency_id", "item__agency__name", "item__state")
         .annotate(count=Count("id"))
     )
-    per_query: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    per_query: dict[int, dict[tuple[str, int], dict[str, int]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    pending_agencies = set()
     for row in rows:
-        per_query[row["request_id"]][row["item__agency__name"]][row["item__state"]] = row["count"]
+        agency = (row["item__agency__name"], row["item__agency_id"])
+        per_query[row["request_id"]][agency][row["item__state"]] = row["count"]
+        if row["item__state"] == GatewayItem.State.PENDING:
+            pending_agencies.add(row["item__agency_id"])
+    waiting = _closed_agencies(pending_agencies, timezone.now())
     for query in queries:
         agencies = per_query.get(query.pk, {})
         query.agencies = [  # type: ignore[attr-defined]
-            {"name": name, "counts": [counts.get(state, 0) for state in STATES.values]}
-            for name, counts in sorted(agencies.items())
+            {
+                "name": name,
+                "counts": [counts.get(state, 0) for state in STATES.values],
+                "waiting": waiting.get(agency_id, "")
+                if counts.get(GatewayItem.State.PENDING)
+                else "",
+            }
+            for (name, agency_id), counts in sorted(agencies.items())
         ]
         totals = [0] * len(STATES.values)
         for counts in agencies.values():
@@ -206,6 +223,25 @@ def _progress(queries: list[QueryRequest]) -> None:
         query.totals = totals  # type: ignore[attr-defined]
         open_count = sum(totals[: len(GatewayItem.OPEN_STATES)])
         query.in_progress = open_count > 0  # type: ignore[attr-defined]
+
+
+def _closed_agencies(agency_ids: set[int], now: datetime.datetime) -> dict[int, str]:
+    """Return a note for each of the agencies that is outside its service hours at ``now``."""
+    notes = {}
+    for agency in Agency.objects.filter(pk__in=agency_ids):
+        if agency.in_service(now):
+            continue
+        if agency.service_start is None or agency.service_end is None:
+            notes[agency.pk] = _("Outside its service days; waiting requests go out on the next.")
+        else:
+            notes[agency.pk] = _(
+                "Outside its service hours (%(start)s to %(end)s); waiting requests go out when "
+                "they begin."
+            ) % {
+                "start": agency.service_start.strftime("%H:%M"),
+                "end": agency.service_end.strftime("%H:%M"),
+            }
+    return notes
 
 
 @login_required

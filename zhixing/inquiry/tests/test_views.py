@@ -135,6 +135,24 @@ def test_request_list_polls_while_items_are_open(officer, make_user, case, debto
     assert "bank-icbc" not in sibling.get("/inquiry/").content.decode()
 
 
+def test_request_list_says_agency_closed(officer, case, debtors, agencies):
+    local = timezone.localtime()
+    closed = agencies["bank-icbc"]
+    closed.service_start = (local + datetime.timedelta(hours=2)).time()
+    closed.service_end = (local + datetime.timedelta(hours=3)).time()
+    closed.save()
+    services.request_query(officer, case, debtors[:1], ["bank_account"])
+
+    partial = client_for(officer).get("/inquiry/", HTTP_HX_REQUEST="true").content.decode()
+
+    notes = re.findall(r'<small data-testid="agency-waiting">([^<]+)</small>', partial)
+    start = closed.service_start.strftime("%H:%M")
+    assert notes == [
+        f"Outside its service hours ({start} to {closed.service_end.strftime('%H:%M')}); "
+        "waiting requests go out when they begin."
+    ]
+
+
 def test_request_list_stops_polling_when_all_answered(officer, case, debtors, agencies):
     items = services.request_query(officer, case, debtors[:1], ["real_estate"]).queued
     gateway.apply_answers(
