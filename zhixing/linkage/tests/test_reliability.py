@@ -351,14 +351,16 @@ SCENARIOS = {
     ),
     # Spoiled answer pages are fetched again, so they cost no attempt.
     "police-gd": Scenario(
-        {"garbage_rate": 0.7, "delay_ms": SLOW_ANSWERS_MS},
+        {"garbage_rate": 1.0, "delay_ms": SLOW_ANSWERS_MS},
         ANSWERED,
         r"Polling agency police-gd for court \d+ failed: the body",
+        then={"garbage_rate": 0.7},
     ),
     "housing-gd": Scenario(
-        {"bad_signature_rate": 0.7, "delay_ms": SLOW_ANSWERS_MS},
+        {"bad_signature_rate": 1.0, "delay_ms": SLOW_ANSWERS_MS},
         ANSWERED,
         r"answers of housing-gd are not validly signed",
+        then={"bad_signature_rate": 0.7},
     ),
     "tax-gd": Scenario(
         {"item_error_rate": 1.0}, frozenset({State.FAILED}), r"tax-gd answered with an error"
