@@ -1221,7 +1221,7 @@ def decide_step(
     Approval seals the documents with the court's seal, in the name of ``actor``, and queues
     the gateway item, as a request sent at once does. Rejection needs ``note``, the reason;
     a rejected measure ends in the state ``not_approved``, and a rejected renewal or release
-    leaves its measure as it was. The requester and the case officer are told either way.
+    leaves its measure as it was. The requester and the case officer are notified either way.
 
     Raises ``PermissionDenied`` unless ``actor`` is a bureau head of the case's court, and
     ``ValidationError`` when the request was decided already, a rejection has no reason, or

@@ -6,35 +6,15 @@ filing reveals neither whether the number is known nor the name behind it.
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.core.exceptions import ValidationError
 
 from zhixing.cases import services
-from zhixing.cases.models import CaseParty, Party
-from zhixing.cases.services import PartyInput
+from zhixing.cases.models import Party
 from zhixing.cases.tests.factories import make_resident_id
+from zhixing.cases.tests.test_name_variants import NUMBER, _debtor, _file
 
-NUMBER = make_resident_id("440106", "19800303", 5)
 UNKNOWN = make_resident_id("440304", "19900101", 7)
-FILED_ON = datetime.date(2026, 11, 2)
-
-
-def _file(court, actor, name, *, number=NUMBER):
-    return services.file_case(
-        actor=actor,
-        court=court,
-        filed_on=FILED_ON,
-        basis_kind="judgment",
-        applicants=[PartyInput(name="广州某某贸易有限公司", kind="organisation")],
-        debtors=[PartyInput(name=name, document_number=number)],
-        claim_amount="1000.00",
-    )
-
-
-def _debtor(case) -> Party:
-    return CaseParty.objects.get(case=case, role=CaseParty.Role.DEBTOR).party
 
 
 def _outcome(court, actor, name, number) -> str:

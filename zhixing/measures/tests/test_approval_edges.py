@@ -138,7 +138,7 @@ def test_approval_expiry_no_deadlock(courts, officer, head, case, debtors, make_
     """Approving a release while the expiry check expires its measure ends without an error.
 
     Both lock the case, then the measure. A single SELECT … FOR UPDATE over the join of the
-    measure and its case would lock them in the order of the plan, and PostgreSQL would abort
+    measure and its case would lock them in the order of the plan. PostgreSQL would then abort
     one of the two with "deadlock detected", which the page shows as a server error.
     """
     measure = in_force(officer, make_asset(case, debtors[0], ACCOUNT))
